@@ -1,0 +1,112 @@
+//! Criterion benches: each stage and the whole pipeline.
+//!
+//! The bundled sample always runs. Set `WIRECLUSTER_BENCH_CORPUS` to a JSONL
+//! file (e.g. the 20k corpus from `../shared/eval/make_corpus.py`) to bench
+//! the whole pipeline on it too, from JSONL bytes to groups.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use wirecluster::{
+    Clusterer, Config, MinHasher, ReadOptions, SignatureAlgorithm, parse_jsonl, read_jsonl,
+    token_hash, word_shingles,
+};
+
+fn sample_path() -> String {
+    format!("{}/data/news-sample.jsonl", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stages(c: &mut Criterion) {
+    let docs = read_jsonl(sample_path(), &ReadOptions::default())
+        .unwrap()
+        .documents;
+    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("normalize", |b| {
+        b.iter(|| {
+            let n: usize = docs
+                .iter()
+                .map(|d| wirecluster::normalize_text(&d.text).len())
+                .sum();
+            assert!(n > 0);
+            black_box(n)
+        })
+    });
+    let tokens: Vec<Vec<u64>> = docs
+        .iter()
+        .map(|d| {
+            wirecluster::normalize_text(&d.text)
+                .split(' ')
+                .map(token_hash)
+                .collect()
+        })
+        .collect();
+    g.bench_function("shingle", |b| {
+        b.iter(|| {
+            let n: usize = tokens.iter().map(|t| word_shingles(t, 5).len()).sum();
+            assert!(n > 0);
+            black_box(n)
+        })
+    });
+    let sets: Vec<Vec<u64>> = tokens.iter().map(|t| word_shingles(t, 5)).collect();
+    for alg in [
+        SignatureAlgorithm::OnePermutation,
+        SignatureAlgorithm::Classic,
+    ] {
+        let mh = MinHasher::new(alg, 128, 1);
+        g.bench_function(format!("signature/{alg:?}"), |b| {
+            b.iter(|| {
+                let n = sets
+                    .iter()
+                    .map(|s| mh.signature(s)[0] as usize & 1)
+                    .sum::<usize>();
+                black_box(n)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let mut inputs = vec![("sample".to_string(), std::fs::read(sample_path()).unwrap())];
+    if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
+        inputs.push((
+            p.clone(),
+            std::fs::read(&p).expect("WIRECLUSTER_BENCH_CORPUS reads"),
+        ));
+    }
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for (name, bytes) in &inputs {
+            let n = parse_jsonl(bytes, None, &ReadOptions::default())
+                .unwrap()
+                .documents
+                .len();
+            let mut g = c.benchmark_group(format!("end_to_end/{threads}thread"));
+            g.sample_size(10);
+            // Elements are documents: criterion reports docs/s.
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(format!("{name} ({} bytes)", bytes.len()), |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        let docs = parse_jsonl(bytes, None, &ReadOptions::default())
+                            .unwrap()
+                            .documents;
+                        let out = clusterer.cluster(&docs).unwrap();
+                        assert_eq!(out.assignments.len(), n);
+                        black_box(out.groups.len())
+                    })
+                })
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, stages, end_to_end);
+criterion_main!(benches);

@@ -1,0 +1,431 @@
+//! Documents and the JSONL reader.
+//!
+//! A [`Document`] is one article: an id, its text, and optional title,
+//! publication time, source and URL. [`read_jsonl`] reads one JSON object per
+//! line and reports the line number and reason for every line it cannot use.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, RecordError, Result};
+
+/// A publication time, stored as whole seconds since the Unix epoch (UTC).
+///
+/// Parsed from RFC 3339 (`2016-09-05T20:31:00Z`, any offset) or a bare date
+/// (`2016-09-05`, read as midnight UTC); serialized as RFC 3339 in UTC.
+///
+/// ```
+/// use wirecluster::Timestamp;
+/// let t: Timestamp = "2016-09-05T22:31:00+02:00".parse().unwrap();
+/// assert_eq!(t, "2016-09-05T20:31:00Z".parse().unwrap());
+/// assert_eq!(t.to_string(), "2016-09-05T20:31:00Z");
+/// let d: Timestamp = "2016-09-05".parse().unwrap();
+/// assert_eq!(t.seconds() - d.seconds(), 20 * 3600 + 31 * 60);
+/// assert!("05/09/2016".parse::<Timestamp>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// A timestamp from seconds since the Unix epoch.
+    pub fn from_seconds(seconds: i64) -> Self {
+        Timestamp(seconds)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = RecordError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, RecordError> {
+        use time::format_description::well_known::Rfc3339;
+        let s = s.trim();
+        if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+            return Ok(Timestamp(t.unix_timestamp()));
+        }
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        match time::Date::parse(s, &fmt) {
+            Ok(d) => Ok(Timestamp(d.midnight().assume_utc().unix_timestamp())),
+            Err(_) => Err(RecordError::InvalidDate(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use time::format_description::well_known::Rfc3339;
+        match time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) => match t.format(&Rfc3339) {
+                Ok(s) => f.write_str(&s),
+                Err(_) => write!(f, "@{}", self.0),
+            },
+            Err(_) => write!(f, "@{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One article.
+///
+/// ```
+/// use wirecluster::Document;
+/// let doc = Document::new("a1", "Body of the article.")
+///     .with_title("Headline")
+///     .with_published("2016-09-05".parse().unwrap());
+/// assert_eq!(doc.title.as_deref(), Some("Headline"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Document {
+    /// Unique id within one run.
+    pub id: String,
+    /// The article body.
+    pub text: String,
+    /// The headline, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// When the article was published, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Timestamp>,
+    /// The outlet or wire, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The article's address, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A gold cluster label (the `cluster` field of the input), used only by
+    /// evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl Document {
+    /// A document with an id and a body; everything else unset.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            title: None,
+            published: None,
+            source: None,
+            url: None,
+            label: None,
+        }
+    }
+
+    /// Sets the headline.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets the publication time.
+    pub fn with_published(mut self, published: Timestamp) -> Self {
+        self.published = Some(published);
+        self
+    }
+
+    /// Sets the source (outlet).
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Sets the gold label used by evaluation.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}
+
+/// How [`read_jsonl`] treats bad lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadOptions {
+    /// `false` (default): the first bad line is an error.
+    /// `true`: bad lines are skipped, and each is listed in
+    /// [`ReadOutcome::skipped`] with its line number and reason.
+    pub skip_invalid: bool,
+}
+
+/// A line the reader skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why it was skipped.
+    pub reason: RecordError,
+}
+
+/// What [`read_jsonl`] read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadOutcome {
+    /// The documents, in file order.
+    pub documents: Vec<Document>,
+    /// Every skipped line with its reason, in file order (empty unless
+    /// [`ReadOptions::skip_invalid`] is set).
+    pub skipped: Vec<SkippedLine>,
+    /// Lines that held only white space (not records, not errors).
+    pub blank_lines: usize,
+}
+
+impl ReadOutcome {
+    /// Skipped lines counted by [`RecordError::kind`], sorted by kind.
+    pub fn skip_counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut m = BTreeMap::new();
+        for s in &self.skipped {
+            *m.entry(s.reason.kind()).or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdValue {
+    Str(String),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+}
+
+impl IdValue {
+    fn into_string(self) -> String {
+        match self {
+            IdValue::Str(s) => s,
+            IdValue::Int(i) => i.to_string(),
+            IdValue::Uint(u) => u.to_string(),
+            IdValue::Float(f) => f.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawRecord {
+    id: Option<IdValue>,
+    #[serde(alias = "body")]
+    text: Option<String>,
+    title: Option<String>,
+    published: Option<String>,
+    source: Option<String>,
+    url: Option<String>,
+    cluster: Option<IdValue>,
+}
+
+fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
+    let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
+    let raw: RawRecord =
+        serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
+    let id = raw.id.map(IdValue::into_string).unwrap_or_default();
+    if id.trim().is_empty() {
+        return Err(RecordError::MissingId);
+    }
+    let text = raw.text.ok_or(RecordError::MissingText)?;
+    if text.trim().is_empty() {
+        return Err(RecordError::EmptyText);
+    }
+    let published = match raw.published.as_deref() {
+        None => None,
+        Some(p) if p.trim().is_empty() => None,
+        Some(p) => Some(p.parse::<Timestamp>()?),
+    };
+    Ok(Document {
+        id,
+        text,
+        title: raw.title.filter(|t| !t.trim().is_empty()),
+        published,
+        source: raw.source,
+        url: raw.url,
+        label: raw.cluster.map(IdValue::into_string),
+    })
+}
+
+/// Parses JSONL from bytes: one object per line with `id` (string or number),
+/// `text` (alias `body`), and optional `title`, `published` (RFC 3339 or
+/// `YYYY-MM-DD`), `source`, `url` and `cluster` (a gold label). Unknown fields
+/// are ignored. Lines are parsed in parallel; the result is in line order.
+///
+/// `path` only labels errors.
+///
+/// ```
+/// use wirecluster::{parse_jsonl, ReadOptions};
+/// let input = b"{\"id\": 1, \"text\": \"hello world\"}\n{\"id\": 2}\n";
+/// let err = parse_jsonl(input, None, &ReadOptions::default()).unwrap_err();
+/// assert_eq!(err.to_string(), "line 2: missing `text` (or `body`) field");
+///
+/// let opts = ReadOptions { skip_invalid: true };
+/// let out = parse_jsonl(input, None, &opts).unwrap();
+/// assert_eq!(out.documents[0].id, "1");
+/// assert_eq!(out.skipped[0].line, 2);
+/// ```
+pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let lines: Vec<(usize, &[u8])> = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .collect();
+    let parsed: Vec<Option<std::result::Result<Document, RecordError>>> = lines
+        .par_iter()
+        .map(|&(_, l)| {
+            if l.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                Some(parse_line(l))
+            }
+        })
+        .collect();
+
+    let mut out = ReadOutcome::default();
+    let mut seen: ahash::AHashMap<String, usize> = ahash::AHashMap::with_capacity(parsed.len());
+    for ((line, _), p) in lines.iter().zip(parsed) {
+        let result = match p {
+            None => {
+                out.blank_lines += 1;
+                continue;
+            }
+            Some(r) => r.and_then(|doc| match seen.get(&doc.id) {
+                Some(&first_line) => Err(RecordError::DuplicateId {
+                    id: doc.id,
+                    first_line,
+                }),
+                None => {
+                    seen.insert(doc.id.clone(), *line);
+                    Ok(doc)
+                }
+            }),
+        };
+        match result {
+            Ok(doc) => out.documents.push(doc),
+            Err(reason) if opts.skip_invalid => out.skipped.push(SkippedLine {
+                line: *line,
+                reason,
+            }),
+            Err(reason) => {
+                return Err(Error::BadRecord {
+                    path: path.map(Path::to_path_buf),
+                    line: *line,
+                    reason,
+                });
+            }
+        }
+    }
+    // A trailing newline yields one empty final "line" that is not a line.
+    if bytes.ends_with(b"\n") || bytes.is_empty() {
+        out.blank_lines = out.blank_lines.saturating_sub(1);
+    }
+    Ok(out)
+}
+
+/// Reads a JSONL file; see [`parse_jsonl`] for the record format.
+///
+/// ```no_run
+/// use wirecluster::{read_jsonl, ReadOptions};
+/// let out = read_jsonl("articles.jsonl", &ReadOptions::default())?;
+/// println!("{} documents", out.documents.len());
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
+pub fn read_jsonl(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: PathBuf::from(path),
+        source,
+    })?;
+    parse_jsonl(&bytes, Some(path), opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip() -> ReadOptions {
+        ReadOptions { skip_invalid: true }
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_reason() {
+        let input = concat!(
+            "{\"id\":\"a\",\"text\":\"one\"}\n",
+            "not json\n",
+            "{\"id\":\"b\"}\n",
+            "{\"id\":\"c\",\"text\":\"  \"}\n",
+            "{\"id\":\"a\",\"text\":\"again\"}\n",
+            "{\"id\":\"d\",\"text\":\"x\",\"published\":\"yesterday\"}\n",
+            "\n",
+            "{\"text\":\"no id\"}\n",
+            "{\"id\":7,\"body\":\"numeric id, body alias\",\"published\":\"2016-09-05\"}\n",
+        );
+        let out = parse_jsonl(input.as_bytes(), None, &skip()).unwrap();
+        let ids: Vec<_> = out.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "7"]);
+        let reasons: Vec<_> = out
+            .skipped
+            .iter()
+            .map(|s| (s.line, s.reason.kind()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (2, "malformed_json"),
+                (3, "missing_text"),
+                (4, "empty_text"),
+                (5, "duplicate_id"),
+                (6, "invalid_date"),
+                (8, "missing_id"),
+            ]
+        );
+        assert_eq!(out.blank_lines, 1);
+        assert_eq!(out.skip_counts()["duplicate_id"], 1);
+        assert_eq!(
+            out.documents[1].published,
+            Some(Timestamp::from_seconds(1_473_033_600))
+        );
+    }
+
+    #[test]
+    fn strict_mode_fails_on_first_bad_line_naming_file_and_line() {
+        let input = b"{\"id\":\"a\",\"text\":\"one\"}\n{\"id\":\"a\",\"text\":\"two\"}\n";
+        let err =
+            parse_jsonl(input, Some(Path::new("in.jsonl")), &ReadOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in.jsonl: line 2: duplicate id \"a\" (first used on line 1)"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_bad_utf8_are_reported() {
+        let mut input = b"{\"id\":\"a\",\"text\":5}\n".to_vec();
+        input.extend_from_slice(b"{\"id\":\"b\",\"text\":\"\xff\"}\n");
+        let out = parse_jsonl(&input, None, &skip()).unwrap();
+        assert!(out.documents.is_empty());
+        assert_eq!(out.skipped[0].reason.kind(), "malformed_json");
+        assert_eq!(out.skipped[1].reason, RecordError::NotUtf8);
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline_are_fine() {
+        let input = b"{\"id\":\"a\",\"text\":\"one\"}\r\n{\"id\":\"b\",\"text\":\"two\"}";
+        let out = parse_jsonl(input, None, &ReadOptions::default()).unwrap();
+        assert_eq!(out.documents.len(), 2);
+        assert_eq!(out.blank_lines, 0);
+    }
+}

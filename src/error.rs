@@ -1,0 +1,128 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in wirecluster.
+///
+/// Each variant carries the values needed to act on it: the file and line of a
+/// bad input record, the offending id, the config field and its value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved (empty when reading a stream).
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// One input record is unusable.
+    #[error("{}line {line}: {reason}", path_prefix(.path))]
+    BadRecord {
+        /// The input file, if the records came from a file.
+        path: Option<PathBuf>,
+        /// 1-based line number of the record.
+        line: usize,
+        /// Why the record was rejected.
+        reason: RecordError,
+    },
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid config: {field} = {value}: {reason}")]
+    Config {
+        /// The field name, as in [`Config`](crate::Config).
+        field: &'static str,
+        /// The rejected value, printed.
+        value: String,
+        /// What the value must satisfy.
+        reason: &'static str,
+    },
+    /// Two documents handed to the clusterer share an id.
+    #[error("duplicate document id {id:?} (documents {first} and {second}, 0-based)")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+        /// Index of the first document with this id.
+        first: usize,
+        /// Index of the second document with this id.
+        second: usize,
+    },
+    /// Evaluation needs a label on every document.
+    #[error("document {id:?} has no `cluster` label; evaluation needs one on every document")]
+    MissingLabel {
+        /// The unlabelled document.
+        id: String,
+    },
+}
+
+fn path_prefix(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("{}: ", p.display()),
+        None => String::new(),
+    }
+}
+
+/// Why one input line was rejected by the reader.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The line is not valid JSON or not a JSON object of the expected shape.
+    MalformedJson(String),
+    /// The record has no `text` (or `body`) field.
+    MissingText,
+    /// The record's text is empty or only white space.
+    EmptyText,
+    /// The record has no usable `id`.
+    MissingId,
+    /// An earlier line already used this id.
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+        /// The line that used it first.
+        first_line: usize,
+    },
+    /// `published` is neither RFC 3339 nor `YYYY-MM-DD`.
+    InvalidDate(String),
+    /// The line is not valid UTF-8.
+    NotUtf8,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::MalformedJson(e) => write!(f, "malformed JSON: {e}"),
+            RecordError::MissingText => write!(f, "missing `text` (or `body`) field"),
+            RecordError::EmptyText => write!(f, "empty `text`"),
+            RecordError::MissingId => write!(f, "missing or empty `id`"),
+            RecordError::DuplicateId { id, first_line } => {
+                write!(f, "duplicate id {id:?} (first used on line {first_line})")
+            }
+            RecordError::InvalidDate(s) => {
+                write!(
+                    f,
+                    "invalid `published` {s:?}: expected RFC 3339 or YYYY-MM-DD"
+                )
+            }
+            RecordError::NotUtf8 => write!(f, "line is not valid UTF-8"),
+        }
+    }
+}
+
+impl RecordError {
+    /// A short stable name for the kind of problem, used in skip counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecordError::MalformedJson(_) => "malformed_json",
+            RecordError::MissingText => "missing_text",
+            RecordError::EmptyText => "empty_text",
+            RecordError::MissingId => "missing_id",
+            RecordError::DuplicateId { .. } => "duplicate_id",
+            RecordError::InvalidDate(_) => "invalid_date",
+            RecordError::NotUtf8 => "not_utf8",
+        }
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T> = std::result::Result<T, Error>;

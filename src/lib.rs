@@ -1,0 +1,81 @@
+//! wirecluster finds reprints and rewrites of the same news copy and groups
+//! articles into duplicate groups, each with a canonical representative.
+//!
+//! One wire dispatch is republished verbatim, truncated, re-headlined,
+//! wrapped in outlet boilerplate or lightly rewritten. wirecluster normalizes
+//! the text, strips boilerplate, shingles it with a stable hash, finds
+//! candidate pairs with MinHash LSH and a containment index (never all
+//! pairs), verifies every candidate exactly, groups the verified edges
+//! without letting multi-story pages chain stories together, and picks a
+//! canonical member per group by a declared policy.
+//!
+//! # Example
+//!
+//! ```
+//! use wirecluster::{Clusterer, Config, Document};
+//!
+//! let dispatch = "Russia and the United States will work in the next few days on a deal \
+//!     to curb fighting in Syria, the two presidents said after talks on Monday.\n\
+//!     A string of bombings killed dozens of people across the country.";
+//! let docs = vec![
+//!     Document::new("dispatch", dispatch),
+//!     Document::new("reprint", format!("By Staff Reporter\n{dispatch}\nRead more: other news")),
+//!     Document::new("excerpt", "Russia and the US will work in the next few days on a deal to curb fighting in Syria [...]"),
+//!     Document::new("other", "Heavy rain flooded streets in the capital on Tuesday and closed the airport for hours."),
+//! ];
+//! let clustering = Clusterer::new(Config::default())?.cluster(&docs)?;
+//! let group_of = |i: usize| clustering.assignments[i].duplicate_group.as_str();
+//! assert_eq!([group_of(0), group_of(1), group_of(2)], ["dispatch"; 3]);
+//! assert_eq!(group_of(3), "other");
+//! # Ok::<(), wirecluster::Error>(())
+//! ```
+//!
+//! # Overview
+//!
+//! | stage | items |
+//! |---|---|
+//! | documents and input | [`Document`], [`Timestamp`], [`read_jsonl`], [`parse_jsonl`], [`ReadOptions`] |
+//! | normalization | [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
+//! | shingling (stable hash) | [`ShingleUnit`], [`token_hash`], [`word_shingles`], [`char_shingles`] |
+//! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
+//! | candidates | [`LshParams`], [`winnow`] |
+//! | verification | [`Overlap`], [`intersection_size`], [`title_similarity`] |
+//! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`CanonicalPolicy`] |
+//! | evaluation | [`score`], [`Scores`] |
+//! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
+
+#![deny(missing_docs)]
+
+mod canonical;
+mod cluster;
+mod config;
+mod document;
+mod error;
+mod eval;
+mod lsh;
+mod minhash;
+mod normalize;
+mod pipeline;
+mod shingle;
+mod similarity;
+mod winnow;
+
+pub use canonical::CanonicalPolicy;
+pub use config::{Config, ConfigBuilder};
+pub use document::{
+    Document, ReadOptions, ReadOutcome, SkippedLine, Timestamp, parse_jsonl, read_jsonl,
+};
+pub use error::{Error, RecordError, Result};
+pub use eval::{Prf, Scores, score};
+pub use lsh::{LshParams, collision_probability, expected_errors};
+pub use minhash::{MinHasher, SignatureAlgorithm};
+pub use normalize::{
+    BoilerplateConfig, BoilerplateRule, NormalizeConfig, Normalizer, RemovedLine, for_each_token,
+    normalize_text,
+};
+pub use pipeline::{
+    Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats,
+};
+pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
+pub use similarity::{Overlap, intersection_size, title_similarity};
+pub use winnow::winnow;

@@ -1,0 +1,224 @@
+//! Locality-sensitive hashing by banding.
+//!
+//! A signature of `k` values is cut into `b` bands of `r` rows; two documents
+//! become a candidate pair when all `r` values of at least one band agree. A
+//! pair with Jaccard `s` collides with probability `P(s) = 1 − (1 − s^r)^b`.
+//! [`LshParams::from_threshold`] picks `(b, r)` with `b·r ≤ k` minimizing
+//! `w_fp·∫₀ᵗ P(s) ds + w_fn·∫ₜ¹ (1 − P(s)) ds`, the weighted expected
+//! false-positive and false-negative mass around the threshold `t`.
+//!
+//! Band keys are stable hashes of the band's values, and each band's buckets
+//! are built by sorting, so the candidate list is the same on every run and
+//! for every thread count.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::shingle::fmix64;
+
+/// Banding parameters and their expected error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LshParams {
+    /// Number of bands `b`.
+    pub bands: usize,
+    /// Rows per band `r`.
+    pub rows: usize,
+    /// `∫₀ᵗ P(s) ds`: expected false-positive mass below the threshold.
+    pub false_positive: f64,
+    /// `∫ₜ¹ (1 − P(s)) ds`: expected false-negative mass above the threshold.
+    pub false_negative: f64,
+}
+
+/// Composite Simpson integration of `f` over `[a, b]`.
+fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
+    const N: usize = 200; // even
+    if b <= a {
+        return 0.0;
+    }
+    let h = (b - a) / N as f64;
+    let mut sum = f(a) + f(b);
+    for i in 1..N {
+        let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+        sum += w * f(a + i as f64 * h);
+    }
+    sum * h / 3.0
+}
+
+/// Probability that a pair with Jaccard `s` shares at least one band.
+pub fn collision_probability(s: f64, bands: usize, rows: usize) -> f64 {
+    1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}
+
+/// `(∫₀ᵗ P(s) ds, ∫ₜ¹ (1 − P(s)) ds)` for a banding: the expected
+/// false-positive and false-negative mass around `threshold`.
+pub fn expected_errors(threshold: f64, bands: usize, rows: usize) -> (f64, f64) {
+    let fp = integrate(|s| collision_probability(s, bands, rows), 0.0, threshold);
+    let fn_ = integrate(
+        |s| 1.0 - collision_probability(s, bands, rows),
+        threshold,
+        1.0,
+    );
+    (fp, fn_)
+}
+
+impl LshParams {
+    /// The `(bands, rows)` with `bands·rows ≤ num_perm` that minimize the
+    /// weighted false-positive and false-negative mass around `threshold`.
+    ///
+    /// ```
+    /// use wirecluster::LshParams;
+    /// let p = LshParams::from_threshold(0.5, 128, 0.5, 0.5);
+    /// assert!(p.bands * p.rows <= 128);
+    /// // The S-curve's steepest point sits near the threshold.
+    /// let knee = (1.0 / p.bands as f64).powf(1.0 / p.rows as f64);
+    /// assert!((knee - 0.5).abs() < 0.1, "{p:?}");
+    /// ```
+    pub fn from_threshold(threshold: f64, num_perm: usize, fp_weight: f64, fn_weight: f64) -> Self {
+        let mut best: Option<(f64, LshParams)> = None;
+        for bands in 1..=num_perm {
+            let max_rows = num_perm / bands;
+            for rows in 1..=max_rows {
+                let (fp, fn_) = expected_errors(threshold, bands, rows);
+                let err = fp_weight * fp + fn_weight * fn_;
+                let cand = LshParams {
+                    bands,
+                    rows,
+                    false_positive: fp,
+                    false_negative: fn_,
+                };
+                if best.as_ref().is_none_or(|(e, _)| err < *e) {
+                    best = Some((err, cand));
+                }
+            }
+        }
+        best.map(|(_, p)| p).unwrap_or(LshParams {
+            bands: 1,
+            rows: 1,
+            false_positive: 0.0,
+            false_negative: 0.0,
+        })
+    }
+}
+
+/// A candidate pair `(i, j)` with `i < j`, packed as `i << 32 | j`.
+pub(crate) fn pack(i: u32, j: u32) -> u64 {
+    let (a, b) = if i < j { (i, j) } else { (j, i) };
+    ((a as u64) << 32) | b as u64
+}
+
+/// Unpacks a pair made by [`pack`].
+pub(crate) fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Emits the pairs of one bucket of document indices (sorted ascending).
+/// Buckets larger than `max_bucket` pair each member only with the next
+/// `max_bucket` members, so a giant bucket costs `O(len · max_bucket)`.
+pub(crate) fn bucket_pairs(members: &[u32], max_bucket: usize, out: &mut Vec<u64>) {
+    let w = max_bucket.max(1);
+    for (x, &a) in members.iter().enumerate() {
+        for &b in members.iter().skip(x + 1).take(w) {
+            out.push(pack(a, b));
+        }
+    }
+}
+
+/// The stable key of one band of a signature.
+fn band_key(values: &[u64], band: usize) -> u64 {
+    let mut h = fmix64(band as u64 + 1);
+    for &v in values {
+        h = fmix64(h ^ v).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    }
+    h
+}
+
+/// Candidate pairs of documents sharing at least one band, sorted and
+/// deduplicated. Documents with an empty set (all-`u64::MAX` signature) are
+/// skipped.
+pub(crate) fn candidate_pairs(
+    signatures: &[Vec<u64>],
+    params: &LshParams,
+    max_bucket: usize,
+) -> Vec<u64> {
+    let rows = params.rows;
+    let per_band: Vec<Vec<u64>> = (0..params.bands)
+        .into_par_iter()
+        .map(|band| {
+            let mut keys: Vec<(u64, u32)> = signatures
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.first().is_some_and(|&v| v != u64::MAX))
+                .map(|(i, s)| (band_key(&s[band * rows..(band + 1) * rows], band), i as u32))
+                .collect();
+            keys.sort_unstable();
+            let mut pairs = Vec::new();
+            let mut members = Vec::new();
+            let mut start = 0;
+            while start < keys.len() {
+                let mut end = start + 1;
+                while end < keys.len() && keys[end].0 == keys[start].0 {
+                    end += 1;
+                }
+                if end - start > 1 {
+                    members.clear();
+                    members.extend(keys[start..end].iter().map(|&(_, i)| i));
+                    bucket_pairs(&members, max_bucket, &mut pairs);
+                }
+                start = end;
+            }
+            pairs
+        })
+        .collect();
+    let mut all: Vec<u64> = per_band.into_iter().flatten().collect();
+    all.par_sort_unstable();
+    all.dedup();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_threshold_gives_steeper_later_curve() {
+        let lo = LshParams::from_threshold(0.3, 128, 0.5, 0.5);
+        let hi = LshParams::from_threshold(0.8, 128, 0.5, 0.5);
+        assert!(collision_probability(0.5, lo.bands, lo.rows) > 0.9);
+        assert!(collision_probability(0.5, hi.bands, hi.rows) < 0.2);
+        assert!(collision_probability(0.95, hi.bands, hi.rows) > 0.95);
+    }
+
+    #[test]
+    fn weights_trade_false_negatives_for_false_positives() {
+        let fn_heavy = LshParams::from_threshold(0.5, 128, 0.1, 0.9);
+        let fp_heavy = LshParams::from_threshold(0.5, 128, 0.9, 0.1);
+        assert!(fn_heavy.false_negative < fp_heavy.false_negative);
+        assert!(fn_heavy.false_positive > fp_heavy.false_positive);
+    }
+
+    #[test]
+    fn simpson_integrates_polynomials_exactly() {
+        assert!((integrate(|s| s * s, 0.0, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn big_buckets_are_windowed() {
+        let members: Vec<u32> = (0..10).collect();
+        let mut out = Vec::new();
+        bucket_pairs(&members, 100, &mut out);
+        assert_eq!(out.len(), 45);
+        out.clear();
+        bucket_pairs(&members, 2, &mut out);
+        assert_eq!(out.len(), 9 + 8);
+        assert!(out.contains(&pack(0, 2)) && !out.contains(&pack(0, 3)));
+    }
+
+    #[test]
+    fn identical_signatures_collide_and_distinct_do_not() {
+        let p = LshParams::from_threshold(0.5, 64, 0.5, 0.5);
+        let a: Vec<u64> = (0..64).collect();
+        let b: Vec<u64> = (1000..1064).collect();
+        let sigs = vec![a.clone(), b, a];
+        assert_eq!(candidate_pairs(&sigs, &p, 100), vec![pack(0, 2)]);
+    }
+}

@@ -1,0 +1,271 @@
+//! MinHash signatures.
+//!
+//! Two algorithms estimate the Jaccard similarity of two shingle sets as the
+//! fraction of signature positions on which they agree:
+//!
+//! * [`SignatureAlgorithm::OnePermutation`] (default): one-permutation hashing
+//!   with optimal densification (Shrivastava, ICML 2017). Each shingle is
+//!   hashed once and falls into one of `k` bins; a bin keeps its minimum; an
+//!   empty bin borrows the value of a non-empty bin chosen by a seeded hash
+//!   sequence. O(n + k) per set, and as accurate as classic MinHash.
+//! * [`SignatureAlgorithm::Classic`]: `k` independent universal hash
+//!   functions `h_i(x) = (a_i·x + b_i) mod (2^61 − 1)`, computed with 128-bit
+//!   products so nothing overflows. O(n·k) per set.
+//!
+//! Both are deterministic functions of the shingle set and the seed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::shingle::fmix64;
+
+/// Which MinHash-family algorithm computes signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// One-permutation hashing with optimal densification, O(n + k).
+    #[default]
+    OnePermutation,
+    /// Classic MinHash with k universal hash functions, O(n·k).
+    Classic,
+}
+
+const MERSENNE_61: u64 = (1 << 61) - 1;
+
+/// splitmix64: the seed expander for hash-function parameters.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[inline]
+fn mod_mersenne61(x: u128) -> u64 {
+    // x < 2^122; fold twice.
+    let lo = (x as u64) & MERSENNE_61;
+    let hi = (x >> 61) as u64;
+    let mut r = lo + (hi & MERSENNE_61) + (hi >> 61);
+    while r >= MERSENNE_61 {
+        r -= MERSENNE_61;
+    }
+    r
+}
+
+/// Computes MinHash signatures of shingle sets.
+///
+/// ```
+/// use wirecluster::{MinHasher, SignatureAlgorithm};
+/// let a: Vec<u64> = (0..1000).collect();
+/// let b: Vec<u64> = (500..1500).collect(); // Jaccard 1/3
+/// let mh = MinHasher::new(SignatureAlgorithm::OnePermutation, 256, 42);
+/// let est = MinHasher::estimate(&mh.signature(&a), &mh.signature(&b));
+/// assert!((est - 1.0 / 3.0).abs() < 0.1, "{est}");
+/// ```
+#[derive(Debug, Clone)]
+pub struct MinHasher {
+    algorithm: SignatureAlgorithm,
+    k: usize,
+    seed: u64,
+    /// Classic: (a_i, b_i) per function.
+    params: Vec<(u64, u64)>,
+}
+
+impl MinHasher {
+    /// A hasher producing `k` values per signature (`k >= 1`).
+    pub fn new(algorithm: SignatureAlgorithm, k: usize, seed: u64) -> Self {
+        let k = k.max(1);
+        let mut state = seed;
+        let params = match algorithm {
+            SignatureAlgorithm::Classic => (0..k)
+                .map(|_| {
+                    let a = splitmix64(&mut state) % (MERSENNE_61 - 1) + 1;
+                    let b = splitmix64(&mut state) % MERSENNE_61;
+                    (a, b)
+                })
+                .collect(),
+            SignatureAlgorithm::OnePermutation => Vec::new(),
+        };
+        MinHasher {
+            algorithm,
+            k,
+            seed,
+            params,
+        }
+    }
+
+    /// Signature length.
+    pub fn len(&self) -> usize {
+        self.k
+    }
+
+    /// Always false: a signature has at least one value.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The signature of a set of shingle hashes (duplicates are harmless).
+    /// The empty set gets a signature of `u64::MAX` values.
+    pub fn signature(&self, shingles: &[u64]) -> Vec<u64> {
+        let mut out = vec![u64::MAX; self.k];
+        self.signature_into(shingles, &mut out);
+        out
+    }
+
+    /// Writes the signature into `out` (resized to `k`).
+    pub fn signature_into(&self, shingles: &[u64], out: &mut Vec<u64>) {
+        out.clear();
+        out.resize(self.k, u64::MAX);
+        if shingles.is_empty() {
+            return;
+        }
+        match self.algorithm {
+            SignatureAlgorithm::Classic => self.classic(shingles, out),
+            SignatureAlgorithm::OnePermutation => self.one_permutation(shingles, out),
+        }
+    }
+
+    fn classic(&self, shingles: &[u64], out: &mut [u64]) {
+        for &s in shingles {
+            let x = (s % MERSENNE_61) as u128;
+            for (slot, &(a, b)) in out.iter_mut().zip(&self.params) {
+                let h = mod_mersenne61(a as u128 * x + b as u128);
+                if h < *slot {
+                    *slot = h;
+                }
+            }
+        }
+    }
+
+    fn one_permutation(&self, shingles: &[u64], out: &mut [u64]) {
+        let k = self.k as u128;
+        let salt = fmix64(self.seed ^ 0x5851_F42D_4C95_7F2D);
+        for &s in shingles {
+            let h = fmix64(s ^ salt);
+            let bin = ((h as u128 * k) >> 64) as usize;
+            if h < out[bin] {
+                out[bin] = h;
+            }
+        }
+        // Optimal densification: an empty bin i probes bins
+        // fmix64(seed, i, attempt) mod k until it finds a non-empty one.
+        if out.contains(&u64::MAX) {
+            let filled: Vec<bool> = out.iter().map(|&v| v != u64::MAX).collect();
+            for i in 0..self.k {
+                if filled[i] {
+                    continue;
+                }
+                let mut attempt = 0u64;
+                loop {
+                    attempt += 1;
+                    let r = fmix64(salt ^ ((i as u64) << 32) ^ attempt);
+                    let j = ((r as u128 * k) >> 64) as usize;
+                    if filled[j] {
+                        out[i] = out[j];
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Jaccard estimate of two signatures: the fraction of equal positions.
+    pub fn estimate(a: &[u64], b: &[u64]) -> f64 {
+        let n = a.len().min(b.len());
+        if n == 0 {
+            return 0.0;
+        }
+        let eq = a.iter().zip(b).filter(|(x, y)| x == y).count();
+        eq as f64 / n as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two sets with exactly known Jaccard: |A∩B| = inter, |A\B| = |B\A| = only.
+    fn pair(inter: u64, only: u64, salt: u64) -> (Vec<u64>, Vec<u64>) {
+        let h = |i: u64| fmix64(i ^ (salt << 40));
+        let a: Vec<u64> = (0..inter + only).map(h).collect();
+        let b: Vec<u64> = (0..inter)
+            .chain(inter + only..inter + 2 * only)
+            .map(h)
+            .collect();
+        (a, b)
+    }
+
+    fn check_unbiased(alg: SignatureAlgorithm, inter: u64, only: u64) {
+        let j = inter as f64 / (inter + 2 * only) as f64;
+        let k = 128;
+        let trials = 300;
+        let mut ests = Vec::new();
+        for t in 0..trials {
+            let (a, b) = pair(inter, only, t);
+            let mh = MinHasher::new(alg, k, 1000 + t);
+            ests.push(MinHasher::estimate(&mh.signature(&a), &mh.signature(&b)));
+        }
+        let mean = ests.iter().sum::<f64>() / trials as f64;
+        let var = ests.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (trials - 1) as f64;
+        let theory = j * (1.0 - j) / k as f64;
+        // Mean within 4 standard errors of the truth.
+        let se = (theory / trials as f64).sqrt();
+        assert!(
+            (mean - j).abs() < 4.0 * se + 1e-9,
+            "{alg:?} inter={inter} only={only}: mean {mean} vs J {j}"
+        );
+        // Variance within a factor of the classic theory.
+        assert!(
+            var < 1.6 * theory && var > 0.5 * theory,
+            "{alg:?} inter={inter} only={only}: var {var} vs theory {theory}"
+        );
+    }
+
+    #[test]
+    fn classic_is_unbiased_with_theoretical_variance() {
+        check_unbiased(SignatureAlgorithm::Classic, 300, 200);
+        check_unbiased(SignatureAlgorithm::Classic, 20, 10);
+    }
+
+    #[test]
+    fn one_permutation_is_unbiased_on_large_and_small_sets() {
+        check_unbiased(SignatureAlgorithm::OnePermutation, 3000, 2000);
+        check_unbiased(SignatureAlgorithm::OnePermutation, 300, 200);
+        // Fewer elements than bins: densification carries the estimate.
+        check_unbiased(SignatureAlgorithm::OnePermutation, 20, 10);
+    }
+
+    #[test]
+    fn identical_and_disjoint_sets() {
+        for alg in [
+            SignatureAlgorithm::Classic,
+            SignatureAlgorithm::OnePermutation,
+        ] {
+            let mh = MinHasher::new(alg, 64, 7);
+            let (a, _) = pair(50, 50, 1);
+            let (c, _) = pair(50, 50, 2);
+            assert_eq!(
+                MinHasher::estimate(&mh.signature(&a), &mh.signature(&a)),
+                1.0
+            );
+            assert!(MinHasher::estimate(&mh.signature(&a), &mh.signature(&c)) < 0.1);
+        }
+    }
+
+    #[test]
+    fn mersenne_reduction_matches_u128_modulo() {
+        let mut s = 1u64;
+        for _ in 0..10_000 {
+            let a = splitmix64(&mut s) % MERSENNE_61;
+            let x = splitmix64(&mut s) % MERSENNE_61;
+            let b = splitmix64(&mut s) % MERSENNE_61;
+            let v = a as u128 * x as u128 + b as u128;
+            assert_eq!(mod_mersenne61(v) as u128, v % MERSENNE_61 as u128);
+        }
+        // The largest possible input.
+        let m = (MERSENNE_61 - 1) as u128;
+        let v = m * m + m;
+        assert_eq!(mod_mersenne61(v) as u128, v % MERSENNE_61 as u128);
+    }
+}

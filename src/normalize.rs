@@ -1,0 +1,843 @@
+//! Text normalization and boilerplate removal.
+//!
+//! Normalization turns a text into a sequence of tokens:
+//!
+//! | step | example |
+//! |---|---|
+//! | split into words: runs of letters and digits; `.` and `'` (any apostrophe) inside a word are dropped | `U.S.` → `us`, `don’t` → `dont` |
+//! | case folding (Unicode lower case, ASCII fast path) and NFKC for non-ASCII words | `ＢＢＣ` → `bbc` |
+//! | `%` is the word `percent`; quotes, dashes and other punctuation separate words | `5%` → `5 percent` |
+//! | variant folding ([`NormalizeConfig::fold_variants`]) | `United States`, `USA` → `us`; `per cent` → `percent`; `September`, `Sept` → `sep`; `says`, `stated` → `said` |
+//!
+//! Boilerplate removal works on lines, before shingling:
+//!
+//! * **rules** ([`BoilerplateRule`]): lines that are plainly not article text,
+//!   such as "Read more …", "The post … appeared first on …", copyright lines,
+//!   bylines, photo captions, bare URLs, share and subscribe prompts, and lines
+//!   of fewer than three words;
+//! * **learned**: sentences that recur across many documents of the corpus
+//!   among different neighbours, such as an outlet's footer or a stock
+//!   "readers have been following this story" intro (see [`Normalizer`]).
+//!
+//! Every removed line can be listed with its reason by
+//! [`Normalizer::explain`].
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::shingle::{fmix64, token_hash};
+
+/// Settings for text normalization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NormalizeConfig {
+    /// Fold common spelling variants of news copy (see the module table).
+    /// Default: `true`.
+    pub fold_variants: bool,
+    /// Boilerplate removal settings.
+    pub boilerplate: BoilerplateConfig,
+}
+
+impl Default for NormalizeConfig {
+    fn default() -> Self {
+        NormalizeConfig {
+            fold_variants: true,
+            boilerplate: BoilerplateConfig::default(),
+        }
+    }
+}
+
+/// Settings for boilerplate removal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BoilerplateConfig {
+    /// Apply the built-in line rules ([`BoilerplateRule`]). Default: `true`.
+    pub rules: bool,
+    /// Learn recurring lines from the corpus. Default: `true`.
+    pub learn: bool,
+    /// A line is learned as boilerplate when it occurs in at least this many
+    /// documents … Default: 8.
+    pub min_docs: usize,
+    /// … and in at least this fraction of all documents. Default: 0.0005.
+    pub min_doc_fraction: f64,
+    /// Only sentences of at most this many words are learned. Default: 24.
+    pub max_line_words: usize,
+    /// A frequent sentence is boilerplate only when the documents it occurs
+    /// in have distinct longest other sentences in at least this fraction of
+    /// them. Default: 0.7.
+    pub min_context_diversity: f64,
+}
+
+impl Default for BoilerplateConfig {
+    fn default() -> Self {
+        BoilerplateConfig {
+            rules: true,
+            learn: true,
+            min_docs: 8,
+            min_doc_fraction: 0.0005,
+            max_line_words: 24,
+            min_context_diversity: 0.7,
+        }
+    }
+}
+
+/// Why a line was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BoilerplateRule {
+    /// "Read more", "Related:", "Read also".
+    ReadMore,
+    /// "The post … appeared first on …".
+    AppearedFirstOn,
+    /// Copyright and "All rights reserved" lines.
+    Copyright,
+    /// Subscribe, share, follow, sign-up, listen and advertisement prompts,
+    /// comment counters, syndication notes.
+    Prompt,
+    /// Credits: "(Reporting by …)", "Editing by …", "source: …", short bylines
+    /// ("By X Staff").
+    Credit,
+    /// "Published … | Updated …" lines.
+    Dateline,
+    /// Photo and image captions ("PHOTO: …", "Image: …", "AFP photo").
+    Caption,
+    /// A line that is only a URL.
+    Url,
+    /// Fewer than three words: section labels, outlet names, stray tokens.
+    ShortLine,
+    /// Learned from the corpus: a sentence that recurs in many documents
+    /// among different neighbours.
+    Learned,
+}
+
+/// A line removed from one document, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedLine {
+    /// 1-based line number in the document's text.
+    pub line: usize,
+    /// The line as written.
+    pub text: String,
+    /// Why it was removed.
+    pub rule: BoilerplateRule,
+}
+
+/// Calls `f` with each normalized token of `text`, using `buf` as scratch.
+///
+/// ```
+/// let mut toks = Vec::new();
+/// wirecluster::for_each_token("The U.S. economy grew 5% in Sept.", true, |t| toks.push(t.to_string()));
+/// assert_eq!(toks, ["the", "us", "economy", "grew", "5", "percent", "in", "sep"]);
+/// ```
+pub fn for_each_token(text: &str, fold_variants: bool, mut f: impl FnMut(&str)) {
+    let mut tok = Tokenizer::new(fold_variants);
+    let mut g = |t: &str| {
+        if !t.is_empty() {
+            f(t)
+        }
+    };
+    tok.run(text, &mut g);
+    tok.flush(&mut g);
+}
+
+/// The normalized text: tokens joined by single spaces.
+///
+/// ```
+/// assert_eq!(wirecluster::normalize_text("“Per cent” — says UNITED STATES"), "percent said us");
+/// ```
+pub fn normalize_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for_each_token(text, true, |t| {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(t);
+    });
+    out
+}
+
+/// The streaming tokenizer behind [`for_each_token`]. It holds back one token
+/// to fold two-word variants ("united states", "per cent").
+struct Tokenizer {
+    fold: bool,
+    word: String,
+    non_ascii: bool,
+    held: Option<Held>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Held {
+    United,
+    Per,
+}
+
+impl Tokenizer {
+    fn new(fold: bool) -> Self {
+        Tokenizer {
+            fold,
+            word: String::with_capacity(32),
+            non_ascii: false,
+            held: None,
+        }
+    }
+
+    fn run(&mut self, text: &str, f: &mut impl FnMut(&str)) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    self.word.push(b.to_ascii_lowercase() as char);
+                } else if (b == b'.' || b == b'\'') && !self.word.is_empty() {
+                    // Joins only when a word character follows.
+                    let next_is_word = bytes
+                        .get(i + 1)
+                        .is_some_and(|&n| n.is_ascii_alphanumeric() || n >= 0x80);
+                    if !next_is_word {
+                        self.end_word(f);
+                        if b == b'.' {
+                            self.sentence_end(bytes.get(i + 1).copied(), f);
+                        }
+                    }
+                } else if b == b'.' || b == b'!' || b == b'?' {
+                    self.end_word(f);
+                    self.sentence_end(bytes.get(i + 1).copied(), f);
+                } else if b == b'%' {
+                    self.end_word(f);
+                    self.emit("percent", f);
+                } else {
+                    self.end_word(f);
+                }
+                i += 1;
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let len = c.len_utf8();
+                if c.is_alphanumeric() {
+                    self.non_ascii = true;
+                    self.word.extend(c.to_lowercase());
+                } else if matches!(c, '\u{2019}' | '\u{2018}' | '\u{02bc}') && !self.word.is_empty()
+                {
+                    let next_is_word = text[i + len..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                    if !next_is_word {
+                        self.end_word(f);
+                    }
+                } else {
+                    self.end_word(f);
+                }
+                i += len;
+            }
+        }
+        self.end_word(f);
+    }
+
+    /// After `.`, `!` or `?` followed by white space or the end of the line,
+    /// signals a sentence boundary with the empty token.
+    fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str)) {
+        if next.is_none_or(|n| n.is_ascii_whitespace() || n == b'"') {
+            self.flush(f);
+            f("");
+        }
+    }
+
+    fn end_word(&mut self, f: &mut impl FnMut(&str)) {
+        if self.word.is_empty() {
+            return;
+        }
+        let mut word = std::mem::take(&mut self.word);
+        if self.non_ascii {
+            self.non_ascii = false;
+            if !unicode_normalization::is_nfkc_quick(word.chars())
+                .eq(&unicode_normalization::IsNormalized::Yes)
+            {
+                word = word.nfkc().collect();
+            }
+        }
+        self.emit(&word, f);
+        word.clear();
+        self.word = word;
+    }
+
+    fn emit(&mut self, word: &str, f: &mut impl FnMut(&str)) {
+        if !self.fold {
+            f(word);
+            return;
+        }
+        if let Some(held) = self.held.take() {
+            match (held, word) {
+                (Held::United, "states") => return f("us"),
+                (Held::United, "kingdom") => return f("uk"),
+                (Held::Per, "cent") => return f("percent"),
+                (Held::United, _) => f("united"),
+                (Held::Per, _) => f("per"),
+            }
+        }
+        match word {
+            "united" => self.held = Some(Held::United),
+            "per" => self.held = Some(Held::Per),
+            _ => f(fold_word(word)),
+        }
+    }
+
+    fn flush(&mut self, f: &mut impl FnMut(&str)) {
+        match self.held.take() {
+            Some(Held::United) => f("united"),
+            Some(Held::Per) => f("per"),
+            None => {}
+        }
+    }
+}
+
+/// One-word variant folding (see the module docs).
+fn fold_word(w: &str) -> &str {
+    match w {
+        "usa" => "us",
+        "britain" => "uk",
+        "says" | "stated" => "said",
+        "january" => "jan",
+        "february" => "feb",
+        "march" => "mar",
+        "april" => "apr",
+        "june" => "jun",
+        "july" => "jul",
+        "august" => "aug",
+        "september" | "sept" => "sep",
+        "october" => "oct",
+        "november" => "nov",
+        "december" => "dec",
+        _ => w,
+    }
+}
+
+fn starts_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+fn contains_ci(s: &str, needle: &str) -> bool {
+    let n = needle.len();
+    s.len() >= n
+        && s.as_bytes()
+            .windows(n)
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The built-in rule matching a line, if any. `words` is the line's number of
+/// normalized tokens.
+pub(crate) fn rule_for_line(line: &str, words: usize) -> Option<BoilerplateRule> {
+    use BoilerplateRule::*;
+    let s = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+    if words == 0 {
+        return None;
+    }
+    if words < 3 {
+        return Some(ShortLine);
+    }
+    let short = words <= 30;
+    if (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("www."))
+        && !s.contains(' ')
+    {
+        return Some(Url);
+    }
+    if starts_ci(s, "read more") || starts_ci(s, "read also") || starts_ci(s, "related:") {
+        return Some(ReadMore);
+    }
+    if starts_ci(s, "the post ") && contains_ci(s, "appeared first on") {
+        return Some(AppearedFirstOn);
+    }
+    if short
+        && (starts_ci(s, "copyright")
+            || s.starts_with('\u{a9}')
+            || contains_ci(s, "all rights reserved"))
+    {
+        return Some(Copyright);
+    }
+    const PROMPTS: [&str; 11] = [
+        "subscribe",
+        "share this",
+        "share on",
+        "follow us",
+        "sign up",
+        "click here",
+        "listen to this",
+        "advertisement",
+        "comments ",
+        "this article has been automatically",
+        "download our app",
+    ];
+    if short && PROMPTS.iter().any(|p| starts_ci(s, p)) {
+        return Some(Prompt);
+    }
+    if short
+        && (starts_ci(s, "(reporting by")
+            || starts_ci(s, "reporting by")
+            || starts_ci(s, "(editing by")
+            || starts_ci(s, "editing by")
+            || starts_ci(s, "compiled by"))
+    {
+        return Some(Credit);
+    }
+    if words <= 6 && (starts_ci(s, "by ") || starts_ci(s, "by:") || starts_ci(s, "source:")) {
+        return Some(Credit);
+    }
+    if short && starts_ci(s, "published ") && contains_ci(s, "updated") {
+        return Some(Dateline);
+    }
+    if short && is_caption(s, words) {
+        return Some(Caption);
+    }
+    None
+}
+
+/// "PHOTO: …", "FILE PHOTO: …", "Image: …", "AFP photo".
+fn is_caption(s: &str, words: usize) -> bool {
+    if starts_ci(s, "photo:") || starts_ci(s, "image:") || starts_ci(s, "picture:") {
+        return true;
+    }
+    if words <= 3 && (s.to_ascii_lowercase().ends_with(" photo")) {
+        return true;
+    }
+    // An upper-case label of one or two words followed by a colon.
+    if let Some((label, _)) = s.split_once(':') {
+        let label = label.trim();
+        let n = label.split_whitespace().count();
+        return (1..=2).contains(&n)
+            && label.len() >= 4
+            && label.chars().all(|c| c.is_ascii_uppercase() || c == ' ');
+    }
+    false
+}
+
+/// One line of a document after tokenizing: where its tokens are and which
+/// rule removes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineInfo {
+    /// End of the line's tokens in the document's token vector.
+    pub end: u32,
+    /// 1-based line number in the text.
+    pub number: u32,
+    /// The built-in rule that matched, if any.
+    pub rule: Option<BoilerplateRule>,
+}
+
+/// One sentence (a run of tokens ended by `.`, `!`, `?` or the end of its
+/// line); the unit of learned boilerplate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segment {
+    pub start: u32,
+    pub end: u32,
+    /// Hash of the sentence's token sequence (equal for sentences that
+    /// normalize the same).
+    pub key: u64,
+}
+
+/// A document split into lines and sentences of token hashes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tokenized {
+    pub tokens: Vec<u64>,
+    pub lines: Vec<LineInfo>,
+    /// Sentences of the lines that no rule removed, in text order.
+    pub segments: Vec<Segment>,
+}
+
+fn sequence_key(tokens: &[u64]) -> u64 {
+    let mut key = 0u64;
+    for &t in tokens {
+        key = key
+            .wrapping_mul(crate::shingle::SHINGLE_BASE)
+            .wrapping_add(t);
+    }
+    fmix64(key ^ tokens.len() as u64)
+}
+
+/// Tokenizes a text line by line, hashing each token with [`token_hash`].
+pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
+    let mut out = Tokenized {
+        tokens: Vec::with_capacity(text.len() / 5),
+        lines: Vec::new(),
+        segments: Vec::new(),
+    };
+    let mut tok = Tokenizer::new(cfg.fold_variants);
+    let mut bounds: Vec<u32> = Vec::new();
+    for (number, line) in text.split('\n').enumerate() {
+        let start = out.tokens.len();
+        bounds.clear();
+        let tokens = &mut out.tokens;
+        let mut push = |t: &str| {
+            if t.is_empty() {
+                bounds.push(tokens.len() as u32);
+            } else {
+                tokens.push(token_hash(t));
+            }
+        };
+        tok.run(line, &mut push);
+        tok.flush(&mut push);
+        let end = out.tokens.len();
+        if end == start {
+            continue;
+        }
+        let rule = if cfg.boilerplate.rules {
+            rule_for_line(line, end - start)
+        } else {
+            None
+        };
+        out.lines.push(LineInfo {
+            end: end as u32,
+            number: number as u32 + 1,
+            rule,
+        });
+        if rule.is_none() {
+            bounds.push(end as u32);
+            let mut s = start as u32;
+            for &b in bounds.iter() {
+                if b > s {
+                    out.segments.push(Segment {
+                        start: s,
+                        end: b,
+                        key: sequence_key(&out.tokens[s as usize..b as usize]),
+                    });
+                    s = b;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Normalizes texts and removes boilerplate, with sentences learned from a
+/// corpus.
+///
+/// A sentence is learned as boilerplate when it has 3 to
+/// [`BoilerplateConfig::max_line_words`] words, occurs in at least
+/// [`BoilerplateConfig::min_docs`] documents (and
+/// [`BoilerplateConfig::min_doc_fraction`] of them), and keeps different
+/// company in them: the longest other sentence of the documents it occurs in
+/// differs in at least [`BoilerplateConfig::min_context_diversity`] of them.
+/// The last condition keeps the sentences of a dispatch that hundreds of
+/// outlets reprint: they recur, but always with the same lead sentence.
+///
+/// ```
+/// use wirecluster::{NormalizeConfig, Normalizer};
+/// let docs: Vec<String> = (0..30)
+///     .map(|i| format!("Story number {i} is about topic {i}. Our outlet footer line is here.\nSubscribe now"))
+///     .collect();
+/// let norm = Normalizer::learn(docs.iter().map(String::as_str), &NormalizeConfig::default());
+/// assert_eq!(norm.learned_sentences(), 1); // the footer; "Subscribe now" is a rule
+/// let removed = norm.explain(&docs[0]);
+/// assert_eq!(removed.len(), 2);
+/// assert_eq!(norm.content_text(&docs[0]), "story number 0 is about topic 0");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    cfg: NormalizeConfig,
+    learned: ahash::AHashSet<u64>,
+}
+
+impl Normalizer {
+    /// A normalizer with rules only, nothing learned.
+    pub fn new(cfg: &NormalizeConfig) -> Self {
+        Normalizer {
+            cfg: cfg.clone(),
+            learned: Default::default(),
+        }
+    }
+
+    /// Learns recurring boilerplate sentences from a corpus of texts.
+    pub fn learn<'a>(texts: impl IntoIterator<Item = &'a str>, cfg: &NormalizeConfig) -> Self {
+        let tokenized: Vec<Tokenized> = texts.into_iter().map(|t| tokenize(t, cfg)).collect();
+        Self::from_tokenized(&tokenized, cfg)
+    }
+
+    pub(crate) fn from_tokenized(docs: &[Tokenized], cfg: &NormalizeConfig) -> Self {
+        let mut norm = Normalizer::new(cfg);
+        let b = &cfg.boilerplate;
+        if !b.learn || docs.is_empty() {
+            return norm;
+        }
+        let threshold = b
+            .min_docs
+            .max((b.min_doc_fraction * docs.len() as f64).ceil() as usize)
+            .max(2);
+        let eligible = |s: &Segment| (3..=b.max_line_words).contains(&((s.end - s.start) as usize));
+        // Pass 1: documents per sentence.
+        let mut keys: Vec<u64> = Vec::new();
+        let mut per_doc: Vec<u64> = Vec::new();
+        for d in docs {
+            per_doc.clear();
+            per_doc.extend(d.segments.iter().filter(|s| eligible(s)).map(|s| s.key));
+            per_doc.sort_unstable();
+            per_doc.dedup();
+            keys.extend_from_slice(&per_doc);
+        }
+        keys.sort_unstable();
+        let mut frequent: Vec<u64> = Vec::new();
+        for run in keys.chunk_by(|a, b| a == b) {
+            if run.len() >= threshold {
+                frequent.push(run[0]);
+            }
+        }
+        if frequent.is_empty() {
+            return norm;
+        }
+        // Pass 2: the company each frequent sentence keeps. Its context in a
+        // document is the document's longest other sentence: the same for
+        // every reprint of one dispatch, different for every story that an
+        // outlet's stock line is pasted into.
+        let mut contexts: Vec<(u64, u64)> = Vec::new();
+        for d in docs {
+            let segs = &d.segments;
+            let longest = |skip: usize| {
+                segs.iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != skip)
+                    .max_by_key(|&(_, s)| (s.end - s.start, s.key))
+                    .map_or(0, |(_, s)| s.key)
+            };
+            for (i, s) in segs.iter().enumerate() {
+                if frequent.binary_search(&s.key).is_ok() {
+                    contexts.push((s.key, longest(i)));
+                }
+            }
+        }
+        contexts.sort_unstable();
+        contexts.dedup();
+        // `contexts` now holds distinct (sentence, context) pairs; compare
+        // their number with the sentence's document count.
+        let doc_count = |key: u64| {
+            let from = keys.partition_point(|&k| k < key);
+            keys[from..].partition_point(|&k| k == key)
+        };
+        for run in contexts.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() as f64 >= b.min_context_diversity * doc_count(run[0].0) as f64 {
+                norm.learned.insert(run[0].0);
+            }
+        }
+        norm
+    }
+
+    /// How many distinct sentences were learned as boilerplate.
+    pub fn learned_sentences(&self) -> usize {
+        self.learned.len()
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &NormalizeConfig {
+        &self.cfg
+    }
+
+    /// Calls `keep(start, end)` for each token range of content, and
+    /// `removed(line_or_segment, rule)` for each removed piece.
+    fn walk(
+        &self,
+        doc: &Tokenized,
+        mut keep: impl FnMut(usize, usize),
+        mut removed: impl FnMut(Removed, BoilerplateRule),
+    ) {
+        let mut segs = doc.segments.iter().peekable();
+        for l in &doc.lines {
+            if let Some(rule) = l.rule {
+                removed(Removed::Line(l), rule);
+                continue;
+            }
+            while let Some(s) = segs.next_if(|s| s.start < l.end) {
+                if self.learned.contains(&s.key) {
+                    removed(Removed::Segment(l, s), BoilerplateRule::Learned);
+                } else {
+                    keep(s.start as usize, s.end as usize);
+                }
+            }
+        }
+    }
+
+    /// The token hashes of the content (boilerplate removed), in order.
+    /// Returns the number of removed lines and sentences.
+    pub(crate) fn content_hashes_into(&self, doc: &Tokenized, out: &mut Vec<u64>) -> usize {
+        let mut removed = 0;
+        self.walk(
+            doc,
+            |a, b| out.extend_from_slice(&doc.tokens[a..b]),
+            |_, _| removed += 1,
+        );
+        removed
+    }
+
+    /// The normalized tokens of the text's content, as strings.
+    pub fn content_tokens(&self, text: &str) -> Vec<String> {
+        let words = all_tokens(text, self.cfg.fold_variants);
+        let t = tokenize(text, &self.cfg);
+        let mut out = Vec::new();
+        self.walk(&t, |a, b| out.extend_from_slice(&words[a..b]), |_, _| {});
+        out
+    }
+
+    /// The normalized content text (boilerplate removed), tokens joined by
+    /// single spaces.
+    pub fn content_text(&self, text: &str) -> String {
+        self.content_tokens(text).join(" ")
+    }
+
+    /// Every line or sentence of `text` that is removed, with the reason.
+    /// Removed lines are quoted as written; learned sentences in normalized
+    /// form.
+    pub fn explain(&self, text: &str) -> Vec<RemovedLine> {
+        let words = all_tokens(text, self.cfg.fold_variants);
+        let lines: Vec<&str> = text.split('\n').collect();
+        let t = tokenize(text, &self.cfg);
+        let mut out = Vec::new();
+        self.walk(
+            &t,
+            |_, _| {},
+            |piece, rule| {
+                let (line, text) = match piece {
+                    Removed::Line(l) => (l.number, lines[l.number as usize - 1].to_string()),
+                    Removed::Segment(l, s) => {
+                        (l.number, words[s.start as usize..s.end as usize].join(" "))
+                    }
+                };
+                out.push(RemovedLine {
+                    line: line as usize,
+                    text,
+                    rule,
+                });
+            },
+        );
+        out
+    }
+}
+
+enum Removed<'a> {
+    Line(&'a LineInfo),
+    Segment(&'a LineInfo, &'a Segment),
+}
+
+/// All tokens of a text as strings, in the order `tokenize` hashes them.
+fn all_tokens(text: &str, fold: bool) -> Vec<String> {
+    let mut words = Vec::new();
+    for line in text.split('\n') {
+        for_each_token(line, fold, |w| words.push(w.to_string()));
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        for_each_token(s, true, |t| v.push(t.to_string()));
+        v
+    }
+
+    #[test]
+    fn variants_fold_to_one_form() {
+        assert_eq!(toks("United States"), toks("U.S."));
+        assert_eq!(
+            toks("the US and the USA"),
+            ["the", "us", "and", "the", "us"]
+        );
+        assert_eq!(toks("5 per cent"), toks("5%"));
+        assert_eq!(toks("September 5"), toks("Sept. 5"));
+        assert_eq!(toks("United Nations"), ["united", "nations"]);
+        assert_eq!(toks("he was per"), ["he", "was", "per"]);
+    }
+
+    #[test]
+    fn quotes_case_and_dashes_do_not_matter() {
+        assert_eq!(toks("“Don’t” — SAID he"), toks("\"don't\" - said he"));
+        assert_eq!(toks("Ｆｕｌｌ width"), ["full", "width"]);
+        assert_eq!(toks("Hasakeh—Qamishli"), ["hasakeh", "qamishli"]);
+        assert_eq!(toks("café CAFÉ"), ["café", "café"]);
+    }
+
+    #[test]
+    fn rules_catch_common_boilerplate_and_keep_text() {
+        use BoilerplateRule::*;
+        let cases = [
+            ("Read more: Other story headline here", Some(ReadMore)),
+            (
+                "The post Big news appeared first on Gulf Daily.",
+                Some(AppearedFirstOn),
+            ),
+            (
+                "Copyright 2016 Gulf Daily. All rights reserved.",
+                Some(Copyright),
+            ),
+            ("Subscribe now", Some(ShortLine)),
+            (
+                "subscribe Just R20 for the first month. Support journalism.",
+                Some(Prompt),
+            ),
+            ("(Reporting by Jane Roe; Editing by John Doe)", Some(Credit)),
+            ("By: Times News Service", Some(Credit)),
+            ("Published Sep 5, 2016 | Updated 4:05 PM", Some(Dateline)),
+            ("PHOTO: Kerry speaks to reporters. (AFP)", Some(Caption)),
+            ("http://ift.tt/eA8V8J", Some(Url)),
+            ("https://example.com/a/long/path/with/many/parts", Some(Url)),
+            (
+                "Russia and the US will work on a deal to curb fighting in Syria.",
+                None,
+            ),
+            (
+                "By the end of the year the company expects strong growth in sales.",
+                None,
+            ),
+        ];
+        for (line, want) in cases {
+            let mut n = 0;
+            for_each_token(line, true, |_| n += 1);
+            assert_eq!(rule_for_line(line, n), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn learned_sentences_need_enough_documents() {
+        let cfg = NormalizeConfig::default();
+        let mk = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|i| {
+                    format!("Unique body text number {i} goes here.\nShared footer of the outlet")
+                })
+                .collect()
+        };
+        let few = mk(5);
+        assert_eq!(
+            Normalizer::learn(few.iter().map(String::as_str), &cfg).learned_sentences(),
+            0
+        );
+        let many = mk(25);
+        let n = Normalizer::learn(many.iter().map(String::as_str), &cfg);
+        assert_eq!(n.learned_sentences(), 1);
+        let ex = n.explain(&many[3]);
+        assert_eq!(ex.len(), 1);
+        assert_eq!((ex[0].line, ex[0].rule), (2, BoilerplateRule::Learned));
+    }
+
+    #[test]
+    fn a_widely_reprinted_dispatch_is_not_boilerplate() {
+        // 40 verbatim reprints of one dispatch, each with its own outlet intro.
+        let dispatch = "Rebels shelled the northern city overnight as government forces pressed their advance on the last opposition districts. \
+            Aid groups said food was running out. The talks resume on Friday.";
+        let docs: Vec<String> = (0..40)
+            .map(|i| format!("Outlet {i} brings you the news.\n{dispatch}"))
+            .collect();
+        let n = Normalizer::learn(docs.iter().map(String::as_str), &NormalizeConfig::default());
+        assert_eq!(n.learned_sentences(), 0);
+        assert_eq!(n.content_text(&docs[0]), normalize_text(&docs[0]));
+    }
+
+    #[test]
+    fn an_intro_before_many_different_stories_is_boilerplate() {
+        let docs: Vec<String> = (0..12)
+            .map(|i| format!("For residents of Westfield, the news comes at a difficult time. Story {i} tells of event {i} in the town of Westfield and more."))
+            .collect();
+        let n = Normalizer::learn(docs.iter().map(String::as_str), &NormalizeConfig::default());
+        assert_eq!(n.learned_sentences(), 1);
+        assert_eq!(
+            n.content_text(&docs[5]),
+            "story 5 tells of event 5 in the town of westfield and more"
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! Containment candidates from winnowed fingerprints.
+//!
+//! Jaccard LSH misses truncated reprints and excerpts: a three-sentence RSS
+//! excerpt of a long dispatch has a Jaccard of 0.01 with it, yet is wholly
+//! contained in it. Winnowing (Schleimer, Wilkerson and Aiken, SIGMOD 2003)
+//! keeps, from every window of `w` consecutive shingle hashes, the smallest;
+//! any passage of `w + n − 1` words that two documents share yields at least
+//! one common fingerprint, whatever the documents' lengths.
+//!
+//! An inverted index maps fingerprints to documents. For each document the
+//! index counts shared fingerprints with every later document; a pair is a
+//! candidate when the shared count reaches
+//! `max(1, ⌈min_fraction · min(|F_a|, |F_b|)⌉)`, an estimate of
+//! containment of the smaller in the larger. Fingerprints held by more than
+//! `max_posting` documents (stock phrases) are not used; their number is
+//! reported.
+
+use rayon::prelude::*;
+
+use crate::lsh::pack;
+
+/// Robust winnowing: the minimum of each window of `w` hashes (the rightmost
+/// on ties), recorded when it changes; returned sorted and deduplicated.
+///
+/// ```
+/// let h: Vec<u64> = vec![77, 72, 42, 17, 98, 50, 17, 98, 8, 88, 67, 39, 77, 72, 42, 17, 98];
+/// let fp = wirecluster::winnow(&h, 4);
+/// assert_eq!(fp, vec![8, 17, 39]);
+/// ```
+pub fn winnow(hashes: &[u64], w: usize) -> Vec<u64> {
+    let w = w.max(1);
+    if hashes.len() <= w {
+        return hashes.iter().copied().min().into_iter().collect();
+    }
+    let mut out = Vec::with_capacity(2 * hashes.len() / (w + 1) + 1);
+    let mut last_pos = usize::MAX;
+    for start in 0..=hashes.len() - w {
+        // Rightmost minimum of the window; windows are short, a scan is cheapest.
+        let mut pos = start;
+        for i in start + 1..start + w {
+            if hashes[i] <= hashes[pos] {
+                pos = i;
+            }
+        }
+        if pos != last_pos {
+            out.push(hashes[pos]);
+            last_pos = pos;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Result of the containment candidate search.
+pub(crate) struct ContainmentCandidates {
+    /// Candidate pairs, packed and sorted.
+    pub pairs: Vec<u64>,
+    /// Fingerprints ignored because too many documents hold them.
+    pub common_fingerprints: usize,
+}
+
+/// Finds pairs whose fingerprint sets suggest that one contains at least
+/// `min_fraction` of the other.
+pub(crate) fn candidate_pairs(
+    fingerprints: &[Vec<u64>],
+    min_fraction: f64,
+    max_posting: usize,
+) -> ContainmentCandidates {
+    let n = fingerprints.len();
+    let mut postings: Vec<(u64, u32)> = fingerprints
+        .iter()
+        .enumerate()
+        .flat_map(|(d, fps)| fps.iter().map(move |&f| (f, d as u32)))
+        .collect();
+    postings.par_sort_unstable();
+    // For each document, the ranges of its fingerprints' posting lists.
+    let mut keys: Vec<u64> = Vec::new();
+    let mut starts: Vec<u32> = Vec::new();
+    for (i, &(f, _)) in postings.iter().enumerate() {
+        if keys.last() != Some(&f) {
+            keys.push(f);
+            starts.push(i as u32);
+        }
+    }
+    starts.push(postings.len() as u32);
+    let common_fingerprints = starts
+        .windows(2)
+        .filter(|w| (w[1] - w[0]) as usize > max_posting)
+        .count();
+    let docs_only: Vec<u32> = postings.iter().map(|&(_, d)| d).collect();
+
+    let per_doc: Vec<Vec<u64>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u32; n], Vec::<u32>::new()),
+            |(counts, touched), d| {
+                let fps = &fingerprints[d];
+                for f in fps {
+                    let Ok(k) = keys.binary_search(f) else {
+                        continue;
+                    };
+                    let list = &docs_only[starts[k] as usize..starts[k + 1] as usize];
+                    if list.len() > max_posting {
+                        continue;
+                    }
+                    // Lists are sorted: only later documents.
+                    let from = list.partition_point(|&e| e as usize <= d);
+                    for &e in &list[from..] {
+                        if counts[e as usize] == 0 {
+                            touched.push(e);
+                        }
+                        counts[e as usize] += 1;
+                    }
+                }
+                touched.sort_unstable();
+                let mut out = Vec::new();
+                for &e in touched.iter() {
+                    let shared = counts[e as usize] as f64;
+                    counts[e as usize] = 0;
+                    let smaller = fps.len().min(fingerprints[e as usize].len()) as f64;
+                    let need = (min_fraction * smaller).ceil().max(1.0);
+                    if shared >= need {
+                        out.push(pack(d as u32, e));
+                    }
+                }
+                touched.clear();
+                out
+            },
+        )
+        .collect();
+    ContainmentCandidates {
+        pairs: per_doc.into_iter().flatten().collect(),
+        common_fingerprints,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shingle::fmix64;
+
+    #[test]
+    fn shared_passage_always_shares_a_fingerprint() {
+        let w = 4;
+        for seed in 0..200u64 {
+            let passage: Vec<u64> = (0..w as u64).map(|i| fmix64(seed * 1000 + i)).collect();
+            let mut a: Vec<u64> = (0..50).map(|i| fmix64(seed * 7919 + 10_000 + i)).collect();
+            let mut b: Vec<u64> = (0..30).map(|i| fmix64(seed * 7919 + 20_000 + i)).collect();
+            a.splice(20..20, passage.iter().copied());
+            b.splice(5..5, passage.iter().copied());
+            let fa = winnow(&a, w);
+            let fb = winnow(&b, w);
+            assert!(
+                fa.iter().any(|x| fb.binary_search(x).is_ok()),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn excerpt_is_found_in_long_document_and_strangers_are_not() {
+        let long: Vec<u64> = (0..600).map(|i| fmix64(i + 1)).collect();
+        let excerpt: Vec<u64> = long[..12].to_vec();
+        let other: Vec<u64> = (0..300).map(|i| fmix64(i + 100_000)).collect();
+        let fps: Vec<Vec<u64>> = [&long, &excerpt, &other]
+            .iter()
+            .map(|h| winnow(h, 4))
+            .collect();
+        let c = candidate_pairs(&fps, 0.3, 100);
+        assert_eq!(c.pairs, vec![pack(0, 1)]);
+        assert_eq!(c.common_fingerprints, 0);
+    }
+
+    #[test]
+    fn over_common_fingerprints_are_counted_and_skipped() {
+        let fps: Vec<Vec<u64>> = (0..5).map(|_| vec![1u64]).collect();
+        let c = candidate_pairs(&fps, 0.3, 3);
+        assert!(c.pairs.is_empty());
+        assert_eq!(c.common_fingerprints, 1);
+    }
+}

@@ -1,0 +1,103 @@
+//! The `wirecluster` binary: outputs, errors and exit codes.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wirecluster"))
+}
+
+fn data(name: &str) -> String {
+    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn cluster_writes_one_line_per_document() {
+    let out = bin()
+        .args(["cluster", &data("syria-2016.jsonl")])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[1]["id"], "syr-001");
+    assert_eq!(lines[1]["duplicate_group"], "syr-000");
+    assert_eq!(lines[1]["canonical"], false);
+    assert_eq!(lines[0]["canonical"], true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("docs/s"), "{stderr}");
+}
+
+#[test]
+fn eval_scores_and_enforces_floors() {
+    let out = bin()
+        .args([
+            "eval",
+            &data("news-sample.jsonl"),
+            "--min-pairwise-f1",
+            "0.97",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["documents"], 399);
+    // An impossible floor fails with exit status 1.
+    let out = bin()
+        .args(["eval", &data("news-sample.jsonl"), "--min-ari", "1.01"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_lines_name_file_and_line_or_are_skipped_and_counted() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.jsonl");
+    std::fs::write(
+        &path,
+        "{\"id\":\"a\",\"text\":\"fine text\"}\n{\"id\":\"b\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["cluster", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.jsonl: line 2: malformed JSON"),
+        "{stderr}"
+    );
+
+    let out = bin()
+        .args(["cluster", "--skip-invalid", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 lines skipped (malformed_json=1)"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn eval_requires_labels() {
+    let out = bin()
+        .args(["eval", &data("syria-2016.jsonl")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no `cluster` label"));
+}

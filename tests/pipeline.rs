@@ -1,0 +1,162 @@
+//! End-to-end tests on the bundled data.
+
+use std::collections::BTreeSet;
+
+use wirecluster::{
+    CanonicalPolicy, Clusterer, Config, Document, EdgeKind, ReadOptions, read_jsonl, score,
+};
+
+fn data(name: &str) -> String {
+    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(name: &str) -> Vec<Document> {
+    read_jsonl(data(name), &ReadOptions::default())
+        .expect("bundled data reads")
+        .documents
+}
+
+fn group_of<'a>(c: &'a wirecluster::Clustering, id: &str) -> &'a str {
+    &c.assignments
+        .iter()
+        .find(|a| a.id == id)
+        .expect("id present")
+        .duplicate_group
+}
+
+#[test]
+fn syria_sample_groups_the_two_reuters_rewrites_only() {
+    let docs = load("syria-2016.jsonl");
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    assert_eq!(group_of(&c, "syr-000"), "syr-000");
+    assert_eq!(group_of(&c, "syr-001"), "syr-000");
+    for id in ["syr-002", "syr-003", "syr-004"] {
+        assert_eq!(group_of(&c, id), id, "{id} must be alone");
+    }
+    let g = c.groups.iter().find(|g| g.id == "syr-000").unwrap();
+    assert!(
+        g.canonical_reason.starts_with("most complete"),
+        "{}",
+        g.canonical_reason
+    );
+    // The edge that joined them is returned with its exact scores.
+    let e = &c.edges[0];
+    assert!(e.jaccard < 0.2 && e.containment_b_in_a > 0.4, "{e:?}");
+}
+
+#[test]
+fn bundled_corpus_quality_floor() {
+    let docs = load("news-sample.jsonl");
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let pred: Vec<&str> = c
+        .assignments
+        .iter()
+        .map(|a| a.duplicate_group.as_str())
+        .collect();
+    let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
+    let s = score(&pred, &gold);
+    assert!(s.pairwise.f1 >= 0.97, "pairwise F1 {:?}", s.pairwise);
+    assert!(s.ari >= 0.97, "ARI {}", s.ari);
+    // Never all pairs: candidates stay far below n(n-1)/2.
+    let n = docs.len();
+    assert!(
+        c.stats.verified_pairs < n * (n - 1) / 2 / 20,
+        "{}",
+        c.stats.verified_pairs
+    );
+}
+
+fn canonical_bytes(c: &wirecluster::Clustering) -> String {
+    serde_json::to_string(&(&c.groups, &c.assignments, &c.edges)).unwrap()
+}
+
+#[test]
+fn same_output_for_one_and_two_threads() {
+    let docs = load("news-sample.jsonl");
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| clusterer.cluster(&docs).unwrap())
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one.stats.threads, 1);
+    assert_eq!(two.stats.threads, 2);
+    assert_eq!(canonical_bytes(&one), canonical_bytes(&two));
+}
+
+#[test]
+fn aggregator_pages_do_not_merge_stories() {
+    let docs = load("news-sample.jsonl");
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    // Every predicted group holds at most one gold story apart from stray members.
+    for g in &c.groups {
+        let labels: BTreeSet<&str> = g
+            .members
+            .iter()
+            .map(|m| docs[m.index].label.as_deref().unwrap())
+            .collect();
+        assert!(labels.len() <= 2, "group {} mixes {labels:?}", g.id);
+    }
+    assert!(
+        c.edges
+            .iter()
+            .any(|e| e.kind == EdgeKind::CutAggregatorLink)
+    );
+}
+
+#[test]
+fn canonical_policies_are_honoured() {
+    let docs = load("syria-2016.jsonl");
+    let cfg = Config::builder()
+        .canonical(CanonicalPolicy::Earliest)
+        .build()
+        .unwrap();
+    let c = Clusterer::new(cfg).unwrap().cluster(&docs).unwrap();
+    assert_eq!(group_of(&c, "syr-001"), "syr-000"); // 2016-09-05 before 2016-09-06
+    let cfg = Config::builder()
+        .canonical(CanonicalPolicy::SourcePriority(vec!["reprinted".into()]))
+        .build()
+        .unwrap();
+    let c = Clusterer::new(cfg).unwrap().cluster(&docs).unwrap();
+    assert_eq!(group_of(&c, "syr-000"), "syr-001");
+}
+
+#[test]
+fn duplicate_ids_are_rejected() {
+    let docs = vec![
+        Document::new("x", "one text here"),
+        Document::new("x", "another"),
+    ];
+    let err = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "duplicate document id \"x\" (documents 0 and 1, 0-based)"
+    );
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Clusterer>();
+    check::<wirecluster::Clustering>();
+    check::<Config>();
+    check::<wirecluster::Normalizer>();
+    check::<wirecluster::MinHasher>();
+    check::<wirecluster::Error>();
+}
