@@ -11,7 +11,6 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::similarity::intersection_size;
 
 /// How a group's canonical member is chosen.
 ///
@@ -59,12 +58,14 @@ fn date_then_id(a: &Document, b: &Document) -> Ordering {
 }
 
 /// Picks the canonical member of a group. `members` are document indices,
-/// `sets` the shingle sets of all documents.
+/// `sets` the shingle sets of all documents, `shared(a, b)` the intersection
+/// size of two documents' sets.
 pub(crate) fn choose(
     policy: &CanonicalPolicy,
     members: &[usize],
     docs: &[Document],
     sets: &[Vec<u64>],
+    shared: &dyn Fn(usize, usize) -> usize,
 ) -> Choice {
     if members.len() == 1 {
         return Choice {
@@ -76,7 +77,7 @@ pub(crate) fn choose(
     let scores: Vec<f64> = match policy {
         CanonicalPolicy::MostComplete => members
             .iter()
-            .map(|&m| completeness(m, members, sets))
+            .map(|&m| completeness(m, members, sets, shared))
             .collect(),
         CanonicalPolicy::Earliest => vec![0.0; members.len()],
         CanonicalPolicy::Longest => members.iter().map(|&m| sets[m].len() as f64).collect(),
@@ -120,7 +121,12 @@ pub(crate) fn choose(
     }
 }
 
-fn completeness(m: usize, members: &[usize], sets: &[Vec<u64>]) -> f64 {
+fn completeness(
+    m: usize,
+    members: &[usize],
+    sets: &[Vec<u64>],
+    shared: &dyn Fn(usize, usize) -> usize,
+) -> f64 {
     let others: Vec<usize> = members
         .iter()
         .copied()
@@ -134,7 +140,7 @@ fn completeness(m: usize, members: &[usize], sets: &[Vec<u64>]) -> f64 {
             if so.is_empty() {
                 0.0
             } else {
-                intersection_size(so, &sets[m]) as f64 / so.len() as f64
+                shared(o, m) as f64 / so.len() as f64
             }
         })
         .sum();
@@ -153,6 +159,10 @@ fn source_rank(source: Option<&str>, list: &[String]) -> usize {
 mod tests {
     use super::*;
 
+    fn exact(sets: &[Vec<u64>]) -> impl Fn(usize, usize) -> usize + '_ {
+        |a, b| crate::similarity::intersection_size(&sets[a], &sets[b])
+    }
+
     fn docs() -> (Vec<Document>, Vec<Vec<u64>>) {
         let d = vec![
             Document::new("b", "x").with_source("Local Times"),
@@ -168,7 +178,13 @@ mod tests {
     #[test]
     fn most_complete_prefers_the_superset() {
         let (d, s) = docs();
-        let c = choose(&CanonicalPolicy::MostComplete, &[0, 1, 2], &d, &s);
+        let c = choose(
+            &CanonicalPolicy::MostComplete,
+            &[0, 1, 2],
+            &d,
+            &s,
+            &exact(&s),
+        );
         assert_eq!(c.member, 0);
         assert!(c.reason.contains("100%"), "{}", c.reason);
     }
@@ -177,15 +193,18 @@ mod tests {
     fn other_policies() {
         let (d, s) = docs();
         assert_eq!(
-            choose(&CanonicalPolicy::Earliest, &[0, 1, 2], &d, &s).member,
+            choose(&CanonicalPolicy::Earliest, &[0, 1, 2], &d, &s, &exact(&s)).member,
             2
         );
-        assert_eq!(choose(&CanonicalPolicy::Longest, &[1, 2], &d, &s).member, 0);
+        assert_eq!(
+            choose(&CanonicalPolicy::Longest, &[1, 2], &d, &s, &exact(&s)).member,
+            0
+        );
         let p = CanonicalPolicy::SourcePriority(vec!["reuters".into()]);
-        assert_eq!(choose(&p, &[0, 1, 2], &d, &s).member, 1);
+        assert_eq!(choose(&p, &[0, 1, 2], &d, &s, &exact(&s)).member, 1);
         // Nobody matches: earliest wins.
         let p = CanonicalPolicy::SourcePriority(vec!["AP".into()]);
-        assert_eq!(choose(&p, &[0, 1, 2], &d, &s).member, 2);
+        assert_eq!(choose(&p, &[0, 1, 2], &d, &s, &exact(&s)).member, 2);
     }
 
     #[test]
@@ -193,7 +212,7 @@ mod tests {
         let d = vec![Document::new("z", "x"), Document::new("y", "x")];
         let s = vec![(0..10).collect(), (0..10).collect()];
         assert_eq!(
-            choose(&CanonicalPolicy::MostComplete, &[0, 1], &d, &s).member,
+            choose(&CanonicalPolicy::MostComplete, &[0, 1], &d, &s, &exact(&s)).member,
             1
         );
     }

@@ -100,12 +100,13 @@ pub(crate) struct Grouping {
 }
 
 /// Groups `n` documents by the verified `edges` (packed, sorted pairs).
-/// `sets` are sorted shingle sets, `ordered` the shingles in text order.
+/// `sets` are sorted shingle sets; `ordered(p)` gives document `p`'s
+/// shingles in text order.
 pub(crate) fn group(
     n: usize,
     edges: &[u64],
     sets: &[Vec<u64>],
-    ordered: &[Vec<u64>],
+    ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
     region_overlap: f64,
 ) -> Grouping {
     let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -144,7 +145,7 @@ fn find_hub(
     adj: &[Vec<u32>],
     edges: &[u64],
     sets: &[Vec<u64>],
-    ordered: &[Vec<u64>],
+    ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
     region_overlap: f64,
 ) -> Option<Hub> {
     let nb = &adj[p];
@@ -183,8 +184,9 @@ fn find_hub(
             r
         })
         .collect();
+    let text_order = ordered(p);
     let first_pos = |r: &Vec<u64>| {
-        ordered[p]
+        text_order
             .iter()
             .position(|h| r.binary_search(h).is_ok())
             .unwrap_or(usize::MAX)
@@ -311,7 +313,7 @@ mod tests {
     #[test]
     fn aggregator_page_does_not_glue_two_stories() {
         let (ordered, sets, edges) = aggregator_fixture();
-        let g = group(5, &edges, &sets, &ordered, 0.2);
+        let g = group(5, &edges, &sets, &|p| ordered[p].clone(), 0.2);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
         assert_eq!(
             g.hubs,
@@ -326,13 +328,13 @@ mod tests {
     fn truncations_sharing_the_lede_stay_together() {
         // Doc 0 is the full text; 1 and 2 are truncations not linked to each other.
         let full: Vec<u64> = (0..100).collect();
-        let ordered = vec![full.clone(), full[..40].to_vec(), full[..70].to_vec()];
+        let ordered = [full.clone(), full[..40].to_vec(), full[..70].to_vec()];
         let sets: Vec<Vec<u64>> = ordered
             .iter()
             .map(|o| crate::shingle::into_set(o.clone()))
             .collect();
         let edges = vec![pack(0, 1), pack(0, 2)];
-        let g = group(3, &edges, &sets, &ordered, 0.2);
+        let g = group(3, &edges, &sets, &|p| ordered[p].clone(), 0.2);
         assert_eq!(g.groups, vec![vec![0, 1, 2]]);
         assert!(g.hubs.is_empty());
     }

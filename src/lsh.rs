@@ -133,38 +133,42 @@ fn band_key(values: &[u64], band: usize) -> u64 {
 }
 
 /// Candidate pairs of documents sharing at least one band, sorted and
-/// deduplicated. Documents with an empty set (all-`u64::MAX` signature) are
-/// skipped.
+/// deduplicated. `signatures` holds `k` values per document, flat.
+/// Documents with an empty set (all-`u64::MAX` signature) are skipped.
+///
+/// Within a band, each document's key and index are packed into one `u64`
+/// (the key's high bits above the index) and sorted; two documents whose
+/// truncated keys collide by chance only add a candidate, which
+/// verification then rejects.
 pub(crate) fn candidate_pairs(
-    signatures: &[Vec<u64>],
+    signatures: &[u64],
+    k: usize,
     params: &LshParams,
     max_bucket: usize,
 ) -> Vec<u64> {
+    let n = signatures.len() / k.max(1);
     let rows = params.rows;
+    let idx_bits = (usize::BITS - n.leading_zeros()).max(1);
+    let idx_mask = (1u64 << idx_bits) - 1;
     let per_band: Vec<Vec<u64>> = (0..params.bands)
         .into_par_iter()
-        .map(|band| {
-            let mut keys: Vec<(u64, u32)> = signatures
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.first().is_some_and(|&v| v != u64::MAX))
-                .map(|(i, s)| (band_key(&s[band * rows..(band + 1) * rows], band), i as u32))
-                .collect();
+        .map_init(Vec::new, |keys: &mut Vec<u64>, band| {
+            keys.clear();
+            for (i, sig) in signatures.chunks_exact(k).enumerate() {
+                if sig[0] != u64::MAX {
+                    let key = band_key(&sig[band * rows..(band + 1) * rows], band);
+                    keys.push((key << idx_bits) | i as u64);
+                }
+            }
             keys.sort_unstable();
             let mut pairs = Vec::new();
             let mut members = Vec::new();
-            let mut start = 0;
-            while start < keys.len() {
-                let mut end = start + 1;
-                while end < keys.len() && keys[end].0 == keys[start].0 {
-                    end += 1;
-                }
-                if end - start > 1 {
+            for run in keys.chunk_by(|a, b| a >> idx_bits == b >> idx_bits) {
+                if run.len() > 1 {
                     members.clear();
-                    members.extend(keys[start..end].iter().map(|&(_, i)| i));
+                    members.extend(run.iter().map(|&x| (x & idx_mask) as u32));
                     bucket_pairs(&members, max_bucket, &mut pairs);
                 }
-                start = end;
             }
             pairs
         })
@@ -218,7 +222,7 @@ mod tests {
         let p = LshParams::from_threshold(0.5, 64, 0.5, 0.5);
         let a: Vec<u64> = (0..64).collect();
         let b: Vec<u64> = (1000..1064).collect();
-        let sigs = vec![a.clone(), b, a];
-        assert_eq!(candidate_pairs(&sigs, &p, 100), vec![pack(0, 2)]);
+        let sigs: Vec<u64> = [a.clone(), b, a].concat();
+        assert_eq!(candidate_pairs(&sigs, 64, &p, 100), vec![pack(0, 2)]);
     }
 }

@@ -117,6 +117,13 @@ impl MinHasher {
     pub fn signature_into(&self, shingles: &[u64], out: &mut Vec<u64>) {
         out.clear();
         out.resize(self.k, u64::MAX);
+        self.signature_into_slice(shingles, out);
+    }
+
+    /// Writes the signature into `out`, which must hold exactly `k` values.
+    pub(crate) fn signature_into_slice(&self, shingles: &[u64], out: &mut [u64]) {
+        debug_assert_eq!(out.len(), self.k);
+        out.fill(u64::MAX);
         if shingles.is_empty() {
             return;
         }

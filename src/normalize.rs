@@ -188,7 +188,20 @@ impl Tokenizer {
             let b = bytes[i];
             if b < 0x80 {
                 if b.is_ascii_alphanumeric() {
-                    self.word.push(b.to_ascii_lowercase() as char);
+                    // A whole run of ASCII letters and digits at once.
+                    let end = bytes[i..]
+                        .iter()
+                        .position(|c| !c.is_ascii_alphanumeric())
+                        .map_or(bytes.len(), |p| i + p);
+                    let run = &text[i..end];
+                    if run.bytes().any(|c| c.is_ascii_uppercase()) {
+                        self.word
+                            .extend(run.bytes().map(|c| c.to_ascii_lowercase() as char));
+                    } else {
+                        self.word.push_str(run);
+                    }
+                    i = end;
+                    continue;
                 } else if (b == b'.' || b == b'\'') && !self.word.is_empty() {
                     // Joins only when a word character follows.
                     let next_is_word = bytes
@@ -335,11 +348,14 @@ pub(crate) fn rule_for_line(line: &str, words: usize) -> Option<BoilerplateRule>
     if words < 3 {
         return Some(ShortLine);
     }
-    let short = words <= 30;
     if (s.starts_with("http://") || s.starts_with("https://") || s.starts_with("www."))
         && !s.contains(' ')
     {
         return Some(Url);
+    }
+    if words > 30 {
+        // Longer lines are article text.
+        return None;
     }
     if starts_ci(s, "read more") || starts_ci(s, "read also") || starts_ci(s, "related:") {
         return Some(ReadMore);
@@ -347,10 +363,9 @@ pub(crate) fn rule_for_line(line: &str, words: usize) -> Option<BoilerplateRule>
     if starts_ci(s, "the post ") && contains_ci(s, "appeared first on") {
         return Some(AppearedFirstOn);
     }
-    if short
-        && (starts_ci(s, "copyright")
-            || s.starts_with('\u{a9}')
-            || contains_ci(s, "all rights reserved"))
+    if starts_ci(s, "copyright")
+        || s.starts_with('\u{a9}')
+        || (words <= 12 && contains_ci(s, "all rights reserved"))
     {
         return Some(Copyright);
     }
@@ -367,25 +382,25 @@ pub(crate) fn rule_for_line(line: &str, words: usize) -> Option<BoilerplateRule>
         "this article has been automatically",
         "download our app",
     ];
-    if short && PROMPTS.iter().any(|p| starts_ci(s, p)) {
+    if PROMPTS.iter().any(|p| starts_ci(s, p)) {
         return Some(Prompt);
     }
-    if short
-        && (starts_ci(s, "(reporting by")
-            || starts_ci(s, "reporting by")
-            || starts_ci(s, "(editing by")
-            || starts_ci(s, "editing by")
-            || starts_ci(s, "compiled by"))
+    const CREDITS: [&str; 5] = [
+        "(reporting by",
+        "reporting by",
+        "(editing by",
+        "editing by",
+        "compiled by",
+    ];
+    if CREDITS.iter().any(|p| starts_ci(s, p))
+        || (words <= 6 && (starts_ci(s, "by ") || starts_ci(s, "by:") || starts_ci(s, "source:")))
     {
         return Some(Credit);
     }
-    if words <= 6 && (starts_ci(s, "by ") || starts_ci(s, "by:") || starts_ci(s, "source:")) {
-        return Some(Credit);
-    }
-    if short && starts_ci(s, "published ") && contains_ci(s, "updated") {
+    if starts_ci(s, "published ") && contains_ci(s, "updated") {
         return Some(Dateline);
     }
-    if short && is_caption(s, words) {
+    if is_caption(s, words) {
         return Some(Caption);
     }
     None

@@ -158,11 +158,13 @@ pub struct Clustering {
 
 /// Per-document features computed once.
 pub(crate) struct Features {
-    /// Shingles in text order.
-    pub ordered: Vec<Vec<u64>>,
+    /// The normalizer, with what it learned from this corpus.
+    pub norm: Normalizer,
     /// Sorted, deduplicated shingle sets.
     pub sets: Vec<Vec<u64>>,
-    pub signatures: Vec<Vec<u64>>,
+    /// Signatures, `num_perm` values per document, flat.
+    pub signatures: Vec<u64>,
+    pub num_perm: usize,
     pub fingerprints: Vec<Vec<u64>>,
     pub removed_lines: usize,
     pub learned_lines: usize,
@@ -202,6 +204,27 @@ impl Clusterer {
         &self.config
     }
 
+    /// Shingles of one document's content in text order (repeats kept).
+    fn ordered_shingles(
+        &self,
+        norm: &Normalizer,
+        t: &normalize::Tokenized,
+        text: &str,
+        content: &mut Vec<u64>,
+    ) -> (Vec<u64>, usize) {
+        content.clear();
+        let removed = norm.content_hashes_into(t, content);
+        let ordered = match self.config.shingle {
+            ShingleUnit::Words(n) => {
+                let mut o = Vec::with_capacity(content.len());
+                shingle::word_shingles_into(content, n, &mut o);
+                o
+            }
+            ShingleUnit::Chars(n) => shingle::char_shingles(&norm.content_text(text), n),
+        };
+        (ordered, removed)
+    }
+
     /// Computes normalized shingles, signatures and fingerprints.
     pub(crate) fn features(&self, docs: &[Document], timer: &mut Timer) -> Features {
         let cfg = &self.config;
@@ -213,39 +236,35 @@ impl Clusterer {
         let norm = Normalizer::from_tokenized(&tokenized, &cfg.normalize);
         timer.lap("boilerplate");
         let hasher = MinHasher::new(cfg.algorithm, cfg.num_perm, cfg.seed);
-        type DocFeatures = (Vec<u64>, Vec<u64>, Vec<u64>, Vec<u64>, usize);
+        let k = hasher.len();
+        let mut signatures = vec![0u64; docs.len() * k];
+        type DocFeatures = (Vec<u64>, Vec<u64>, usize);
         let per_doc: Vec<DocFeatures> = tokenized
             .par_iter()
             .zip(docs.par_iter())
-            .map_init(Vec::new, |content, (t, d)| {
-                content.clear();
-                let removed = norm.content_hashes_into(t, content);
-                let ordered = match cfg.shingle {
-                    ShingleUnit::Words(n) => {
-                        let mut o = Vec::with_capacity(content.len());
-                        shingle::word_shingles_into(content, n, &mut o);
-                        o
-                    }
-                    ShingleUnit::Chars(n) => shingle::char_shingles(&norm.content_text(&d.text), n),
-                };
-                let set = shingle::into_set(ordered.clone());
-                let sig = hasher.signature(&set);
+            .zip(signatures.par_chunks_mut(k))
+            .map_init(Vec::new, |content, ((t, d), sig)| {
+                let (mut ordered, removed) = self.ordered_shingles(&norm, t, &d.text, content);
                 let fps = winnow::winnow(&ordered, cfg.winnow_window);
-                (ordered, set, sig, fps, removed)
+                ordered.sort_unstable();
+                ordered.dedup();
+                ordered.shrink_to_fit();
+                hasher.signature_into_slice(&ordered, sig);
+                (ordered, fps, removed)
             })
             .collect();
+        drop(tokenized);
         let mut f = Features {
-            ordered: Vec::with_capacity(docs.len()),
             sets: Vec::with_capacity(docs.len()),
-            signatures: Vec::with_capacity(docs.len()),
+            signatures,
+            num_perm: k,
             fingerprints: Vec::with_capacity(docs.len()),
             removed_lines: 0,
             learned_lines: norm.learned_sentences(),
+            norm,
         };
-        for (o, s, g, p, r) in per_doc {
-            f.ordered.push(o);
+        for (s, p, r) in per_doc {
             f.sets.push(s);
-            f.signatures.push(g);
             f.fingerprints.push(p);
             f.removed_lines += r;
         }
@@ -264,7 +283,8 @@ impl Clusterer {
         let f = self.features(docs, &mut timer);
 
         let params = cfg.lsh_params();
-        let lsh_pairs = lsh::candidate_pairs(&f.signatures, &params, cfg.max_bucket);
+        let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
+        timer.lap("lsh");
         let cont =
             winnow::candidate_pairs(&f.fingerprints, cfg.containment_candidate, cfg.max_posting);
         let mut candidates = Vec::with_capacity(lsh_pairs.len() + cont.pairs.len());
@@ -272,7 +292,7 @@ impl Clusterer {
         candidates.extend_from_slice(&cont.pairs);
         candidates.par_sort_unstable();
         candidates.dedup();
-        timer.lap("candidates");
+        timer.lap("containment");
 
         let verified: Vec<Option<Edge>> = candidates
             .par_iter()
@@ -290,11 +310,18 @@ impl Clusterer {
             .collect();
         timer.lap("verify");
 
+        // Text order is needed only for the few documents the anti-chaining
+        // guard examines, so it is recomputed for them.
+        let ordered = |p: usize| {
+            let t = normalize::tokenize(&docs[p].text, &cfg.normalize);
+            self.ordered_shingles(&f.norm, &t, &docs[p].text, &mut Vec::new())
+                .0
+        };
         let grouping = cluster::group(
             docs.len(),
             &packed,
             &f.sets,
-            &f.ordered,
+            &ordered,
             cfg.hub_region_overlap,
         );
         for h in &grouping.hubs {
@@ -307,10 +334,18 @@ impl Clusterer {
         }
         timer.lap("group");
 
+        // Intersection sizes: from the verified edges where there is one.
+        let shared = |a: usize, b: usize| {
+            let (x, y) = (a.min(b), a.max(b));
+            match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {
+                Ok(i) => edges[i].shared,
+                Err(_) => crate::similarity::intersection_size(&f.sets[a], &f.sets[b]),
+            }
+        };
         let groups: Vec<DuplicateGroup> = grouping
             .groups
             .par_iter()
-            .map(|members| self.make_group(members, docs, &f.sets))
+            .map(|members| self.make_group(members, docs, &f.sets, &shared))
             .collect();
         let mut assignments: Vec<Option<Assignment>> = vec![None; docs.len()];
         for g in &groups {
@@ -402,8 +437,9 @@ impl Clusterer {
         members: &[usize],
         docs: &[Document],
         sets: &[Vec<u64>],
+        shared: &(dyn Fn(usize, usize) -> usize + Sync),
     ) -> DuplicateGroup {
-        let choice = canonical::choose(&self.config.canonical, members, docs, sets);
+        let choice = canonical::choose(&self.config.canonical, members, docs, sets, shared);
         let c = members[choice.member];
         let mut ordered: Vec<usize> = vec![c];
         ordered.extend(members.iter().copied().filter(|&m| m != c));
@@ -413,7 +449,11 @@ impl Clusterer {
                 let (j, cont) = if m == c {
                     (1.0, 1.0)
                 } else {
-                    let o = Overlap::of(&sets[m], &sets[c]);
+                    let o = Overlap {
+                        shared: shared(m, c),
+                        size_a: sets[m].len(),
+                        size_b: sets[c].len(),
+                    };
                     (o.jaccard(), o.containment_a_in_b())
                 };
                 Member {

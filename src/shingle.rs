@@ -152,6 +152,7 @@ pub fn char_shingles(text: &str, n: usize) -> Vec<u64> {
 }
 
 /// Sorts and deduplicates shingle hashes into a set.
+#[cfg(test)]
 pub(crate) fn into_set(mut v: Vec<u64>) -> Vec<u64> {
     v.sort_unstable();
     v.dedup();

@@ -74,36 +74,41 @@ pub(crate) fn candidate_pairs(
         .flat_map(|(d, fps)| fps.iter().map(move |&f| (f, d as u32)))
         .collect();
     postings.par_sort_unstable();
-    // For each document, the ranges of its fingerprints' posting lists.
-    let mut keys: Vec<u64> = Vec::new();
-    let mut starts: Vec<u32> = Vec::new();
-    for (i, &(f, _)) in postings.iter().enumerate() {
-        if keys.last() != Some(&f) {
-            keys.push(f);
-            starts.push(i as u32);
+    // Posting lists as runs of `docs`; each document lists the runs of its
+    // usable fingerprints (CSR layout, no look-ups while counting).
+    let docs: Vec<u32> = postings.iter().map(|&(_, d)| d).collect();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    let mut doc_runs: Vec<Vec<u32>> = fingerprints
+        .iter()
+        .map(|f| Vec::with_capacity(f.len()))
+        .collect();
+    let mut common_fingerprints = 0;
+    for run in postings.chunk_by(|a, b| a.0 == b.0) {
+        let start = runs.len() as u32;
+        let from = (run.as_ptr() as usize - postings.as_ptr() as usize)
+            / std::mem::size_of::<(u64, u32)>();
+        if run.len() > max_posting {
+            common_fingerprints += 1;
+            continue;
+        }
+        if run.len() < 2 {
+            continue;
+        }
+        runs.push((from as u32, (from + run.len()) as u32));
+        for &(_, d) in run {
+            doc_runs[d as usize].push(start);
         }
     }
-    starts.push(postings.len() as u32);
-    let common_fingerprints = starts
-        .windows(2)
-        .filter(|w| (w[1] - w[0]) as usize > max_posting)
-        .count();
-    let docs_only: Vec<u32> = postings.iter().map(|&(_, d)| d).collect();
+    drop(postings);
 
     let per_doc: Vec<Vec<u64>> = (0..n)
         .into_par_iter()
         .map_init(
             || (vec![0u32; n], Vec::<u32>::new()),
             |(counts, touched), d| {
-                let fps = &fingerprints[d];
-                for f in fps {
-                    let Ok(k) = keys.binary_search(f) else {
-                        continue;
-                    };
-                    let list = &docs_only[starts[k] as usize..starts[k + 1] as usize];
-                    if list.len() > max_posting {
-                        continue;
-                    }
+                for &r in &doc_runs[d] {
+                    let (a, b) = runs[r as usize];
+                    let list = &docs[a as usize..b as usize];
                     // Lists are sorted: only later documents.
                     let from = list.partition_point(|&e| e as usize <= d);
                     for &e in &list[from..] {
@@ -115,10 +120,11 @@ pub(crate) fn candidate_pairs(
                 }
                 touched.sort_unstable();
                 let mut out = Vec::new();
+                let own = fingerprints[d].len();
                 for &e in touched.iter() {
                     let shared = counts[e as usize] as f64;
                     counts[e as usize] = 0;
-                    let smaller = fps.len().min(fingerprints[e as usize].len()) as f64;
+                    let smaller = own.min(fingerprints[e as usize].len()) as f64;
                     let need = (min_fraction * smaller).ceil().max(1.0);
                     if shared >= need {
                         out.push(pack(d as u32, e));
