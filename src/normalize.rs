@@ -156,6 +156,17 @@ pub fn normalize_text(text: &str) -> String {
     out
 }
 
+/// ASCII letters and digits, as a table for the tokenizer's inner loop.
+static IS_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    t
+};
+
 /// The streaming tokenizer behind [`for_each_token`]. It holds back one token
 /// to fold two-word variants ("united states", "per cent").
 struct Tokenizer {
@@ -189,11 +200,30 @@ impl Tokenizer {
             if b < 0x80 {
                 if b.is_ascii_alphanumeric() {
                     // A whole run of ASCII letters and digits at once.
-                    let end = bytes[i..]
-                        .iter()
-                        .position(|c| !c.is_ascii_alphanumeric())
-                        .map_or(bytes.len(), |p| i + p);
+                    let mut end = i + 1;
+                    while end < bytes.len() && IS_ALNUM[bytes[end] as usize] {
+                        end += 1;
+                    }
                     let run = &text[i..end];
+                    // Fast path: a whole word that joins nothing after it.
+                    let joins_next = match bytes.get(end) {
+                        Some(b'.' | b'\'') => bytes
+                            .get(end + 1)
+                            .is_some_and(|&n| n.is_ascii_alphanumeric() || n >= 0x80),
+                        Some(&c) => c >= 0x80,
+                        None => false,
+                    };
+                    if self.word.is_empty() && !joins_next && run.len() <= 32 {
+                        let mut buf = [0u8; 32];
+                        let lower = &mut buf[..run.len()];
+                        lower.copy_from_slice(run.as_bytes());
+                        lower.make_ascii_lowercase();
+                        // ASCII bytes are valid UTF-8.
+                        let word = std::str::from_utf8(lower).unwrap_or_default();
+                        self.emit(word, f);
+                        i = end;
+                        continue;
+                    }
                     if run.bytes().any(|c| c.is_ascii_uppercase()) {
                         self.word
                             .extend(run.bytes().map(|c| c.to_ascii_lowercase() as char));
