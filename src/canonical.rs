@@ -47,7 +47,7 @@ pub(crate) struct Choice {
 
 const MAX_COMPARED: usize = 64;
 
-fn date_then_id(a: &Document, b: &Document) -> Ordering {
+pub(crate) fn date_then_id(a: &Document, b: &Document) -> Ordering {
     match (a.published, b.published) {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,

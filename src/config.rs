@@ -9,6 +9,7 @@ use crate::lsh::LshParams;
 use crate::minhash::SignatureAlgorithm;
 use crate::normalize::NormalizeConfig;
 use crate::shingle::ShingleUnit;
+use crate::story::StoryConfig;
 
 /// Every setting of a clustering run.
 ///
@@ -83,6 +84,8 @@ pub struct Config {
     pub hub_region_overlap: f64,
     /// How each group's canonical representative is chosen.
     pub canonical: CanonicalPolicy,
+    /// The story level.
+    pub story: StoryConfig,
 }
 
 impl Default for Config {
@@ -108,6 +111,7 @@ impl Default for Config {
             max_time_gap_secs: None,
             hub_region_overlap: 0.2,
             canonical: CanonicalPolicy::MostComplete,
+            story: StoryConfig::default(),
         }
     }
 }
@@ -191,6 +195,31 @@ impl Config {
         unit("containment_threshold", self.containment_threshold)?;
         unit("hub_region_overlap", self.hub_region_overlap)?;
         unit("best_match_margin", self.best_match_margin)?;
+        unit("story.threshold", self.story.threshold)?;
+        unit("story.neighbour_mix", self.story.neighbour_mix)?;
+        positive("story.neighbours", self.story.neighbours)?;
+        if !(0.0..=1.0).contains(&self.story.neighbour_floor) {
+            return Err(Error::Config {
+                field: "story.neighbour_floor",
+                value: self.story.neighbour_floor.to_string(),
+                reason: "must be in [0, 1]",
+            });
+        }
+        unit("story.max_df_fraction", self.story.max_df_fraction)?;
+        positive("story.top_terms", self.story.top_terms)?;
+        positive("story.min_shared_terms", self.story.min_shared_terms)?;
+        for (field, v) in [
+            ("story.entity_boost", self.story.entity_boost),
+            ("story.time_window_days", self.story.time_window_days),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config {
+                    field,
+                    value: v.to_string(),
+                    reason: "must be a finite number >= 0",
+                });
+            }
+        }
         for (field, w) in [
             ("lsh_fp_weight", self.lsh_fp_weight),
             ("lsh_fn_weight", self.lsh_fn_weight),
@@ -295,6 +324,8 @@ impl ConfigBuilder {
         hub_region_overlap: f64,
         /// See [`Config::canonical`].
         canonical: CanonicalPolicy,
+        /// See [`Config::story`].
+        story: StoryConfig,
     }
 
     /// Validates and returns the config.

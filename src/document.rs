@@ -225,6 +225,7 @@ struct RawRecord {
     #[serde(alias = "body")]
     text: Option<String>,
     title: Option<String>,
+    #[serde(alias = "date")]
     published: Option<String>,
     source: Option<String>,
     url: Option<String>,
@@ -260,9 +261,9 @@ fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
 }
 
 /// Parses JSONL from bytes: one object per line with `id` (string or number),
-/// `text` (alias `body`), and optional `title`, `published` (RFC 3339 or
-/// `YYYY-MM-DD`), `source`, `url` and `cluster` (a gold label). Unknown fields
-/// are ignored. Lines are parsed in parallel; the result is in line order.
+/// `text` (alias `body`), and optional `title`, `published` (alias `date`;
+/// RFC 3339 or `YYYY-MM-DD`; null or empty for unknown), `source`, `url` and
+/// `cluster` (a gold label). Unknown fields are ignored. Lines are parsed in parallel; the result is in line order.
 ///
 /// `path` only labels errors.
 ///

@@ -48,6 +48,12 @@ pub enum Error {
         /// Index of the second document with this id.
         second: usize,
     },
+    /// No document has this id.
+    #[error("no document has id {id:?}")]
+    UnknownId {
+        /// The id asked for.
+        id: String,
+    },
     /// Evaluation needs a label on every document.
     #[error("document {id:?} has no `cluster` label; evaluation needs one on every document")]
     MissingLabel {

@@ -52,12 +52,15 @@ mod config;
 mod document;
 mod error;
 mod eval;
+mod explain;
 mod lsh;
 mod minhash;
 mod normalize;
 mod pipeline;
 mod shingle;
+mod signals;
 mod similarity;
+mod story;
 mod winnow;
 
 pub use canonical::CanonicalPolicy;
@@ -67,6 +70,7 @@ pub use document::{
 };
 pub use error::{Error, RecordError, Result};
 pub use eval::{Prf, Scores, score};
+pub use explain::{DuplicateEvidence, PairExplanation, StoryEvidence};
 pub use lsh::{LshParams, collision_probability, expected_errors};
 pub use minhash::{MinHasher, SignatureAlgorithm};
 pub use normalize::{
@@ -74,8 +78,11 @@ pub use normalize::{
     normalize_text,
 };
 pub use pipeline::{
-    Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats,
+    Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats, Story,
+    StoryMember,
 };
 pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
+pub use signals::{IDF_MODEL_VERSION, IdfModel};
 pub use similarity::{Overlap, intersection_size, title_similarity};
+pub use story::{PairSignals, StoryConfig};
 pub use winnow::winnow;

@@ -21,6 +21,9 @@ struct Cli {
     /// A JSON file with a `Config` (fields not given keep their defaults).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Document frequencies saved by `--save-idf`, added to the input's own.
+    #[arg(long, global = true)]
+    idf: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +46,24 @@ enum Command {
         /// ids instead of indices).
         #[arg(long)]
         edges: Option<PathBuf>,
+        /// Also save the document frequencies counted (for `--idf` later).
+        #[arg(long)]
+        save_idf: Option<PathBuf>,
+    },
+    /// Explain why two documents are, or are not, in one duplicate group and
+    /// one story.
+    ///
+    /// Example: wirecluster explain articles.jsonl syr-000 syr-003
+    Explain {
+        /// Input JSONL.
+        input: PathBuf,
+        /// First document id.
+        a: String,
+        /// Second document id.
+        b: String,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Cluster a labelled JSONL file and score the groups against its
     /// `cluster` labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
@@ -57,6 +78,9 @@ enum Command {
         /// Exit with status 1 if the adjusted Rand index is below this.
         #[arg(long)]
         min_ari: Option<f64>,
+        /// Exit with status 1 if the story level's BCubed F1 is below this.
+        #[arg(long)]
+        min_story_bcubed_f1: Option<f64>,
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
@@ -113,7 +137,11 @@ fn clusterer(cli: &Cli) -> Result<Clusterer, BoxError> {
         }
         None => Config::default(),
     };
-    Ok(Clusterer::new(cfg)?)
+    let c = Clusterer::new(cfg)?;
+    Ok(match &cli.idf {
+        Some(p) => c.with_idf(wirecluster::IdfModel::load(p)?),
+        None => c,
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode, BoxError> {
@@ -129,10 +157,15 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             output,
             summary,
             edges,
+            save_idf,
         } => {
             let start = std::time::Instant::now();
             let docs = load(&cli, input)?;
-            let c = clusterer(&cli)?.cluster(&docs)?;
+            let clusterer = clusterer(&cli)?;
+            let c = clusterer.cluster(&docs)?;
+            if let Some(p) = save_idf {
+                clusterer.learn_idf(&docs)?.save(p)?;
+            }
             let secs = start.elapsed().as_secs_f64();
             if *summary {
                 print_summary(&docs, &c);
@@ -145,10 +178,22 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             print_timing(&c, secs);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain { input, a, b, json } => {
+            let docs = load(&cli, input)?;
+            let e = clusterer(&cli)?.explain(&docs, a, b)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!("{}", e.summary);
+                println!("top shared words: {}", e.story.shared_terms.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval {
             input,
             min_pairwise_f1,
             min_ari,
+            min_story_bcubed_f1,
             json,
         } => {
             let start = std::time::Instant::now();
@@ -169,22 +214,14 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                 .map(|a| a.duplicate_group.as_str())
                 .collect();
             let s = score(&pred, &gold);
+            let story_pred: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
+            let st = score(&story_pred, &gold);
             if *json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                let both = serde_json::json!({"duplicate_groups": s, "stories": st});
+                println!("{}", serde_json::to_string_pretty(&both)?);
             } else {
-                println!(
-                    "duplicate groups: {} documents, {} predicted groups, {} gold clusters",
-                    s.documents, s.predicted_clusters, s.gold_clusters
-                );
-                println!(
-                    "  pairwise  P {:.4}  R {:.4}  F1 {:.4}",
-                    s.pairwise.precision, s.pairwise.recall, s.pairwise.f1
-                );
-                println!(
-                    "  BCubed    P {:.4}  R {:.4}  F1 {:.4}",
-                    s.bcubed.precision, s.bcubed.recall, s.bcubed.f1
-                );
-                println!("  ARI       {:.4}", s.ari);
+                print_scores("duplicate groups", &s);
+                print_scores("stories", &st);
             }
             print_timing(&c, secs);
             let mut ok = true;
@@ -200,6 +237,12 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                 eprintln!("FAIL: ARI {:.4} < {m}", s.ari);
                 ok = false;
             }
+            if let Some(m) = min_story_bcubed_f1
+                && st.bcubed.f1 < *m
+            {
+                eprintln!("FAIL: story BCubed F1 {:.4} < {m}", st.bcubed.f1);
+                ok = false;
+            }
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {
@@ -207,6 +250,22 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             })
         }
     }
+}
+
+fn print_scores(level: &str, s: &wirecluster::Scores) {
+    println!(
+        "{level}: {} documents, {} predicted, {} gold clusters",
+        s.documents, s.predicted_clusters, s.gold_clusters
+    );
+    println!(
+        "  pairwise  P {:.4}  R {:.4}  F1 {:.4}",
+        s.pairwise.precision, s.pairwise.recall, s.pairwise.f1
+    );
+    println!(
+        "  BCubed    P {:.4}  R {:.4}  F1 {:.4}",
+        s.bcubed.precision, s.bcubed.recall, s.bcubed.f1
+    );
+    println!("  ARI       {:.4}", s.ari);
 }
 
 fn write_assignments(c: &Clustering, output: Option<&PathBuf>) -> Result<(), BoxError> {
@@ -247,43 +306,63 @@ fn write_edges(docs: &[Document], c: &Clustering, path: &PathBuf) -> Result<(), 
 }
 
 fn print_summary(docs: &[Document], c: &Clustering) {
-    let multi: Vec<_> = c.groups.iter().filter(|g| g.members.len() > 1).collect();
+    let multi = c.groups.iter().filter(|g| g.members.len() > 1).count();
+    let multi_stories = c.stories.iter().filter(|s| s.members.len() > 1).count();
     println!(
-        "{} documents -> {} duplicate groups ({} with reprints, {} singletons)",
+        "{} documents -> {} duplicate groups ({multi} with reprints) -> {} stories ({multi_stories} with several articles)",
         docs.len(),
         c.groups.len(),
-        multi.len(),
-        c.groups.len() - multi.len()
+        c.stories.len(),
     );
-    let mut shown: Vec<_> = multi.clone();
+    let mut shown: Vec<_> = c.stories.iter().filter(|s| s.members.len() > 1).collect();
     shown.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
-    for g in shown.iter().take(10) {
-        let canon = &docs[g.members[0].index];
-        let title = canon.title.as_deref().unwrap_or("(no title)");
+    let title = |i: usize| docs[i].title.as_deref().unwrap_or("(no title)");
+    for s in shown.iter().take(8) {
         println!(
-            "\n[{}] {} members, canonical {}: {}",
-            g.id,
-            g.members.len(),
-            g.id,
-            title
+            "\nstory {} ({} articles in {} duplicate groups): {}",
+            s.id,
+            s.members.len(),
+            s.groups.len(),
+            title(s.members[0].index)
         );
-        println!("  why canonical: {}", g.canonical_reason);
-        for m in g.members.iter().skip(1).take(8) {
-            let t = docs[m.index].title.as_deref().unwrap_or("(no title)");
+        println!("  why canonical: {}", s.canonical_reason);
+        for gid in &s.groups {
+            let g = c
+                .groups
+                .iter()
+                .find(|g| &g.id == gid)
+                .expect("story names its groups");
+            let sim = s
+                .members
+                .iter()
+                .find(|m| &m.id == gid)
+                .map_or(0.0, |m| m.similarity_to_canonical);
             println!(
-                "  - {:<14} jaccard {:.2}  contained {:.0}%  {}",
-                m.id,
-                m.jaccard_to_canonical,
-                m.containment_in_canonical * 100.0,
-                t
+                "  group {:<14} {:>2} members  story similarity {:.2}  {}",
+                g.id,
+                g.members.len(),
+                sim,
+                title(g.members[0].index)
             );
-        }
-        if g.members.len() > 9 {
-            println!("  … and {} more", g.members.len() - 9);
+            for m in g.members.iter().skip(1).take(3) {
+                println!(
+                    "      reprint {:<14} jaccard {:.2}  contained {:>3.0}%  {}",
+                    m.id,
+                    m.jaccard_to_canonical,
+                    m.containment_in_canonical * 100.0,
+                    title(m.index)
+                );
+            }
+            if g.members.len() > 4 {
+                println!("      … and {} more reprints", g.members.len() - 4);
+            }
         }
     }
-    if shown.len() > 10 {
-        println!("\n… and {} more groups with reprints", shown.len() - 10);
+    if shown.len() > 8 {
+        println!(
+            "\n… and {} more stories with several articles",
+            shown.len() - 8
+        );
     }
 }
 
@@ -307,6 +386,10 @@ fn print_timing(c: &Clustering, wall: f64) {
         .map(|(n, t)| format!("{n} {:.3}", t))
         .collect();
     eprintln!("  stages (s): {}", stages.join(", "));
+    eprintln!(
+        "  groups {}, stories {} (story candidates {})",
+        s.groups, s.stories, s.story_candidates
+    );
     if let Some(p) = &s.lsh {
         eprintln!(
             "  lsh {}x{} (expected FP {:.3}, FN {:.3}); candidates: lsh {}, containment {}, verified {}; edges {}; aggregator pages {}; boilerplate sentences learned {}, lines/sentences removed {}",

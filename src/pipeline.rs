@@ -1,7 +1,8 @@
-//! The batch pipeline: documents in, duplicate groups out.
+//! The batch pipeline: documents in, duplicate groups and stories out.
 //!
 //! Data flows one way: tokenize → learn boilerplate → shingle → sign and
 //! fingerprint → candidates (LSH bands, containment index) → verify → group →
+//! canonical → story vectors → story candidates → average linkage → story
 //! canonical. Every parallel step maps documents, bands or pairs in input
 //! order, so the output is the same for any number of threads.
 
@@ -19,7 +20,9 @@ use crate::lsh::{self, LshParams};
 use crate::minhash::MinHasher;
 use crate::normalize::{self, Normalizer};
 use crate::shingle::{self, ShingleUnit};
+use crate::signals::{self, IdfModel, RawTerms, SparseVec};
 use crate::similarity::Overlap;
+use crate::story;
 use crate::winnow;
 
 /// How a verified pair relates.
@@ -103,6 +106,45 @@ pub struct Assignment {
     pub jaccard_to_canonical: f64,
     /// How much of this document is contained in the canonical member.
     pub containment_in_canonical: f64,
+    /// Id of the story (its canonical member's id); the duplicate group's id
+    /// when the story level is off.
+    pub story: String,
+    /// Whether this document is its story's canonical representative.
+    pub story_canonical: bool,
+    /// Cosine of this document's story vector with the story canonical's.
+    pub story_similarity: f64,
+}
+
+/// One member of a story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryMember {
+    /// Document id.
+    pub id: String,
+    /// Index in the input.
+    pub index: usize,
+    /// The member's duplicate group.
+    pub duplicate_group: String,
+    /// Cosine of its story vector with the canonical's (1 for the canonical).
+    pub similarity_to_canonical: f64,
+    /// Headline similarity with the canonical, when both have one.
+    pub title_similarity: Option<f64>,
+    /// Publication gap to the canonical in seconds, when both are dated.
+    pub time_gap_secs: Option<i64>,
+    /// Names and numbers it shares with the canonical.
+    pub shared_entities: usize,
+}
+
+/// All articles about one news event: one or more duplicate groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    /// The story's id: its canonical member's id.
+    pub id: String,
+    /// Why the canonical member was chosen.
+    pub canonical_reason: String,
+    /// Ids of its duplicate groups, the canonical's first.
+    pub groups: Vec<String>,
+    /// Members, the canonical first, then in input order.
+    pub members: Vec<StoryMember>,
 }
 
 /// Counts and timings of one run.
@@ -137,6 +179,10 @@ pub struct Stats {
     pub aggregator_pages: usize,
     /// Duplicate groups (singletons included).
     pub groups: usize,
+    /// Candidate group pairs scored at the story level.
+    pub story_candidates: usize,
+    /// Stories (single-group stories included).
+    pub stories: usize,
     /// Seconds per stage, in pipeline order.
     pub stage_secs: Vec<(String, f64)>,
     /// Total seconds.
@@ -146,6 +192,9 @@ pub struct Stats {
 /// The result of clustering a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
+    /// Stories, ordered by their first member in input order. Each names its
+    /// duplicate groups.
+    pub stories: Vec<Story>,
     /// Duplicate groups, ordered by their first member in input order.
     pub groups: Vec<DuplicateGroup>,
     /// One assignment per input document, in input order.
@@ -168,6 +217,8 @@ pub(crate) struct Features {
     pub fingerprints: Vec<Vec<u64>>,
     pub removed_lines: usize,
     pub learned_lines: usize,
+    /// Story terms per document (empty when the story level is off).
+    pub raw_terms: Vec<RawTerms>,
 }
 
 /// Clusters documents into duplicate groups.
@@ -190,13 +241,49 @@ pub(crate) struct Features {
 #[derive(Debug, Clone)]
 pub struct Clusterer {
     config: Config,
+    idf: Option<IdfModel>,
+}
+
+/// What the story stage produced.
+#[derive(Default)]
+struct StoryStage {
+    stories: Vec<Story>,
+    candidates: usize,
+    doc_vectors: Vec<SparseVec>,
+    unit_vectors: Vec<SparseVec>,
+    unit_entities: Vec<SparseVec>,
+    times: Vec<Option<(i64, i64)>>,
+    idf: Option<IdfModel>,
+}
+
+/// Internal state of a run, kept for explanations.
+pub(crate) struct RunState {
+    pub features: Features,
+    pub doc_vectors: Vec<SparseVec>,
+    pub unit_vectors: Vec<SparseVec>,
+    pub unit_entities: Vec<SparseVec>,
+    pub times: Vec<Option<(i64, i64)>>,
+    pub idf: Option<IdfModel>,
 }
 
 impl Clusterer {
     /// A clusterer with a validated config.
     pub fn new(config: Config) -> Result<Self> {
         config.validate()?;
-        Ok(Clusterer { config })
+        Ok(Clusterer { config, idf: None })
+    }
+
+    /// Adds saved document frequencies to those of each corpus clustered
+    /// (see [`IdfModel`]).
+    pub fn with_idf(mut self, idf: IdfModel) -> Self {
+        self.idf = Some(idf);
+        self
+    }
+
+    /// Clusters `docs` and returns the document frequencies it counted (the
+    /// given model's plus this corpus's), to save and reuse.
+    pub fn learn_idf(&self, docs: &[Document]) -> Result<IdfModel> {
+        Ok(self.run(docs)?.1.idf.unwrap_or_default())
     }
 
     /// The config in use.
@@ -238,19 +325,35 @@ impl Clusterer {
         let hasher = MinHasher::new(cfg.algorithm, cfg.num_perm, cfg.seed);
         let k = hasher.len();
         let mut signatures = vec![0u64; docs.len() * k];
-        type DocFeatures = (Vec<u64>, Vec<u64>, usize);
+        let stop = signals::stop_word_hashes();
+        type DocFeatures = (Vec<u64>, Vec<u64>, usize, RawTerms);
         let per_doc: Vec<DocFeatures> = tokenized
             .par_iter()
             .zip(docs.par_iter())
             .zip(signatures.par_chunks_mut(k))
             .map_init(Vec::new, |content, ((t, d), sig)| {
                 let (mut ordered, removed) = self.ordered_shingles(&norm, t, &d.text, content);
+                let raw = if cfg.story.enabled {
+                    signals::raw_terms(
+                        content,
+                        d.title.as_deref(),
+                        &d.text,
+                        &stop,
+                        cfg.normalize.fold_variants,
+                        signals::Positional {
+                            lede_words: cfg.story.lede_words,
+                            lede_boost: cfg.story.lede_boost as f32,
+                        },
+                    )
+                } else {
+                    RawTerms::default()
+                };
                 let fps = winnow::winnow(&ordered, cfg.winnow_window);
                 ordered.sort_unstable();
                 ordered.dedup();
                 ordered.shrink_to_fit();
                 hasher.signature_into_slice(&ordered, sig);
-                (ordered, fps, removed)
+                (ordered, fps, removed, raw)
             })
             .collect();
         drop(tokenized);
@@ -262,11 +365,13 @@ impl Clusterer {
             removed_lines: 0,
             learned_lines: norm.learned_sentences(),
             norm,
+            raw_terms: Vec::with_capacity(docs.len()),
         };
-        for (s, p, r) in per_doc {
+        for (s, p, r, raw) in per_doc {
             f.sets.push(s);
             f.fingerprints.push(p);
             f.removed_lines += r;
+            f.raw_terms.push(raw);
         }
         timer.lap("shingle+sign");
         f
@@ -277,6 +382,11 @@ impl Clusterer {
     /// Fails on duplicate ids; every other input is accepted (a document with
     /// no content left after normalization is a singleton).
     pub fn cluster(&self, docs: &[Document]) -> Result<Clustering> {
+        Ok(self.run(docs)?.0)
+    }
+
+    /// The whole run, with the state that explanations need.
+    pub(crate) fn run(&self, docs: &[Document]) -> Result<(Clustering, RunState)> {
         check_unique_ids(docs)?;
         let cfg = &self.config;
         let mut timer = Timer::new();
@@ -357,11 +467,17 @@ impl Clusterer {
                     group_size: g.members.len(),
                     jaccard_to_canonical: m.jaccard_to_canonical,
                     containment_in_canonical: m.containment_in_canonical,
+                    story: String::new(),
+                    story_canonical: false,
+                    story_similarity: 1.0,
                 });
             }
         }
-        let assignments: Vec<Assignment> = assignments.into_iter().flatten().collect();
+        let mut assignments: Vec<Assignment> = assignments.into_iter().flatten().collect();
         timer.lap("canonical");
+
+        let st = self.stories(docs, &f, &groups, &mut assignments);
+        timer.lap("stories");
 
         let stats = Stats {
             documents: docs.len(),
@@ -381,15 +497,235 @@ impl Clusterer {
                 .count(),
             aggregator_pages: grouping.hubs.len(),
             groups: groups.len(),
+            story_candidates: st.candidates,
+            stories: st.stories.len(),
             total_secs: timer.total(),
             stage_secs: timer.laps,
         };
-        Ok(Clustering {
+        let clustering = Clustering {
+            stories: st.stories,
             groups,
             assignments,
             edges,
             stats,
-        })
+        };
+        let state = RunState {
+            features: f,
+            doc_vectors: st.doc_vectors,
+            unit_vectors: st.unit_vectors,
+            unit_entities: st.unit_entities,
+            times: st.times,
+            idf: st.idf,
+        };
+        Ok((clustering, state))
+    }
+
+    /// The story level: vectors, candidates, average linkage, canonical.
+    fn stories(
+        &self,
+        docs: &[Document],
+        f: &Features,
+        groups: &[DuplicateGroup],
+        assignments: &mut [Assignment],
+    ) -> StoryStage {
+        let sc = &self.config.story;
+        if !sc.enabled {
+            let stories = groups
+                .iter()
+                .map(|g| Story {
+                    id: g.id.clone(),
+                    canonical_reason: "story level off: the duplicate group".to_string(),
+                    groups: vec![g.id.clone()],
+                    members: g
+                        .members
+                        .iter()
+                        .map(|m| StoryMember {
+                            id: m.id.clone(),
+                            index: m.index,
+                            duplicate_group: g.id.clone(),
+                            similarity_to_canonical: if m.id == g.id { 1.0 } else { 0.0 },
+                            title_similarity: None,
+                            time_gap_secs: None,
+                            shared_entities: 0,
+                        })
+                        .collect(),
+                })
+                .collect();
+            for a in assignments.iter_mut() {
+                a.story = a.duplicate_group.clone();
+                a.story_canonical = a.canonical;
+            }
+            return StoryStage {
+                stories,
+                ..Default::default()
+            };
+        }
+        // IDF from this corpus, plus a given model.
+        let mut idf = self.idf.clone().unwrap_or_default();
+        idf.version = signals::IDF_MODEL_VERSION;
+        let mut distinct: Vec<u64> = Vec::new();
+        for r in &f.raw_terms {
+            distinct.clear();
+            distinct.extend(r.counts.iter().map(|&(t, _)| t));
+            idf.add_document(&distinct);
+        }
+        let idf_of = |t: u64| idf.idf_hash(t);
+        let doc_vectors: Vec<SparseVec> = f
+            .raw_terms
+            .par_iter()
+            .map(|r| signals::weigh(r, &idf_of, sc.entity_boost))
+            .collect();
+        let unit_vectors: Vec<SparseVec> = groups
+            .par_iter()
+            .map(|g| signals::centroid(g.members.iter().map(|m| &doc_vectors[m.index])))
+            .collect();
+        let doc_entities: Vec<SparseVec> = doc_vectors
+            .par_iter()
+            .zip(&f.raw_terms)
+            .map(|(v, r)| signals::entity_part(v, r))
+            .collect();
+        let unit_entities: Vec<SparseVec> = groups
+            .par_iter()
+            .map(|g| signals::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
+            .collect();
+        let max_df =
+            ((sc.max_df_fraction * idf.documents as f64).floor() as u64).max(sc.min_max_df);
+        let usable = |t: u64| idf.df.get(&t).copied().unwrap_or(0) <= max_df;
+        let top: Vec<Vec<u64>> = unit_vectors
+            .par_iter()
+            .map(|v| story::top_terms(v, sc.top_terms, &usable))
+            .collect();
+        let pairs = story::candidate_pairs(&top, sc.min_shared_terms);
+        let times: Vec<Option<(i64, i64)>> = groups
+            .iter()
+            .map(|g| {
+                let ts: Vec<i64> = g
+                    .members
+                    .iter()
+                    .filter_map(|m| docs[m.index].published.map(|t| t.seconds()))
+                    .collect();
+                Some((*ts.iter().min()?, *ts.iter().max()?))
+            })
+            .collect();
+        let unit_signals = story::UnitSignals {
+            vectors: &unit_vectors,
+            entities: &unit_entities,
+            times: &times,
+        };
+        let scored = story::score_pairs(&pairs, &unit_signals, sc);
+        let mixed = story::shared_neighbour_scores(groups.len(), &scored, sc);
+        let clusters = story::average_linkage(groups.len(), &mixed, sc.threshold);
+
+        let stories: Vec<Story> = clusters
+            .par_iter()
+            .map(|units| self.make_story(units, docs, groups, &doc_vectors, &f.raw_terms))
+            .collect();
+        for s in &stories {
+            let canonical_index = s.members[0].index;
+            for m in &s.members {
+                let a = &mut assignments[m.index];
+                a.story = s.id.clone();
+                a.story_canonical = m.index == canonical_index;
+                a.story_similarity = m.similarity_to_canonical;
+            }
+        }
+        StoryStage {
+            stories,
+            candidates: pairs.len(),
+            doc_vectors,
+            unit_vectors,
+            unit_entities,
+            times,
+            idf: Some(idf),
+        }
+    }
+
+    fn make_story(
+        &self,
+        units: &[u32],
+        docs: &[Document],
+        groups: &[DuplicateGroup],
+        doc_vectors: &[SparseVec],
+        raw: &[RawTerms],
+    ) -> Story {
+        // Canonical: the canonical of the largest group; ties by earliest
+        // date, then id.
+        let lead = units
+            .iter()
+            .map(|&u| &groups[u as usize])
+            .min_by(|a, b| {
+                b.members.len().cmp(&a.members.len()).then_with(|| {
+                    let (x, y) = (&docs[a.members[0].index], &docs[b.members[0].index]);
+                    canonical::date_then_id(x, y)
+                })
+            })
+            .expect("a story has at least one group");
+        let c = lead.members[0].index;
+        let reason = if units.len() == 1 {
+            format!(
+                "canonical of its only duplicate group ({})",
+                lead.canonical_reason
+            )
+        } else {
+            format!(
+                "canonical of the largest of its {} duplicate groups ({} members): {}",
+                units.len(),
+                lead.members.len(),
+                lead.canonical_reason
+            )
+        };
+        let mut member_idx: Vec<(usize, &str)> = units
+            .iter()
+            .flat_map(|&u| {
+                let g = &groups[u as usize];
+                g.members.iter().map(move |m| (m.index, g.id.as_str()))
+            })
+            .collect();
+        member_idx.sort_unstable_by_key(|&(i, _)| (i != c, i));
+        let cd = &docs[c];
+        let members = member_idx
+            .into_iter()
+            .map(|(i, gid)| {
+                let d = &docs[i];
+                let title_similarity = match (&d.title, &cd.title) {
+                    (Some(a), Some(b)) if i != c => Some(crate::similarity::title_similarity(a, b)),
+                    (Some(_), Some(_)) => Some(1.0),
+                    _ => None,
+                };
+                let time_gap_secs = match (d.published, cd.published) {
+                    (Some(a), Some(b)) => Some((a.seconds() - b.seconds()).abs()),
+                    _ => None,
+                };
+                let shared_entities =
+                    crate::similarity::intersection_size(&raw[i].entities, &raw[c].entities);
+                StoryMember {
+                    id: d.id.clone(),
+                    index: i,
+                    duplicate_group: gid.to_string(),
+                    similarity_to_canonical: if i == c {
+                        1.0
+                    } else {
+                        signals::cosine(&doc_vectors[i], &doc_vectors[c])
+                    },
+                    title_similarity,
+                    time_gap_secs,
+                    shared_entities,
+                }
+            })
+            .collect();
+        let mut group_ids: Vec<String> = vec![lead.id.clone()];
+        group_ids.extend(
+            units
+                .iter()
+                .map(|&u| groups[u as usize].id.clone())
+                .filter(|g| *g != lead.id),
+        );
+        Story {
+            id: cd.id.clone(),
+            canonical_reason: reason,
+            groups: group_ids,
+            members,
+        }
     }
 
     /// Scores one candidate pair; `Some` when it is a duplicate edge.

@@ -43,6 +43,18 @@ pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     count
 }
 
+/// Size of the intersection of two sorted, deduplicated `u32` slices.
+pub(crate) fn intersection_size_u32(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        count += (x == y) as usize;
+        i += (x <= y) as usize;
+        j += (y <= x) as usize;
+    }
+    count
+}
+
 /// Exact overlap scores of two shingle sets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Overlap {

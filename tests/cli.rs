@@ -49,7 +49,8 @@ fn eval_scores_and_enforces_floors() {
         String::from_utf8_lossy(&out.stderr)
     );
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["documents"], 399);
+    assert_eq!(s["duplicate_groups"]["documents"], 399);
+    assert!(s["stories"]["bcubed"]["f1"].as_f64().unwrap() > 0.5);
     // An impossible floor fails with exit status 1.
     let out = bin()
         .args(["eval", &data("news-sample.jsonl"), "--min-ari", "1.01"])
@@ -100,4 +101,43 @@ fn eval_requires_labels() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no `cluster` label"));
+}
+
+#[test]
+fn explain_tells_why_pairs_are_together_or_apart() {
+    let run = |a: &str, b: &str| {
+        let out = bin()
+            .args(["explain", &data("syria-2016.jsonl"), a, b, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let dup = run("syr-000", "syr-001");
+    assert_eq!(dup["same_duplicate_group"], true);
+    assert_eq!(dup["duplicate"]["edge"], "rewrite");
+    let same_story = run("syr-000", "syr-002");
+    assert_eq!(same_story["same_duplicate_group"], false);
+    assert_eq!(same_story["same_story"], true);
+    let apart = run("syr-000", "syr-003");
+    assert_eq!(apart["same_story"], false);
+    // Four days apart: the time factor is below 1.
+    assert!(apart["story"]["groups"]["time_factor"].as_f64().unwrap() < 1.0);
+    assert!(
+        apart["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Different stories")
+    );
+
+    let out = bin()
+        .args(["explain", &data("syria-2016.jsonl"), "syr-000", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no document has id \"nope\""));
 }

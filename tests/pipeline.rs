@@ -36,6 +36,28 @@ fn syria_sample_groups_the_two_reuters_rewrites_only() {
     for id in ["syr-002", "syr-003", "syr-004"] {
         assert_eq!(group_of(&c, id), id, "{id} must be alone");
     }
+    // Stories: {000, 001, 002}, {003}, {004}, all canonical syr-000 where joined.
+    let story_of = |id: &str| {
+        c.assignments
+            .iter()
+            .find(|a| a.id == id)
+            .unwrap()
+            .story
+            .as_str()
+    };
+    for id in ["syr-000", "syr-001", "syr-002"] {
+        assert_eq!(story_of(id), "syr-000", "{id}");
+    }
+    assert_eq!(story_of("syr-003"), "syr-003");
+    assert_eq!(story_of("syr-004"), "syr-004");
+    let story = c.stories.iter().find(|s| s.id == "syr-000").unwrap();
+    assert_eq!(story.groups, ["syr-000", "syr-002"]);
+    assert!(
+        story
+            .members
+            .iter()
+            .all(|m| m.similarity_to_canonical > 0.2)
+    );
     let g = c.groups.iter().find(|g| g.id == "syr-000").unwrap();
     assert!(
         g.canonical_reason.starts_with("most complete"),
@@ -159,4 +181,40 @@ fn public_types_are_send_and_sync() {
     check::<wirecluster::Normalizer>();
     check::<wirecluster::MinHasher>();
     check::<wirecluster::Error>();
+}
+
+#[test]
+fn bundled_corpus_stories_follow_the_real_events() {
+    // The bundled sample's bases are ECB+ articles; its `event` field names
+    // the real event (several bases report one event), the story label.
+    let path = data("news-sample.jsonl");
+    let docs = load("news-sample.jsonl");
+    let events: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["event"]
+                .as_str()
+                .or(v["cluster"].as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let pred: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
+    let s = score(&pred, &events);
+    assert!(s.bcubed.f1 >= 0.9, "story BCubed {:?}", s.bcubed);
+    // Every duplicate group sits inside one story.
+    for g in &c.groups {
+        let stories: BTreeSet<&str> = g
+            .members
+            .iter()
+            .map(|m| c.assignments[m.index].story.as_str())
+            .collect();
+        assert_eq!(stories.len(), 1, "group {} split across stories", g.id);
+    }
 }

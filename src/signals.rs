@@ -1,0 +1,523 @@
+//! Story signals: IDF-weighted term vectors with named entities boosted.
+//!
+//! Each document becomes a sparse vector over its content words (boilerplate
+//! removed, stop words dropped) and its headline words:
+//! `w(t) = (1 + ln tf(t)) · idf(t) · boost(t)`, L2-normalized, where
+//! `idf(t) = ln((N + 1) / (df(t) + 1)) + 1` over the corpus being clustered
+//! (plus a saved [`IdfModel`], if one is given) and `boost(t)` is
+//! [`StoryConfig::entity_boost`](crate::StoryConfig::entity_boost) for names: words
+//! written with a capital letter where a sentence does not start (people,
+//! places, organisations), and for numbers (years, counts, scores).
+//!
+//! Terms are the stable token hashes of [`token_hash`], so a saved IDF model
+//! stays valid across runs and machines.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::shingle::token_hash;
+
+/// Common English function words, left out of story vectors.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "said",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "told",
+    "new",
+    "one",
+    "two",
+    "year",
+    "years",
+    "people",
+    "percent",
+    "says",
+    "according",
+    "reuters",
+    "ap",
+    "afp",
+    "news",
+    "reported",
+    "report",
+    "like",
+    "get",
+    "got",
+    "made",
+    "make",
+    "may",
+    "might",
+    "must",
+    "many",
+    "much",
+    "since",
+    "still",
+    "yet",
+    "however",
+    "last",
+    "first",
+    "us",
+];
+
+pub(crate) fn stop_word_hashes() -> ahash::AHashSet<u64> {
+    STOP_WORDS.iter().map(|w| token_hash(w)).collect()
+}
+
+/// Document frequencies learned from a corpus, to save and reuse.
+///
+/// ```
+/// use wirecluster::IdfModel;
+/// let m = IdfModel::from_texts(["the quake hit Chile", "a quake in Peru", "Chile won"]);
+/// assert_eq!(m.documents, 3);
+/// assert!(m.idf("peru") > m.idf("quake"));
+/// let json = serde_json::to_string(&m).unwrap();
+/// assert_eq!(serde_json::from_str::<IdfModel>(&json).unwrap(), m);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdfModel {
+    /// Format version of a saved model.
+    pub version: u32,
+    /// Documents counted.
+    pub documents: u64,
+    /// Documents containing each term, by [`token_hash`](crate::token_hash).
+    pub df: BTreeMap<u64, u64>,
+}
+
+/// The format version written by [`IdfModel::save`].
+pub const IDF_MODEL_VERSION: u32 = 1;
+
+impl IdfModel {
+    /// Counts document frequencies of the normalized words of some texts.
+    pub fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut m = IdfModel {
+            version: IDF_MODEL_VERSION,
+            ..Default::default()
+        };
+        for t in texts {
+            let mut terms = Vec::new();
+            crate::normalize::for_each_token(t, true, |w| terms.push(token_hash(w)));
+            terms.sort_unstable();
+            terms.dedup();
+            m.add_document(&terms);
+        }
+        m
+    }
+
+    pub(crate) fn add_document(&mut self, distinct_terms: &[u64]) {
+        self.documents += 1;
+        for &t in distinct_terms {
+            *self.df.entry(t).or_insert(0) += 1;
+        }
+    }
+
+    /// Adds another model's counts to this one.
+    pub fn merge(&mut self, other: &IdfModel) {
+        self.documents += other.documents;
+        for (&t, &c) in &other.df {
+            *self.df.entry(t).or_insert(0) += c;
+        }
+    }
+
+    /// The IDF of a normalized word: `ln((N + 1) / (df + 1)) + 1`.
+    pub fn idf(&self, word: &str) -> f64 {
+        self.idf_hash(token_hash(word))
+    }
+
+    pub(crate) fn idf_hash(&self, term: u64) -> f64 {
+        let df = self.df.get(&term).copied().unwrap_or(0);
+        ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+    }
+
+    /// Writes the model as JSON, to a temporary file renamed into place.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let tmp = path.with_extension("tmp");
+        let json = serde_json::to_vec(self).map_err(|e| io(std::io::Error::other(e)))?;
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Reads a model written by [`IdfModel::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bytes = std::fs::read(path).map_err(io)?;
+        let m: IdfModel = serde_json::from_slice(&bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        if m.version != IDF_MODEL_VERSION {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "IDF model format version {} (this build reads version {IDF_MODEL_VERSION})",
+                    m.version
+                ),
+            )));
+        }
+        Ok(m)
+    }
+}
+
+/// Raw story terms of one document: term counts and which terms are names.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawTerms {
+    /// `(term, weighted count)` sorted by term.
+    pub counts: Vec<(u64, f32)>,
+    /// Terms that are names or numbers, sorted.
+    pub entities: Vec<u64>,
+}
+
+/// Names in a text: normalized words that are capitalized somewhere other than
+/// at the start of a sentence or line, plus words with digits.
+pub(crate) fn entity_terms(text: &str, fold: bool) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    let mut word_start: Option<usize> = None;
+    let mut cap = false;
+    let bytes = text.as_bytes();
+    let flush = |start: usize, end: usize, cap: bool, initial: bool, out: &mut Vec<u64>| {
+        let w = &text[start..end];
+        let has_digit = w.bytes().any(|b| b.is_ascii_digit());
+        // An all-capitals word of 2+ letters is an acronym (NATO) unless the
+        // whole line is shouting; such lines are rare in article bodies.
+        if (cap && !initial) || has_digit {
+            crate::normalize::for_each_token(w, fold, |t| out.push(token_hash(t)));
+        }
+    };
+    let mut initial = true;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            if word_start.is_none() {
+                word_start = Some(i);
+                cap = c.is_uppercase();
+                initial = sentence_start;
+                sentence_start = false;
+            }
+        } else {
+            if let Some(s) = word_start.take() {
+                flush(s, i, cap, initial, &mut out);
+            }
+            match c {
+                '.' | '!' | '?' | '\n' | ':' | '"' | '\u{201c}' => sentence_start = true,
+                _ => {}
+            }
+        }
+    }
+    if let Some(s) = word_start {
+        flush(s, bytes.len(), cap, initial, &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Counts the story terms of a document from its content token hashes and
+/// headline.
+/// How occurrences count towards a term's frequency: the headline and the
+/// first `lede_words` words of the content count `lede_boost` times, the rest
+/// once. News puts the event (who, where, when) in the headline and lede, and
+/// background shared with related events further down.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Positional {
+    pub lede_words: usize,
+    pub lede_boost: f32,
+}
+
+pub(crate) fn raw_terms(
+    content: &[u64],
+    title: Option<&str>,
+    text: &str,
+    stop: &ahash::AHashSet<u64>,
+    fold: bool,
+    pos: Positional,
+) -> RawTerms {
+    let mut all: Vec<(u64, f32)> = content
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !stop.contains(t))
+        .map(|(i, &t)| {
+            (
+                t,
+                if i < pos.lede_words {
+                    pos.lede_boost
+                } else {
+                    1.0
+                },
+            )
+        })
+        .collect();
+    let mut entities = entity_terms(text, fold);
+    if let Some(t) = title {
+        crate::normalize::for_each_token(t, fold, |w| {
+            let h = token_hash(w);
+            if !stop.contains(&h) {
+                all.push((h, pos.lede_boost));
+            }
+        });
+        entities.extend(entity_terms(t, fold));
+        entities.sort_unstable();
+        entities.dedup();
+    }
+    all.sort_unstable_by_key(|&(t, _)| t);
+    let mut counts: Vec<(u64, f32)> = Vec::new();
+    for run in all.chunk_by(|a, b| a.0 == b.0) {
+        counts.push((run[0].0, run.iter().map(|&(_, w)| w).sum()));
+    }
+    // Only entities that occur among the counted terms matter.
+    entities.retain(|e| counts.binary_search_by_key(e, |&(t, _)| t).is_ok());
+    RawTerms { counts, entities }
+}
+
+/// A sparse unit vector: `(term, weight)` sorted by term.
+pub(crate) type SparseVec = Vec<(u64, f32)>;
+
+/// Weights raw terms into a unit TF-IDF vector.
+pub(crate) fn weigh(raw: &RawTerms, idf: &dyn Fn(u64) -> f64, entity_boost: f64) -> SparseVec {
+    let mut v: SparseVec = raw
+        .counts
+        .iter()
+        .map(|&(t, c)| {
+            let boost = if raw.entities.binary_search(&t).is_ok() {
+                entity_boost
+            } else {
+                1.0
+            };
+            (
+                t,
+                ((1.0 + (c.max(1.0) as f64).ln()) * idf(t) * boost) as f32,
+            )
+        })
+        .collect();
+    normalize(&mut v);
+    v
+}
+
+/// The names-and-numbers part of a story vector, renormalized.
+pub(crate) fn entity_part(v: &SparseVec, raw: &RawTerms) -> SparseVec {
+    let mut e: SparseVec = v
+        .iter()
+        .copied()
+        .filter(|(t, _)| raw.entities.binary_search(t).is_ok())
+        .collect();
+    normalize(&mut e);
+    e
+}
+
+pub(crate) fn normalize(v: &mut SparseVec) {
+    let norm = v
+        .iter()
+        .map(|&(_, w)| (w as f64).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    if norm > 0.0 {
+        for x in v.iter_mut() {
+            x.1 = (x.1 as f64 / norm) as f32;
+        }
+    }
+}
+
+/// Cosine of two unit vectors.
+pub(crate) fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 as f64 * b[j].1 as f64;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
+}
+
+/// The mean of several unit vectors, renormalized.
+pub(crate) fn centroid<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
+    let mut all: Vec<(u64, f32)> = vs.into_iter().flatten().copied().collect();
+    all.sort_unstable_by_key(|&(t, _)| t);
+    let mut out: SparseVec = Vec::new();
+    for run in all.chunk_by(|a, b| a.0 == b.0) {
+        out.push((run[0].0, run.iter().map(|&(_, w)| w).sum()));
+    }
+    normalize(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_capitalized_words_inside_sentences() {
+        let e = entity_terms(
+            "Police said Lindsay Lohan entered the Betty Ford Center in 2013. The star",
+            true,
+        );
+        let want: Vec<u64> = {
+            let mut v: Vec<u64> = ["lindsay", "lohan", "betty", "ford", "center", "2013"]
+                .iter()
+                .map(|w| token_hash(w))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(e, want);
+    }
+
+    #[test]
+    fn cosine_of_unit_vectors() {
+        let mut a: SparseVec = vec![(1, 1.0), (2, 1.0)];
+        let mut b: SparseVec = vec![(2, 1.0), (3, 1.0)];
+        normalize(&mut a);
+        normalize(&mut b);
+        assert!((cosine(&a, &b) - 0.5).abs() < 1e-6);
+        assert!((cosine(&a, &a) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn saved_model_round_trips_and_rejects_other_versions() {
+        let dir = std::env::temp_dir().join(format!("wirecluster-idf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("idf.json");
+        let m = IdfModel::from_texts(["one text", "another text"]);
+        m.save(&path).unwrap();
+        assert_eq!(IdfModel::load(&path).unwrap(), m);
+        let mut old = m.clone();
+        old.version = 99;
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let err = IdfModel::load(&path).unwrap_err().to_string();
+        assert!(err.contains("format version 99"), "{err}");
+        std::fs::write(&path, b"{\"version\": 1, \"docum").unwrap();
+        assert!(IdfModel::load(&path).is_err());
+    }
+}
