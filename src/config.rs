@@ -208,6 +208,7 @@ impl Config {
         unit("story.max_df_fraction", self.story.max_df_fraction)?;
         positive("story.top_terms", self.story.top_terms)?;
         positive("story.min_shared_terms", self.story.min_shared_terms)?;
+        positive("story.max_posting", self.story.max_posting)?;
         for (field, v) in [
             ("story.entity_boost", self.story.entity_boost),
             ("story.time_window_days", self.story.time_window_days),

@@ -130,10 +130,20 @@ pub struct RemovedLine {
 /// assert_eq!(toks, ["the", "us", "economy", "grew", "5", "percent", "in", "sep"]);
 /// ```
 pub fn for_each_token(text: &str, fold_variants: bool, mut f: impl FnMut(&str)) {
+    for_each_flagged_token(text, fold_variants, |t, _| f(t));
+}
+
+/// Like [`for_each_token`], with a flag per token: `true` for names and
+/// numbers (capitalized where no sentence starts, or with a digit).
+pub(crate) fn for_each_flagged_token(
+    text: &str,
+    fold_variants: bool,
+    mut f: impl FnMut(&str, bool),
+) {
     let mut tok = Tokenizer::new(fold_variants);
-    let mut g = |t: &str| {
+    let mut g = |t: &str, e: bool| {
         if !t.is_empty() {
-            f(t)
+            f(t, e)
         }
     };
     tok.run(text, &mut g);
@@ -169,11 +179,19 @@ static IS_ALNUM: [bool; 256] = {
 
 /// The streaming tokenizer behind [`for_each_token`]. It holds back one token
 /// to fold two-word variants ("united states", "per cent").
+///
+/// Each token comes with a flag: `true` for a name or number, that is a word
+/// written with a capital letter where no sentence or line starts, or a word
+/// with a digit.
 struct Tokenizer {
     fold: bool,
     word: String,
     non_ascii: bool,
-    held: Option<Held>,
+    held: Option<(Held, bool)>,
+    /// The next word starts a sentence.
+    sentence_start: bool,
+    /// The current word is a name or number.
+    entity: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -189,10 +207,18 @@ impl Tokenizer {
             word: String::with_capacity(32),
             non_ascii: false,
             held: None,
+            sentence_start: true,
+            entity: false,
         }
     }
 
-    fn run(&mut self, text: &str, f: &mut impl FnMut(&str)) {
+    /// Notes the first character of a new word.
+    fn start_word(&mut self, upper: bool) {
+        self.entity = upper && !self.sentence_start;
+        self.sentence_start = false;
+    }
+
+    fn run(&mut self, text: &str, f: &mut impl FnMut(&str, bool)) {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -205,6 +231,12 @@ impl Tokenizer {
                         end += 1;
                     }
                     let run = &text[i..end];
+                    if self.word.is_empty() {
+                        self.start_word(b.is_ascii_uppercase());
+                    }
+                    if run.bytes().any(|c| c.is_ascii_digit()) {
+                        self.entity = true;
+                    }
                     // Fast path: a whole word that joins nothing after it.
                     let joins_next = match bytes.get(end) {
                         Some(b'.' | b'\'') => bytes
@@ -248,15 +280,22 @@ impl Tokenizer {
                     self.sentence_end(bytes.get(i + 1).copied(), f);
                 } else if b == b'%' {
                     self.end_word(f);
+                    self.entity = false;
                     self.emit("percent", f);
                 } else {
                     self.end_word(f);
+                    if matches!(b, b'\n' | b':' | b'"') {
+                        self.sentence_start = true;
+                    }
                 }
                 i += 1;
             } else {
                 let c = text[i..].chars().next().unwrap_or(' ');
                 let len = c.len_utf8();
                 if c.is_alphanumeric() {
+                    if self.word.is_empty() {
+                        self.start_word(c.is_uppercase());
+                    }
                     self.non_ascii = true;
                     self.word.extend(c.to_lowercase());
                 } else if matches!(c, '\u{2019}' | '\u{2018}' | '\u{02bc}') && !self.word.is_empty()
@@ -270,6 +309,9 @@ impl Tokenizer {
                     }
                 } else {
                     self.end_word(f);
+                    if c == '\u{201c}' {
+                        self.sentence_start = true;
+                    }
                 }
                 i += len;
             }
@@ -279,14 +321,15 @@ impl Tokenizer {
 
     /// After `.`, `!` or `?` followed by white space or the end of the line,
     /// signals a sentence boundary with the empty token.
-    fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str)) {
+    fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str, bool)) {
         if next.is_none_or(|n| n.is_ascii_whitespace() || n == b'"') {
             self.flush(f);
-            f("");
+            f("", false);
+            self.sentence_start = true;
         }
     }
 
-    fn end_word(&mut self, f: &mut impl FnMut(&str)) {
+    fn end_word(&mut self, f: &mut impl FnMut(&str, bool)) {
         if self.word.is_empty() {
             return;
         }
@@ -304,31 +347,32 @@ impl Tokenizer {
         self.word = word;
     }
 
-    fn emit(&mut self, word: &str, f: &mut impl FnMut(&str)) {
+    fn emit(&mut self, word: &str, f: &mut impl FnMut(&str, bool)) {
+        let entity = self.entity;
         if !self.fold {
-            f(word);
+            f(word, entity);
             return;
         }
-        if let Some(held) = self.held.take() {
+        if let Some((held, held_entity)) = self.held.take() {
             match (held, word) {
-                (Held::United, "states") => return f("us"),
-                (Held::United, "kingdom") => return f("uk"),
-                (Held::Per, "cent") => return f("percent"),
-                (Held::United, _) => f("united"),
-                (Held::Per, _) => f("per"),
+                (Held::United, "states") => return f("us", held_entity),
+                (Held::United, "kingdom") => return f("uk", held_entity),
+                (Held::Per, "cent") => return f("percent", false),
+                (Held::United, _) => f("united", held_entity),
+                (Held::Per, _) => f("per", false),
             }
         }
         match word {
-            "united" => self.held = Some(Held::United),
-            "per" => self.held = Some(Held::Per),
-            _ => f(fold_word(word)),
+            "united" => self.held = Some((Held::United, entity)),
+            "per" => self.held = Some((Held::Per, entity)),
+            _ => f(fold_word(word), entity),
         }
     }
 
-    fn flush(&mut self, f: &mut impl FnMut(&str)) {
+    fn flush(&mut self, f: &mut impl FnMut(&str, bool)) {
         match self.held.take() {
-            Some(Held::United) => f("united"),
-            Some(Held::Per) => f("per"),
+            Some((Held::United, e)) => f("united", e),
+            Some((Held::Per, e)) => f("per", e),
             None => {}
         }
     }
@@ -485,6 +529,8 @@ pub(crate) struct Tokenized {
     pub lines: Vec<LineInfo>,
     /// Sentences of the lines that no rule removed, in text order.
     pub segments: Vec<Segment>,
+    /// Hashes of the tokens flagged as names or numbers, sorted, distinct.
+    pub entities: Vec<u64>,
 }
 
 fn sequence_key(tokens: &[u64]) -> u64 {
@@ -503,18 +549,25 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
         tokens: Vec::with_capacity(text.len() / 5),
         lines: Vec::new(),
         segments: Vec::new(),
+        entities: Vec::new(),
     };
     let mut tok = Tokenizer::new(cfg.fold_variants);
     let mut bounds: Vec<u32> = Vec::new();
     for (number, line) in text.split('\n').enumerate() {
         let start = out.tokens.len();
         bounds.clear();
+        tok.sentence_start = true;
         let tokens = &mut out.tokens;
-        let mut push = |t: &str| {
+        let entities = &mut out.entities;
+        let mut push = |t: &str, entity: bool| {
             if t.is_empty() {
                 bounds.push(tokens.len() as u32);
             } else {
-                tokens.push(token_hash(t));
+                let h = token_hash(t);
+                tokens.push(h);
+                if entity {
+                    entities.push(h);
+                }
             }
         };
         tok.run(line, &mut push);
@@ -548,6 +601,8 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
             }
         }
     }
+    out.entities.sort_unstable();
+    out.entities.dedup();
     out
 }
 

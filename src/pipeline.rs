@@ -336,8 +336,8 @@ impl Clusterer {
                 let raw = if cfg.story.enabled {
                     signals::raw_terms(
                         content,
+                        &t.entities,
                         d.title.as_deref(),
-                        &d.text,
                         &stop,
                         cfg.normalize.fold_variants,
                         signals::Positional {
@@ -476,8 +476,7 @@ impl Clusterer {
         let mut assignments: Vec<Assignment> = assignments.into_iter().flatten().collect();
         timer.lap("canonical");
 
-        let st = self.stories(docs, &f, &groups, &mut assignments);
-        timer.lap("stories");
+        let st = self.stories(docs, &f, &groups, &mut assignments, &mut timer);
 
         let stats = Stats {
             documents: docs.len(),
@@ -527,6 +526,7 @@ impl Clusterer {
         f: &Features,
         groups: &[DuplicateGroup],
         assignments: &mut [Assignment],
+        timer: &mut Timer,
     ) -> StoryStage {
         let sc = &self.config.story;
         if !sc.enabled {
@@ -555,21 +555,36 @@ impl Clusterer {
                 a.story = a.duplicate_group.clone();
                 a.story_canonical = a.canonical;
             }
+            timer.lap("stories (off)");
             return StoryStage {
                 stories,
                 ..Default::default()
             };
         }
-        // IDF from this corpus, plus a given model.
-        let mut idf = self.idf.clone().unwrap_or_default();
-        idf.version = signals::IDF_MODEL_VERSION;
-        let mut distinct: Vec<u64> = Vec::new();
-        for r in &f.raw_terms {
-            distinct.clear();
-            distinct.extend(r.counts.iter().map(|&(t, _)| t));
-            idf.add_document(&distinct);
+        // IDF from this corpus, plus a given model. Terms are distinct per
+        // document, so sorting all of them and counting runs gives df.
+        let mut all_terms: Vec<u64> = f
+            .raw_terms
+            .iter()
+            .flat_map(|r| r.counts.iter().map(|&(t, _)| t))
+            .collect();
+        all_terms.par_sort_unstable();
+        let mut df: ahash::AHashMap<u64, u64> = ahash::AHashMap::with_capacity(all_terms.len() / 4);
+        for run in all_terms.chunk_by(|a, b| a == b) {
+            df.insert(run[0], run.len() as u64);
         }
-        let idf_of = |t: u64| idf.idf_hash(t);
+        drop(all_terms);
+        let mut n_docs = docs.len() as u64;
+        if let Some(m) = &self.idf {
+            n_docs += m.documents;
+            for (&t, &c) in &m.df {
+                *df.entry(t).or_insert(0) += c;
+            }
+        }
+        let idf_of = |t: u64| {
+            let d = df.get(&t).copied().unwrap_or(0);
+            ((n_docs as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0
+        };
         let doc_vectors: Vec<SparseVec> = f
             .raw_terms
             .par_iter()
@@ -588,14 +603,14 @@ impl Clusterer {
             .par_iter()
             .map(|g| signals::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
             .collect();
-        let max_df =
-            ((sc.max_df_fraction * idf.documents as f64).floor() as u64).max(sc.min_max_df);
-        let usable = |t: u64| idf.df.get(&t).copied().unwrap_or(0) <= max_df;
+        let max_df = ((sc.max_df_fraction * n_docs as f64).floor() as u64).max(sc.min_max_df);
+        let usable = |t: u64| df.get(&t).copied().unwrap_or(0) <= max_df;
+        timer.lap("story vectors");
         let top: Vec<Vec<u64>> = unit_vectors
             .par_iter()
             .map(|v| story::top_terms(v, sc.top_terms, &usable))
             .collect();
-        let pairs = story::candidate_pairs(&top, sc.min_shared_terms);
+        let pairs = story::candidate_pairs(&top, sc.min_shared_terms, sc.max_posting);
         let times: Vec<Option<(i64, i64)>> = groups
             .iter()
             .map(|g| {
@@ -613,13 +628,16 @@ impl Clusterer {
             times: &times,
         };
         let scored = story::score_pairs(&pairs, &unit_signals, sc);
+        timer.lap("story candidates");
         let mixed = story::shared_neighbour_scores(groups.len(), &scored, sc);
         let clusters = story::average_linkage(groups.len(), &mixed, sc.threshold);
+        timer.lap("story linkage");
 
         let stories: Vec<Story> = clusters
             .par_iter()
             .map(|units| self.make_story(units, docs, groups, &doc_vectors, &f.raw_terms))
             .collect();
+        timer.lap("story canonical");
         for s in &stories {
             let canonical_index = s.members[0].index;
             for m in &s.members {
@@ -636,7 +654,11 @@ impl Clusterer {
             unit_vectors,
             unit_entities,
             times,
-            idf: Some(idf),
+            idf: Some(IdfModel {
+                version: signals::IDF_MODEL_VERSION,
+                documents: n_docs,
+                df: df.into_iter().collect(),
+            }),
         }
     }
 

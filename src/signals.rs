@@ -295,45 +295,14 @@ pub(crate) struct RawTerms {
     pub entities: Vec<u64>,
 }
 
-/// Names in a text: normalized words that are capitalized somewhere other than
-/// at the start of a sentence or line, plus words with digits.
+/// Names and numbers in a short text such as a headline, sorted, distinct.
 pub(crate) fn entity_terms(text: &str, fold: bool) -> Vec<u64> {
     let mut out = Vec::new();
-    let mut sentence_start = true;
-    let mut word_start: Option<usize> = None;
-    let mut cap = false;
-    let bytes = text.as_bytes();
-    let flush = |start: usize, end: usize, cap: bool, initial: bool, out: &mut Vec<u64>| {
-        let w = &text[start..end];
-        let has_digit = w.bytes().any(|b| b.is_ascii_digit());
-        // An all-capitals word of 2+ letters is an acronym (NATO) unless the
-        // whole line is shouting; such lines are rare in article bodies.
-        if (cap && !initial) || has_digit {
-            crate::normalize::for_each_token(w, fold, |t| out.push(token_hash(t)));
+    crate::normalize::for_each_flagged_token(text, fold, |t, entity| {
+        if entity {
+            out.push(token_hash(t));
         }
-    };
-    let mut initial = true;
-    for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            if word_start.is_none() {
-                word_start = Some(i);
-                cap = c.is_uppercase();
-                initial = sentence_start;
-                sentence_start = false;
-            }
-        } else {
-            if let Some(s) = word_start.take() {
-                flush(s, i, cap, initial, &mut out);
-            }
-            match c {
-                '.' | '!' | '?' | '\n' | ':' | '"' | '\u{201c}' => sentence_start = true,
-                _ => {}
-            }
-        }
-    }
-    if let Some(s) = word_start {
-        flush(s, bytes.len(), cap, initial, &mut out);
-    }
+    });
     out.sort_unstable();
     out.dedup();
     out
@@ -353,8 +322,8 @@ pub(crate) struct Positional {
 
 pub(crate) fn raw_terms(
     content: &[u64],
+    text_entities: &[u64],
     title: Option<&str>,
-    text: &str,
     stop: &ahash::AHashSet<u64>,
     fold: bool,
     pos: Positional,
@@ -374,7 +343,7 @@ pub(crate) fn raw_terms(
             )
         })
         .collect();
-    let mut entities = entity_terms(text, fold);
+    let mut entities = text_entities.to_vec();
     if let Some(t) = title {
         crate::normalize::for_each_token(t, fold, |w| {
             let h = token_hash(w);

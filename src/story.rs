@@ -51,18 +51,21 @@ pub struct StoryConfig {
     /// … unless they are held by at most this many (so that small corpora
     /// keep their story terms). Default: 50.
     pub min_max_df: u64,
+    /// Index terms that are top terms of more units (duplicate groups) than
+    /// this are skipped. Default: 500.
+    pub max_posting: usize,
     /// Shared index terms that make a candidate pair. Default: 2.
     pub min_shared_terms: usize,
     /// Weight factor of names and numbers in story vectors. Default: 2.
     pub entity_boost: f64,
     /// Average-linkage cut: stories merge while their mean pair score is at
-    /// least this. Default: 0.15.
+    /// least this. Default: 0.12.
     pub threshold: f64,
     /// Nearest neighbours per unit for the shared-neighbour score. Default: 4.
     pub neighbours: usize,
     /// Candidates scoring below this are never neighbours. Default: 0.2.
     pub neighbour_floor: f64,
-    /// Weight of the shared-neighbour score against the cosine. Default: 0.7.
+    /// Weight of the shared-neighbour score against the cosine. Default: 0.9.
     pub neighbour_mix: f64,
     /// Content words from the start that count as the lede. Default: 100.
     pub lede_words: usize,
@@ -84,12 +87,13 @@ impl Default for StoryConfig {
             top_terms: 24,
             max_df_fraction: 0.05,
             min_max_df: 50,
+            max_posting: 500,
             min_shared_terms: 2,
             entity_boost: 2.0,
-            threshold: 0.15,
+            threshold: 0.12,
             neighbours: 4,
             neighbour_floor: 0.2,
-            neighbour_mix: 0.7,
+            neighbour_mix: 0.9,
             entity_agreement: 0.4,
             lede_words: 100,
             lede_boost: 2.0,
@@ -113,8 +117,15 @@ pub(crate) fn time_factor(gap_secs: Option<i64>, window_days: f64) -> f64 {
     }
 }
 
-/// Candidate unit pairs `(i, j)`, `i < j`, sharing enough top terms.
-pub(crate) fn candidate_pairs(top: &[Vec<u64>], min_shared: usize) -> Vec<(u32, u32)> {
+/// Candidate unit pairs `(i, j)`, `i < j`, sharing enough top terms. Terms
+/// that are top terms of more than `max_posting` units are skipped, which
+/// bounds the work per unit and keeps the candidate count near-linear in the
+/// number of units.
+pub(crate) fn candidate_pairs(
+    top: &[Vec<u64>],
+    min_shared: usize,
+    max_posting: usize,
+) -> Vec<(u32, u32)> {
     let n = top.len();
     let mut postings: Vec<(u64, u32)> = top
         .iter()
@@ -127,7 +138,7 @@ pub(crate) fn candidate_pairs(top: &[Vec<u64>], min_shared: usize) -> Vec<(u32, 
     let mut unit_runs: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut start = 0usize;
     for run in postings.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > 1 {
+        if run.len() > 1 && run.len() <= max_posting {
             let r = runs.len() as u32;
             runs.push((start as u32, (start + run.len()) as u32));
             for &(_, u) in run {
@@ -473,7 +484,9 @@ mod tests {
     #[test]
     fn candidates_need_shared_top_terms() {
         let top = vec![vec![1, 2, 3], vec![2, 3, 9], vec![3, 7, 8], vec![10, 11]];
-        assert_eq!(candidate_pairs(&top, 2), vec![(0, 1)]);
-        assert_eq!(candidate_pairs(&top, 1), vec![(0, 1), (0, 2), (1, 2)]);
+        assert_eq!(candidate_pairs(&top, 2, 100), vec![(0, 1)]);
+        assert_eq!(candidate_pairs(&top, 1, 100), vec![(0, 1), (0, 2), (1, 2)]);
+        // Term 3 is in three lists: with a posting cap of 2 it is skipped.
+        assert_eq!(candidate_pairs(&top, 1, 2), vec![(0, 1)]);
     }
 }

@@ -109,9 +109,9 @@ fn tune_story_parameters_on_train_and_dev() {
     let docs = subset(&all, &["train", "dev"]);
     let synthetic = synthetic_tuning_corpus();
     let mut results = Vec::new();
-    for threshold in [0.12, 0.15, 0.18, 0.2] {
+    for threshold in [0.12, 0.15, 0.18] {
         for entity_agreement in [0.3, 0.4, 0.5] {
-            for neighbours in [4, 5, 6] {
+            for neighbours in [4, 5] {
                 for neighbour_mix in [0.7, 0.9] {
                     for neighbour_floor in [0.15, 0.2] {
                         let mut story = StoryConfig::default();
