@@ -86,3 +86,8 @@ pub use signals::{IDF_MODEL_VERSION, IdfModel};
 pub use similarity::{Overlap, intersection_size, title_similarity};
 pub use story::{PairSignals, StoryConfig};
 pub use winnow::winnow;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,7 +5,7 @@ use std::process::Command;
 #[test]
 fn cluster_sample_example_runs() {
     let out = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "cluster_sample"])
+        .args(["run", "--release", "--quiet", "--example", "cluster_sample"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
