@@ -705,13 +705,17 @@ impl Clusterer {
             .collect();
         member_idx.sort_unstable_by_key(|&(i, _)| (i != c, i));
         let cd = &docs[c];
+        let canonical_title = cd.title.as_deref().map(crate::normalize_text);
         let members = member_idx
             .into_iter()
             .map(|(i, gid)| {
                 let d = &docs[i];
-                let title_similarity = match (&d.title, &cd.title) {
-                    (Some(a), Some(b)) if i != c => Some(crate::similarity::title_similarity(a, b)),
-                    (Some(_), Some(_)) => Some(1.0),
+                let title_similarity = match (&d.title, &canonical_title) {
+                    (Some(_), Some(_)) if i == c => Some(1.0),
+                    (Some(a), Some(b)) => Some(crate::similarity::normalized_title_similarity(
+                        &crate::normalize_text(a),
+                        b,
+                    )),
                     _ => None,
                 };
                 let time_gap_secs = match (d.published, cd.published) {

@@ -122,11 +122,15 @@ fn ratio(a: usize, b: usize) -> f64 {
 /// assert_eq!(s, 1.0);
 /// ```
 pub fn title_similarity(a: &str, b: &str) -> f64 {
-    let (a, b) = (crate::normalize_text(a), crate::normalize_text(b));
+    normalized_title_similarity(&crate::normalize_text(a), &crate::normalize_text(b))
+}
+
+/// [`title_similarity`] of two already normalized headlines.
+pub(crate) fn normalized_title_similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 0.0;
     }
-    strsim::normalized_levenshtein(&a, &b)
+    strsim::normalized_levenshtein(a, b)
 }
 
 #[cfg(test)]
