@@ -76,34 +76,45 @@ fn end_to_end(c: &mut Criterion) {
             std::fs::read(&p).expect("WIRECLUSTER_BENCH_CORPUS reads"),
         ));
     }
-    let clusterer = Clusterer::new(Config::default()).unwrap();
+    let mut groups_only = wirecluster::StoryConfig::default();
+    groups_only.enabled = false;
+    let levels = [
+        ("stories", Config::default()),
+        (
+            "groups_only",
+            Config::builder().story(groups_only).build().unwrap(),
+        ),
+    ];
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        for (name, bytes) in &inputs {
-            let n = parse_jsonl(bytes, None, &ReadOptions::default())
-                .unwrap()
-                .documents
-                .len();
-            let mut g = c.benchmark_group(format!("end_to_end/{threads}thread"));
-            g.sample_size(10);
-            // Elements are documents: criterion reports docs/s.
-            g.throughput(Throughput::Elements(n as u64));
-            g.bench_function(format!("{name} ({} bytes)", bytes.len()), |b| {
-                b.iter(|| {
-                    pool.install(|| {
-                        let docs = parse_jsonl(bytes, None, &ReadOptions::default())
-                            .unwrap()
-                            .documents;
-                        let out = clusterer.cluster(&docs).unwrap();
-                        assert_eq!(out.assignments.len(), n);
-                        black_box(out.groups.len())
+        for (level, cfg) in &levels {
+            let clusterer = Clusterer::new(cfg.clone()).unwrap();
+            for (name, bytes) in &inputs {
+                let n = parse_jsonl(bytes, None, &ReadOptions::default())
+                    .unwrap()
+                    .documents
+                    .len();
+                let mut g = c.benchmark_group(format!("end_to_end/{level}/{threads}thread"));
+                g.sample_size(10);
+                // Elements are documents: criterion reports docs/s.
+                g.throughput(Throughput::Elements(n as u64));
+                g.bench_function(format!("{name} ({} bytes)", bytes.len()), |b| {
+                    b.iter(|| {
+                        pool.install(|| {
+                            let docs = parse_jsonl(bytes, None, &ReadOptions::default())
+                                .unwrap()
+                                .documents;
+                            let out = clusterer.cluster(&docs).unwrap();
+                            assert_eq!(out.assignments.len(), n);
+                            black_box(out.groups.len())
+                        })
                     })
-                })
-            });
-            g.finish();
+                });
+                g.finish();
+            }
         }
     }
 }
