@@ -53,6 +53,7 @@ mod document;
 mod error;
 mod eval;
 mod explain;
+mod index;
 mod lsh;
 mod minhash;
 mod normalize;

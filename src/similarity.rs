@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// ```
 /// assert_eq!(wirecluster::intersection_size(&[1, 3, 5, 7], &[3, 4, 5]), 2);
 /// ```
-pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
+pub fn intersection_size<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if small.is_empty() {
         return 0;
@@ -36,18 +36,6 @@ pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut count) = (0, 0, 0);
     while i < small.len() && j < large.len() {
         let (x, y) = (small[i], large[j]);
-        count += (x == y) as usize;
-        i += (x <= y) as usize;
-        j += (y <= x) as usize;
-    }
-    count
-}
-
-/// Size of the intersection of two sorted, deduplicated `u32` slices.
-pub(crate) fn intersection_size_u32(a: &[u32], b: &[u32]) -> usize {
-    let (mut i, mut j, mut count) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
         count += (x == y) as usize;
         i += (x <= y) as usize;
         j += (y <= x) as usize;

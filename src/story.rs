@@ -126,57 +126,7 @@ pub(crate) fn candidate_pairs(
     min_shared: usize,
     max_posting: usize,
 ) -> Vec<(u32, u32)> {
-    let n = top.len();
-    let mut postings: Vec<(u64, u32)> = top
-        .iter()
-        .enumerate()
-        .flat_map(|(i, t)| t.iter().map(move |&x| (x, i as u32)))
-        .collect();
-    postings.par_sort_unstable();
-    let units: Vec<u32> = postings.iter().map(|&(_, u)| u).collect();
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    let mut unit_runs: Vec<Vec<u32>> = vec![Vec::new(); n];
-    let mut start = 0usize;
-    for run in postings.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > 1 && run.len() <= max_posting {
-            let r = runs.len() as u32;
-            runs.push((start as u32, (start + run.len()) as u32));
-            for &(_, u) in run {
-                unit_runs[u as usize].push(r);
-            }
-        }
-        start += run.len();
-    }
-    (0..n)
-        .into_par_iter()
-        .map_init(
-            || (vec![0u32; n], Vec::<u32>::new()),
-            |(counts, touched), i| {
-                for &r in &unit_runs[i] {
-                    let (a, b) = runs[r as usize];
-                    let list = &units[a as usize..b as usize];
-                    let from = list.partition_point(|&u| u as usize <= i);
-                    for &u in &list[from..] {
-                        if counts[u as usize] == 0 {
-                            touched.push(u);
-                        }
-                        counts[u as usize] += 1;
-                    }
-                }
-                touched.sort_unstable();
-                let mut out = Vec::new();
-                for &u in touched.iter() {
-                    if counts[u as usize] as usize >= min_shared {
-                        out.push((i as u32, u));
-                    }
-                    counts[u as usize] = 0;
-                }
-                touched.clear();
-                out
-            },
-        )
-        .flatten()
-        .collect()
+    crate::index::shared_key_pairs(top, max_posting, |_, _, shared| shared >= min_shared).0
 }
 
 /// Mixes each pair's cosine with its shared-nearest-neighbour score.
@@ -217,7 +167,7 @@ pub(crate) fn shared_neighbour_scores(
         .par_iter()
         .map(|p| {
             let (a, b) = (p.a as usize, p.b as usize);
-            let mut shared = crate::similarity::intersection_size_u32(&knn[a], &knn[b]) as f64;
+            let mut shared = crate::similarity::intersection_size(&knn[a], &knn[b]) as f64;
             if knn[a].binary_search(&p.b).is_ok() {
                 shared += 1.0;
             }

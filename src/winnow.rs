@@ -15,8 +15,6 @@
 //! `max_posting` documents (stock phrases) are not used; their number is
 //! reported.
 
-use rayon::prelude::*;
-
 use crate::lsh::pack;
 
 /// Robust winnowing: the minimum of each window of `w` hashes (the rightmost
@@ -67,76 +65,13 @@ pub(crate) fn candidate_pairs(
     min_fraction: f64,
     max_posting: usize,
 ) -> ContainmentCandidates {
-    let n = fingerprints.len();
-    let mut postings: Vec<(u64, u32)> = fingerprints
-        .iter()
-        .enumerate()
-        .flat_map(|(d, fps)| fps.iter().map(move |&f| (f, d as u32)))
-        .collect();
-    postings.par_sort_unstable();
-    // Posting lists as runs of `docs`; each document lists the runs of its
-    // usable fingerprints (CSR layout, no look-ups while counting).
-    let docs: Vec<u32> = postings.iter().map(|&(_, d)| d).collect();
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    let mut doc_runs: Vec<Vec<u32>> = fingerprints
-        .iter()
-        .map(|f| Vec::with_capacity(f.len()))
-        .collect();
-    let mut common_fingerprints = 0;
-    for run in postings.chunk_by(|a, b| a.0 == b.0) {
-        let start = runs.len() as u32;
-        let from = (run.as_ptr() as usize - postings.as_ptr() as usize)
-            / std::mem::size_of::<(u64, u32)>();
-        if run.len() > max_posting {
-            common_fingerprints += 1;
-            continue;
-        }
-        if run.len() < 2 {
-            continue;
-        }
-        runs.push((from as u32, (from + run.len()) as u32));
-        for &(_, d) in run {
-            doc_runs[d as usize].push(start);
-        }
-    }
-    drop(postings);
-
-    let per_doc: Vec<Vec<u64>> = (0..n)
-        .into_par_iter()
-        .map_init(
-            || (vec![0u32; n], Vec::<u32>::new()),
-            |(counts, touched), d| {
-                for &r in &doc_runs[d] {
-                    let (a, b) = runs[r as usize];
-                    let list = &docs[a as usize..b as usize];
-                    // Lists are sorted: only later documents.
-                    let from = list.partition_point(|&e| e as usize <= d);
-                    for &e in &list[from..] {
-                        if counts[e as usize] == 0 {
-                            touched.push(e);
-                        }
-                        counts[e as usize] += 1;
-                    }
-                }
-                touched.sort_unstable();
-                let mut out = Vec::new();
-                let own = fingerprints[d].len();
-                for &e in touched.iter() {
-                    let shared = counts[e as usize] as f64;
-                    counts[e as usize] = 0;
-                    let smaller = own.min(fingerprints[e as usize].len()) as f64;
-                    let need = (min_fraction * smaller).ceil().max(1.0);
-                    if shared >= need {
-                        out.push(pack(d as u32, e));
-                    }
-                }
-                touched.clear();
-                out
-            },
-        )
-        .collect();
+    let (pairs, common_fingerprints) =
+        crate::index::shared_key_pairs(fingerprints, max_posting, |a, b, shared| {
+            let smaller = fingerprints[a].len().min(fingerprints[b].len()) as f64;
+            shared as f64 >= (min_fraction * smaller).ceil().max(1.0)
+        });
     ContainmentCandidates {
-        pairs: per_doc.into_iter().flatten().collect(),
+        pairs: pairs.into_iter().map(|(a, b)| pack(a, b)).collect(),
         common_fingerprints,
     }
 }
