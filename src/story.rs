@@ -52,7 +52,7 @@ pub struct StoryConfig {
     /// keep their story terms). Default: 50.
     pub min_max_df: u64,
     /// Index terms that are top terms of more units (duplicate groups) than
-    /// this are skipped. Default: 500.
+    /// this are skipped. Default: 100.
     pub max_posting: usize,
     /// Shared index terms that make a candidate pair. Default: 2.
     pub min_shared_terms: usize,
@@ -87,7 +87,7 @@ impl Default for StoryConfig {
             top_terms: 24,
             max_df_fraction: 0.05,
             min_max_df: 50,
-            max_posting: 500,
+            max_posting: 100,
             min_shared_terms: 2,
             entity_boost: 2.0,
             threshold: 0.12,
