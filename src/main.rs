@@ -162,10 +162,14 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             let start = std::time::Instant::now();
             let docs = load(&cli, input)?;
             let clusterer = clusterer(&cli)?;
-            let c = clusterer.cluster(&docs)?;
-            if let Some(p) = save_idf {
-                clusterer.learn_idf(&docs)?.save(p)?;
-            }
+            let c = match save_idf {
+                Some(p) => {
+                    let (c, idf) = clusterer.cluster_with_idf(&docs)?;
+                    idf.save(p)?;
+                    c
+                }
+                None => clusterer.cluster(&docs)?,
+            };
             let secs = start.elapsed().as_secs_f64();
             if *summary {
                 print_summary(&docs, &c);

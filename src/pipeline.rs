@@ -280,10 +280,22 @@ impl Clusterer {
         self
     }
 
-    /// Clusters `docs` and returns the document frequencies it counted (the
-    /// given model's plus this corpus's), to save and reuse.
-    pub fn learn_idf(&self, docs: &[Document]) -> Result<IdfModel> {
-        Ok(self.run(docs)?.1.idf.unwrap_or_default())
+    /// Clusters `docs` and also returns the document frequencies it counted
+    /// (the given model's plus this corpus's), to save and reuse with
+    /// [`Clusterer::with_idf`]. The model is empty when the story level is
+    /// off.
+    ///
+    /// ```
+    /// use wirecluster::{Clusterer, Config, Document};
+    /// let docs = vec![Document::new("a", "Floods hit the north."), Document::new("b", "Quake hits the south.")];
+    /// let (clustering, idf) = Clusterer::new(Config::default())?.cluster_with_idf(&docs)?;
+    /// assert_eq!(clustering.assignments.len(), 2);
+    /// assert_eq!(idf.documents, 2);
+    /// # Ok::<(), wirecluster::Error>(())
+    /// ```
+    pub fn cluster_with_idf(&self, docs: &[Document]) -> Result<(Clustering, IdfModel)> {
+        let (c, state) = self.run(docs)?;
+        Ok((c, state.idf.unwrap_or_default()))
     }
 
     /// The config in use.

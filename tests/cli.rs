@@ -141,3 +141,44 @@ fn explain_tells_why_pairs_are_together_or_apart() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no document has id \"nope\""));
 }
+
+#[test]
+fn saved_idf_is_reused() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-idf-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let idf = dir.join("idf.json");
+    let out = bin()
+        .args(["cluster", &data("news-sample.jsonl"), "-o"])
+        .arg(dir.join("a.jsonl"))
+        .arg("--save-idf")
+        .arg(&idf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = wirecluster::IdfModel::load(&idf).unwrap();
+    assert_eq!(model.documents, 399);
+    let out = bin()
+        .args(["cluster", &data("syria-2016.jsonl"), "--idf"])
+        .arg(&idf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
+    // A damaged model file is a clear error.
+    std::fs::write(&idf, b"{\"version\": 1, \"documents\": 3, \"df\": ").unwrap();
+    let out = bin()
+        .args(["cluster", &data("syria-2016.jsonl"), "--idf"])
+        .arg(&idf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("idf.json"));
+}
