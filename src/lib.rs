@@ -1,5 +1,6 @@
-//! wirecluster finds reprints and rewrites of the same news copy and groups
-//! articles into duplicate groups, each with a canonical representative.
+//! wirecluster finds reprints and rewrites of the same news copy, groups
+//! them into duplicate groups, and groups those into story clusters (every
+//! article about one news event), each with a canonical representative.
 //!
 //! One wire dispatch is republished verbatim, truncated, re-headlined,
 //! wrapped in outlet boilerplate or lightly rewritten. wirecluster normalizes
@@ -7,7 +8,10 @@
 //! candidate pairs with MinHash LSH and a containment index (never all
 //! pairs), verifies every candidate exactly, groups the verified edges
 //! without letting multi-story pages chain stories together, and picks a
-//! canonical member per group by a declared policy.
+//! canonical member per group by a declared policy. Duplicate groups then
+//! move as units into stories: IDF-weighted term vectors with names and
+//! numbers boosted, candidates from an inverted index of top terms, a
+//! shared-nearest-neighbour score and average linkage.
 //!
 //! # Example
 //!
@@ -40,7 +44,9 @@
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
 //! | candidates | [`LshParams`], [`winnow`] |
 //! | verification | [`Overlap`], [`intersection_size`], [`title_similarity`] |
-//! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`CanonicalPolicy`] |
+//! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`Edge`], [`CanonicalPolicy`] |
+//! | stories | [`Story`], [`StoryMember`], [`StoryConfig`], [`IdfModel`], [`PairSignals`] |
+//! | explanations | [`Clusterer::explain`], [`PairExplanation`] |
 //! | evaluation | [`score`], [`Scores`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
 
