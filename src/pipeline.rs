@@ -216,7 +216,7 @@ pub(crate) struct Features {
     pub num_perm: usize,
     pub fingerprints: Vec<Vec<u64>>,
     pub removed_lines: usize,
-    pub learned_lines: usize,
+    pub learned_sentences: usize,
     /// Story terms per document (empty when the story level is off).
     pub raw_terms: Vec<RawTerms>,
 }
@@ -375,7 +375,7 @@ impl Clusterer {
             num_perm: k,
             fingerprints: Vec::with_capacity(docs.len()),
             removed_lines: 0,
-            learned_lines: norm.learned_sentences(),
+            learned_sentences: norm.learned_sentences(),
             norm,
             raw_terms: Vec::with_capacity(docs.len()),
         };
@@ -494,7 +494,7 @@ impl Clusterer {
             documents: docs.len(),
             text_bytes: docs.iter().map(|d| d.text.len()).sum(),
             threads: rayon::current_num_threads(),
-            learned_boilerplate_sentences: f.learned_lines,
+            learned_boilerplate_sentences: f.learned_sentences,
             removed_lines: f.removed_lines,
             empty_documents: f.sets.iter().filter(|s| s.is_empty()).count(),
             lsh: Some(params),

@@ -6,17 +6,24 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wirecluster"))
 }
 
+/// Runs a command that must succeed, showing its stderr if it does not.
+fn ok(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn data(name: &str) -> String {
     format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
 fn cluster_writes_one_line_per_document() {
-    let out = bin()
-        .args(["cluster", &data("syria-2016.jsonl")])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = ok(bin().args(["cluster", &data("syria-2016.jsonl")]));
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -33,21 +40,13 @@ fn cluster_writes_one_line_per_document() {
 
 #[test]
 fn eval_scores_and_enforces_floors() {
-    let out = bin()
-        .args([
-            "eval",
-            &data("news-sample.jsonl"),
-            "--min-pairwise-f1",
-            "0.97",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(bin().args([
+        "eval",
+        &data("news-sample.jsonl"),
+        "--min-pairwise-f1",
+        "0.97",
+        "--json",
+    ]));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["duplicate_groups"]["documents"], 399);
     assert!(s["stories"]["bcubed"]["f1"].as_f64().unwrap() > 0.5);
@@ -80,11 +79,7 @@ fn bad_lines_name_file_and_line_or_are_skipped_and_counted() {
         "{stderr}"
     );
 
-    let out = bin()
-        .args(["cluster", "--skip-invalid", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = ok(bin().args(["cluster", "--skip-invalid", path.to_str().unwrap()]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("1 lines skipped (malformed_json=1)"),
@@ -106,15 +101,7 @@ fn eval_requires_labels() {
 #[test]
 fn explain_tells_why_pairs_are_together_or_apart() {
     let run = |a: &str, b: &str| {
-        let out = bin()
-            .args(["explain", &data("syria-2016.jsonl"), a, b, "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = ok(bin().args(["explain", &data("syria-2016.jsonl"), a, b, "--json"]));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let dup = run("syr-000", "syr-001");
@@ -147,30 +134,16 @@ fn saved_idf_is_reused() {
     let dir = std::env::temp_dir().join(format!("wirecluster-idf-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let idf = dir.join("idf.json");
-    let out = bin()
+    ok(bin()
         .args(["cluster", &data("news-sample.jsonl"), "-o"])
         .arg(dir.join("a.jsonl"))
         .arg("--save-idf")
-        .arg(&idf)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&idf));
     let model = wirecluster::IdfModel::load(&idf).unwrap();
     assert_eq!(model.documents, 399);
-    let out = bin()
+    let out = ok(bin()
         .args(["cluster", &data("syria-2016.jsonl"), "--idf"])
-        .arg(&idf)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&idf));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
     // A damaged model file is a clear error.
     std::fs::write(&idf, b"{\"version\": 1, \"documents\": 3, \"df\": ").unwrap();
