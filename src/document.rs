@@ -172,6 +172,9 @@ pub struct ReadOptions {
 pub struct SkippedLine {
     /// 1-based line number.
     pub line: usize,
+    /// The file, when the input is a directory of files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
     /// Why it was skipped.
     pub reason: RecordError,
 }
@@ -219,8 +222,10 @@ impl IdValue {
     }
 }
 
+/// The fields of one input record, before checking (shared by the JSONL and
+/// CSV readers).
 #[derive(Deserialize)]
-struct RawRecord {
+pub(crate) struct RawRecord {
     id: Option<IdValue>,
     #[serde(alias = "body")]
     text: Option<String>,
@@ -236,28 +241,36 @@ fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
     let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
     let raw: RawRecord =
         serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
-    let id = raw.id.map(IdValue::into_string).unwrap_or_default();
-    if id.trim().is_empty() {
-        return Err(RecordError::MissingId);
+    raw.into_document()
+}
+
+impl RawRecord {
+    /// Checks the record: id and text present, date valid.
+    pub(crate) fn into_document(self) -> std::result::Result<Document, RecordError> {
+        let raw = self;
+        let id = raw.id.map(IdValue::into_string).unwrap_or_default();
+        if id.trim().is_empty() {
+            return Err(RecordError::MissingId);
+        }
+        let text = raw.text.ok_or(RecordError::MissingText)?;
+        if text.trim().is_empty() {
+            return Err(RecordError::EmptyText);
+        }
+        let published = match raw.published.as_deref() {
+            None => None,
+            Some(p) if p.trim().is_empty() => None,
+            Some(p) => Some(p.parse::<Timestamp>()?),
+        };
+        Ok(Document {
+            id,
+            text,
+            title: raw.title.filter(|t| !t.trim().is_empty()),
+            published,
+            source: raw.source,
+            url: raw.url,
+            label: raw.cluster.map(IdValue::into_string),
+        })
     }
-    let text = raw.text.ok_or(RecordError::MissingText)?;
-    if text.trim().is_empty() {
-        return Err(RecordError::EmptyText);
-    }
-    let published = match raw.published.as_deref() {
-        None => None,
-        Some(p) if p.trim().is_empty() => None,
-        Some(p) => Some(p.parse::<Timestamp>()?),
-    };
-    Ok(Document {
-        id,
-        text,
-        title: raw.title.filter(|t| !t.trim().is_empty()),
-        published,
-        source: raw.source,
-        url: raw.url,
-        label: raw.cluster.map(IdValue::into_string),
-    })
 }
 
 /// Parses JSONL from bytes: one object per line with `id` (string or number),
@@ -295,43 +308,60 @@ pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Res
         })
         .collect();
 
+    let blank = parsed.iter().filter(|p| p.is_none()).count();
+    let records = lines
+        .iter()
+        .zip(parsed)
+        .filter_map(|(&(line, _), p)| p.map(|r| (line, None, r)));
+    let mut out = collect_records(records, path, opts)?;
+    out.blank_lines = blank;
+    // A trailing newline yields one empty final "line" that is not a line.
+    if bytes.ends_with(b"\n") || bytes.is_empty() {
+        out.blank_lines = out.blank_lines.saturating_sub(1);
+    }
+    Ok(out)
+}
+
+/// Checks ids for duplicates and applies the skip policy to parsed records
+/// `(line, file, result)`, in order. `file` names the record's own file when
+/// it differs from `path` (a directory of text files).
+pub(crate) fn collect_records(
+    records: impl IntoIterator<
+        Item = (
+            usize,
+            Option<PathBuf>,
+            std::result::Result<Document, RecordError>,
+        ),
+    >,
+    path: Option<&Path>,
+    opts: &ReadOptions,
+) -> Result<ReadOutcome> {
     let mut out = ReadOutcome::default();
-    let mut seen: ahash::AHashMap<String, usize> = ahash::AHashMap::with_capacity(parsed.len());
-    for ((line, _), p) in lines.iter().zip(parsed) {
-        let result = match p {
-            None => {
-                out.blank_lines += 1;
-                continue;
-            }
-            Some(r) => r.and_then(|doc| match seen.get(&doc.id) {
-                Some(&first_line) => Err(RecordError::DuplicateId {
-                    id: doc.id,
-                    first_line,
-                }),
-                None => {
-                    seen.insert(doc.id.clone(), *line);
-                    Ok(doc)
-                }
+    let mut seen: ahash::AHashMap<String, usize> = ahash::AHashMap::new();
+    for (line, file, r) in records {
+        let result = r.and_then(|doc| match seen.get(&doc.id) {
+            Some(&first_line) => Err(RecordError::DuplicateId {
+                id: doc.id,
+                first_line,
             }),
-        };
+            None => {
+                seen.insert(doc.id.clone(), line);
+                Ok(doc)
+            }
+        });
         match result {
             Ok(doc) => out.documents.push(doc),
-            Err(reason) if opts.skip_invalid => out.skipped.push(SkippedLine {
-                line: *line,
-                reason,
-            }),
+            Err(reason) if opts.skip_invalid => {
+                out.skipped.push(SkippedLine { line, file, reason })
+            }
             Err(reason) => {
                 return Err(Error::BadRecord {
-                    path: path.map(Path::to_path_buf),
-                    line: *line,
+                    path: file.or_else(|| path.map(Path::to_path_buf)),
+                    line,
                     reason,
                 });
             }
         }
-    }
-    // A trailing newline yields one empty final "line" that is not a line.
-    if bytes.ends_with(b"\n") || bytes.is_empty() {
-        out.blank_lines = out.blank_lines.saturating_sub(1);
     }
     Ok(out)
 }

@@ -75,6 +75,8 @@ fn path_prefix(path: &Option<PathBuf>) -> String {
 pub enum RecordError {
     /// The line is not valid JSON or not a JSON object of the expected shape.
     MalformedJson(String),
+    /// A CSV row has the wrong number of fields or a field of the wrong type.
+    MalformedCsv(String),
     /// The record has no `text` (or `body`) field.
     MissingText,
     /// The record's text is empty or only white space.
@@ -98,6 +100,7 @@ impl std::fmt::Display for RecordError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RecordError::MalformedJson(e) => write!(f, "malformed JSON: {e}"),
+            RecordError::MalformedCsv(e) => write!(f, "malformed CSV row: {e}"),
             RecordError::MissingText => write!(f, "missing `text` (or `body`) field"),
             RecordError::EmptyText => write!(f, "empty `text`"),
             RecordError::MissingId => write!(f, "missing or empty `id`"),
@@ -120,6 +123,7 @@ impl RecordError {
     pub fn kind(&self) -> &'static str {
         match self {
             RecordError::MalformedJson(_) => "malformed_json",
+            RecordError::MalformedCsv(_) => "malformed_csv",
             RecordError::MissingText => "missing_text",
             RecordError::EmptyText => "empty_text",
             RecordError::MissingId => "missing_id",

@@ -38,7 +38,7 @@
 //!
 //! | stage | items |
 //! |---|---|
-//! | documents and input | [`Document`], [`Timestamp`], [`read_jsonl`], [`parse_jsonl`], [`ReadOptions`] |
+//! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`ReadOptions`] |
 //! | normalization | [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
 //! | shingling (stable hash) | [`ShingleUnit`], [`token_hash`], [`word_shingles`], [`char_shingles`] |
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
@@ -60,6 +60,7 @@ mod error;
 mod eval;
 mod explain;
 mod index;
+mod input;
 mod lsh;
 mod minhash;
 mod normalize;
@@ -78,6 +79,7 @@ pub use document::{
 pub use error::{Error, RecordError, Result};
 pub use eval::{Prf, Scores, score};
 pub use explain::{DuplicateEvidence, PairExplanation, StoryEvidence};
+pub use input::{InputFormat, read_input};
 pub use lsh::{LshParams, collision_probability, expected_errors};
 pub use minhash::{MinHasher, SignatureAlgorithm};
 pub use normalize::{

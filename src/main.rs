@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use wirecluster::{Clusterer, Clustering, Config, Document, ReadOptions, read_jsonl, score};
+use wirecluster::{Clusterer, Clustering, Config, Document, ReadOptions, read_input, score};
 
 /// Find reprints and rewrites of the same news copy and group them.
 #[derive(Parser)]
@@ -104,14 +104,10 @@ fn load(cli: &Cli, input: &PathBuf) -> Result<Vec<Document>, BoxError> {
     let opts = ReadOptions {
         skip_invalid: cli.skip_invalid,
     };
-    let out = read_jsonl(input, &opts)?;
+    let out = read_input(input, &opts)?;
     for s in &out.skipped {
-        eprintln!(
-            "{}: line {}: skipped: {}",
-            input.display(),
-            s.line,
-            s.reason
-        );
+        let file = s.file.as_ref().unwrap_or(input);
+        eprintln!("{}: line {}: skipped: {}", file.display(), s.line, s.reason);
     }
     if !out.skipped.is_empty() {
         let counts: Vec<String> = out

@@ -1,0 +1,297 @@
+//! Input formats beyond plain JSONL: gzip-compressed JSONL, CSV with named
+//! columns, and a directory of `.txt` files.
+//!
+//! Every reader reports bad records with the file and line, and follows
+//! [`ReadOptions::skip_invalid`]; nothing is dropped silently.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::document::{self, Document, RawRecord, ReadOptions, ReadOutcome};
+use crate::error::{Error, RecordError, Result};
+
+/// The kind of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// JSONL compressed with gzip (`.gz`).
+    JsonlGz,
+    /// CSV with a header row naming the columns `id`, `text` (or `body`),
+    /// and optionally `title`, `published` (or `date`), `source`, `url`,
+    /// `cluster`.
+    Csv,
+    /// A directory of `.txt` files: the file name (without `.txt`) is the
+    /// id, the first line the title, the rest the text. Other files are
+    /// ignored; files are read in name order.
+    TextDir,
+}
+
+impl InputFormat {
+    /// The format of a path: a directory, `.gz`, `.csv`, or else JSONL.
+    ///
+    /// ```
+    /// use wirecluster::InputFormat;
+    /// assert_eq!(InputFormat::of("a.jsonl.gz"), InputFormat::JsonlGz);
+    /// assert_eq!(InputFormat::of("a.CSV"), InputFormat::Csv);
+    /// assert_eq!(InputFormat::of("a.jsonl"), InputFormat::Jsonl);
+    /// ```
+    pub fn of(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        if path.is_dir() {
+            return InputFormat::TextDir;
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("gz") => InputFormat::JsonlGz,
+            Some("csv") => InputFormat::Csv,
+            _ => InputFormat::Jsonl,
+        }
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads documents from a file or directory in the format [`InputFormat::of`]
+/// detects.
+///
+/// ```no_run
+/// use wirecluster::{read_input, ReadOptions};
+/// let out = read_input("articles.csv", &ReadOptions::default())?;
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
+pub fn read_input(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let path = path.as_ref();
+    match InputFormat::of(path) {
+        InputFormat::Jsonl => document::read_jsonl(path, opts),
+        InputFormat::JsonlGz => {
+            let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+            let mut bytes = Vec::new();
+            flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
+                .read_to_end(&mut bytes)
+                .map_err(|e| {
+                    io_error(
+                        path,
+                        std::io::Error::new(
+                            e.kind(),
+                            format!("gzip: {e} (truncated or damaged file?)"),
+                        ),
+                    )
+                })?;
+            document::parse_jsonl(&bytes, Some(path), opts)
+        }
+        InputFormat::Csv => read_csv(path, opts),
+        InputFormat::TextDir => read_text_dir(path, opts),
+    }
+}
+
+fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+    let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+    if !headers.iter().any(|h| h == "text" || h == "body") {
+        return Err(Error::BadRecord {
+            path: Some(path.to_path_buf()),
+            line: 1,
+            reason: RecordError::MissingText,
+        });
+    }
+    let mut records = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        // Where the next record starts (a quoted field may span lines).
+        let line = rdr.position().line() as usize;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let doc = rec
+                    .deserialize::<RawRecord>(Some(&headers))
+                    .map_err(|e| RecordError::MalformedCsv(e.to_string()))
+                    .and_then(RawRecord::into_document);
+                records.push((line, None, doc));
+            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => {
+                    records.push((line, None, Err(RecordError::NotUtf8)))
+                }
+                csv::ErrorKind::UnequalLengths { .. } => {
+                    records.push((line, None, Err(RecordError::MalformedCsv(e.to_string()))))
+                }
+                _ => return Err(csv_error(path, e)),
+            },
+        }
+    }
+    document::collect_records(records, Some(path), opts)
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    io_error(
+        path,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+    )
+}
+
+fn read_text_dir(dir: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_error(dir, e))?
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| io_error(dir, e)))
+        .collect::<Result<Vec<_>>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "txt") && p.is_file());
+    files.sort();
+    let mut records = Vec::with_capacity(files.len());
+    for f in files {
+        let bytes = std::fs::read(&f).map_err(|e| io_error(&f, e))?;
+        let id = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let doc = match String::from_utf8(bytes) {
+            Err(_) => Err(RecordError::NotUtf8),
+            Ok(s) => {
+                let (title, text) = s.split_once('\n').unwrap_or((s.as_str(), ""));
+                let (title, text) = (title.trim(), text.trim());
+                if title.is_empty() && text.is_empty() {
+                    Err(RecordError::EmptyText)
+                } else if text.is_empty() {
+                    // A one-line file: the line is the text.
+                    Ok(Document::new(id, title))
+                } else {
+                    Ok(Document::new(id, text).with_title(title))
+                }
+            }
+        };
+        records.push((1, Some(f), doc));
+    }
+    document::collect_records(records, Some(dir), opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("wirecluster-input-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn skip() -> ReadOptions {
+        ReadOptions { skip_invalid: true }
+    }
+
+    #[test]
+    fn gzip_jsonl_reads_and_truncated_gzip_is_an_error() {
+        let d = tmp("gz");
+        let p = d.join("a.jsonl.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for i in 0..50 {
+            writeln!(
+                enc,
+                "{{\"id\":{i},\"text\":\"article number {i} about something\"}}"
+            )
+            .unwrap();
+        }
+        let bytes = enc.finish().unwrap();
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(
+            read_input(&p, &ReadOptions::default())
+                .unwrap()
+                .documents
+                .len(),
+            50
+        );
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read_input(&p, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a.jsonl.gz") && err.contains("gzip"), "{err}");
+    }
+
+    #[test]
+    fn csv_with_named_columns_reports_bad_rows_by_line() {
+        let d = tmp("csv");
+        let p = d.join("a.csv");
+        std::fs::write(
+            &p,
+            "id,title,body,date\n1,Head,\"Some text, with a comma\",2016-09-05\n2,Other,,\n3,T,text,notadate\n4,x\n5,\"two\nlines\",\"body\nhere\",\n",
+        )
+        .unwrap();
+        let out = read_input(&p, &skip()).unwrap();
+        assert_eq!(out.documents.len(), 2);
+        assert_eq!(out.documents[0].text, "Some text, with a comma");
+        assert_eq!(out.documents[1].text, "body\nhere");
+        assert_eq!(out.documents[0].title.as_deref(), Some("Head"));
+        let reasons: Vec<_> = out
+            .skipped
+            .iter()
+            .map(|s| (s.line, s.reason.kind()))
+            .collect();
+        // An empty cell is a missing field.
+        assert_eq!(
+            reasons,
+            [
+                (3, "missing_text"),
+                (4, "invalid_date"),
+                (5, "malformed_csv")
+            ]
+        );
+        let err = read_input(&p, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("a.csv: line 3: missing `text` (or `body`) field"),
+            "{err}"
+        );
+
+        std::fs::write(&p, "id,headline\n1,x\n").unwrap();
+        let err = read_input(&p, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1: missing `text`"), "{err}");
+    }
+
+    #[test]
+    fn text_directory_uses_file_names_and_first_lines() {
+        let d = tmp("dir");
+        std::fs::write(d.join("b.txt"), "Headline B\nBody of B.\n").unwrap();
+        std::fs::write(d.join("a.txt"), "Only one line").unwrap();
+        std::fs::write(d.join("c.txt"), b"\xff\xfe bad").unwrap();
+        std::fs::write(d.join("d.txt"), "  \n").unwrap();
+        std::fs::write(d.join("notes.md"), "ignored").unwrap();
+        let out = read_input(&d, &skip()).unwrap();
+        let ids: Vec<_> = out.documents.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(out.documents[1].title.as_deref(), Some("Headline B"));
+        assert_eq!(out.skipped.len(), 2);
+        assert!(out.skipped[0].file.as_ref().unwrap().ends_with("c.txt"));
+        assert_eq!(out.skipped[0].reason, RecordError::NotUtf8);
+        assert_eq!(out.skipped[1].reason, RecordError::EmptyText);
+        let err = read_input(&d, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.txt: line 1: line is not valid UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_paths_name_the_file() {
+        let err = read_input("/nonexistent/x.jsonl", &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/nonexistent/x.jsonl:"), "{err}");
+    }
+}
