@@ -7,10 +7,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use wirecluster::{Clusterer, Clustering, Config, Document, ReadOptions, read_input, score};
 
-/// Find reprints and rewrites of the same news copy and group them.
+/// Find reprints and rewrites of the same news copy, group them into
+/// duplicate groups and stories, and pick a canonical article for each.
+///
+/// Inputs: JSONL (`.jsonl`, or gzip-compressed `.gz`), CSV with named columns
+/// (`.csv`), or a directory of `.txt` files (first line = title).
+///
+/// Exit codes: 0 success; 1 bad input, failed I/O or a missed quality floor;
+/// 2 wrong usage.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, long_about)]
 struct Cli {
+    /// No progress display and no closing summary on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]
     threads: Option<usize>,
@@ -28,17 +38,33 @@ struct Cli {
     command: Command,
 }
 
+/// Output formats of `cluster`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Assignments,
+    Clusters,
+    Csv,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Cluster a JSONL file and write one assignment line per document.
+    /// Cluster articles and write where each one went.
     ///
-    /// Example: wirecluster cluster articles.jsonl -o assignments.jsonl
+    /// Examples:
+    ///   wirecluster cluster articles.jsonl -o assignments.jsonl
+    ///   wirecluster cluster articles.csv --format clusters -o stories.jsonl
+    ///   wirecluster cluster data/news-sample.jsonl --summary
     Cluster {
-        /// Input JSONL: one object per line with `id` and `text`.
+        /// Input file or directory (see the formats above).
         input: PathBuf,
-        /// Output JSONL (default: standard output).
+        /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// What to write: `assignments` (JSONL, one line per article),
+        /// `clusters` (JSONL, one line per story with its duplicate groups and
+        /// members) or `csv` (one row per article).
+        #[arg(long, value_enum, default_value_t = Format::Assignments)]
+        format: Format,
         /// Print a readable summary of the groups instead of JSONL.
         #[arg(long)]
         summary: bool,
@@ -53,9 +79,9 @@ enum Command {
     /// Explain why two documents are, or are not, in one duplicate group and
     /// one story.
     ///
-    /// Example: wirecluster explain articles.jsonl syr-000 syr-003
+    /// Example: wirecluster explain data/syria-2016.jsonl syr-000 syr-003
     Explain {
-        /// Input JSONL.
+        /// Input file or directory.
         input: PathBuf,
         /// First document id.
         a: String,
@@ -65,12 +91,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Cluster a labelled JSONL file and score the groups against its
-    /// `cluster` labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
+    /// Cluster a labelled input and score both levels against its `cluster`
+    /// labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
     ///
     /// Example: wirecluster eval corpus.jsonl --min-pairwise-f1 0.95
     Eval {
-        /// Input JSONL with a `cluster` label on every line.
+        /// Input with a `cluster` label on every record.
         input: PathBuf,
         /// Exit with status 1 if pairwise F1 is below this.
         #[arg(long)]
@@ -100,29 +126,87 @@ fn main() -> ExitCode {
 
 type BoxError = Box<dyn std::error::Error>;
 
-fn load(cli: &Cli, input: &PathBuf) -> Result<Vec<Document>, BoxError> {
+/// A spinner on stderr while a step runs, shown only when stderr is a
+/// terminal, `--quiet` is off, and the step takes over a second.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(cli: &Cli) -> Self {
+        use std::io::IsTerminal;
+        if cli.quiet || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        let shown = bar.clone();
+        // Show it only after a second, so quick runs stay quiet.
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+        });
+        Progress(Some(bar))
+    }
+
+    fn step(&self, msg: &'static str) {
+        if let Some(b) = &self.0 {
+            b.set_message(msg);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// What was read, for the closing summary.
+struct Loaded {
+    docs: Vec<Document>,
+    skipped: usize,
+    skip_counts: String,
+    secs: f64,
+}
+
+fn load(cli: &Cli, input: &PathBuf, progress: &Progress) -> Result<Loaded, BoxError> {
+    progress.step("reading");
+    let start = std::time::Instant::now();
     let opts = ReadOptions {
         skip_invalid: cli.skip_invalid,
     };
     let out = read_input(input, &opts)?;
+    // Every skipped record is reported, even with --quiet.
     for s in &out.skipped {
         let file = s.file.as_ref().unwrap_or(input);
         eprintln!("{}: line {}: skipped: {}", file.display(), s.line, s.reason);
     }
+    let skip_counts: Vec<String> = out
+        .skip_counts()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     if !out.skipped.is_empty() {
-        let counts: Vec<String> = out
-            .skip_counts()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
         eprintln!(
             "{}: {} lines skipped ({})",
             input.display(),
             out.skipped.len(),
-            counts.join(", ")
+            skip_counts.join(", ")
         );
     }
-    Ok(out.documents)
+    Ok(Loaded {
+        skipped: out.skipped.len(),
+        skip_counts: skip_counts.join(", "),
+        docs: out.documents,
+        secs: start.elapsed().as_secs_f64(),
+    })
 }
 
 fn clusterer(cli: &Cli) -> Result<Clusterer, BoxError> {
@@ -151,36 +235,45 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         Command::Cluster {
             input,
             output,
+            format,
             summary,
             edges,
             save_idf,
         } => {
-            let start = std::time::Instant::now();
-            let docs = load(&cli, input)?;
+            let progress = Progress::new(&cli);
+            let loaded = load(&cli, input, &progress)?;
+            let docs = &loaded.docs;
             let clusterer = clusterer(&cli)?;
+            progress.step("clustering");
             let c = match save_idf {
                 Some(p) => {
-                    let (c, idf) = clusterer.cluster_with_idf(&docs)?;
+                    let (c, idf) = clusterer.cluster_with_idf(docs)?;
                     idf.save(p)?;
                     c
                 }
-                None => clusterer.cluster(&docs)?,
+                None => clusterer.cluster(docs)?,
             };
-            let secs = start.elapsed().as_secs_f64();
+            progress.step("writing");
             if *summary {
-                print_summary(&docs, &c);
+                print_summary(docs, &c);
             } else {
-                write_assignments(&c, output.as_ref())?;
+                write_output(&c, *format, output.as_ref())?;
             }
             if let Some(p) = edges {
-                write_edges(&docs, &c, p)?;
+                write_edges(docs, &c, p)?;
             }
-            print_timing(&c, secs);
+            drop(progress);
+            if !cli.quiet {
+                print_closing(&loaded, &c);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { input, a, b, json } => {
-            let docs = load(&cli, input)?;
+            let progress = Progress::new(&cli);
+            let docs = load(&cli, input, &progress)?.docs;
+            progress.step("clustering");
             let e = clusterer(&cli)?.explain(&docs, a, b)?;
+            drop(progress);
             if *json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -196,8 +289,9 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             min_story_bcubed_f1,
             json,
         } => {
-            let start = std::time::Instant::now();
-            let docs = load(&cli, input)?;
+            let progress = Progress::new(&cli);
+            let loaded = load(&cli, input, &progress)?;
+            let docs = &loaded.docs;
             let gold: Vec<&str> = docs
                 .iter()
                 .map(|d| {
@@ -206,8 +300,9 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                         .ok_or_else(|| wirecluster::Error::MissingLabel { id: d.id.clone() })
                 })
                 .collect::<Result<_, _>>()?;
-            let c = clusterer(&cli)?.cluster(&docs)?;
-            let secs = start.elapsed().as_secs_f64();
+            progress.step("clustering");
+            let c = clusterer(&cli)?.cluster(docs)?;
+            drop(progress);
             let pred: Vec<&str> = c
                 .assignments
                 .iter()
@@ -223,7 +318,9 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
                 print_scores("duplicate groups", &s);
                 print_scores("stories", &st);
             }
-            print_timing(&c, secs);
+            if !cli.quiet {
+                print_closing(&loaded, &c);
+            }
             let mut ok = true;
             if let Some(m) = min_pairwise_f1
                 && s.pairwise.f1 < *m
@@ -268,16 +365,44 @@ fn print_scores(level: &str, s: &wirecluster::Scores) {
     println!("  ARI       {:.4}", s.ari);
 }
 
-fn write_assignments(c: &Clustering, output: Option<&PathBuf>) -> Result<(), BoxError> {
+fn write_output(c: &Clustering, format: Format, output: Option<&PathBuf>) -> Result<(), BoxError> {
     let mut w: Box<dyn Write> = match output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    for a in &c.assignments {
-        serde_json::to_writer(&mut w, a)?;
-        w.write_all(b"\n")?;
+    match format {
+        Format::Assignments => {
+            for a in &c.assignments {
+                serde_json::to_writer(&mut w, a)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Clusters => {
+            let group_index: std::collections::HashMap<&str, &wirecluster::DuplicateGroup> =
+                c.groups.iter().map(|g| (g.id.as_str(), g)).collect();
+            for s in &c.stories {
+                let groups: Vec<&wirecluster::DuplicateGroup> =
+                    s.groups.iter().map(|g| group_index[g.as_str()]).collect();
+                let line = serde_json::json!({
+                    "story": s.id,
+                    "size": s.members.len(),
+                    "canonical_reason": s.canonical_reason,
+                    "members": s.members,
+                    "groups": groups,
+                });
+                serde_json::to_writer(&mut w, &line)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut w);
+            for a in &c.assignments {
+                csv.serialize(a)?;
+            }
+            csv.flush()?;
+        }
     }
     w.flush()?;
     Ok(())
@@ -366,33 +491,52 @@ fn print_summary(docs: &[Document], c: &Clustering) {
     }
 }
 
-fn print_timing(c: &Clustering, wall: f64) {
+fn print_closing(loaded: &Loaded, c: &Clustering) {
     let s = &c.stats;
     let mb = s.text_bytes as f64 / 1e6;
+    let skipped = if loaded.skipped == 0 {
+        "none skipped".to_string()
+    } else {
+        format!("{} skipped: {}", loaded.skipped, loaded.skip_counts)
+    };
     eprintln!(
-        "{} docs, {:.1} MB text, {} threads: clustering {:.3} s ({:.0} docs/s, {:.1} MB/s); with reading {:.3} s ({:.0} docs/s)",
-        s.documents,
-        mb,
-        s.threads,
+        "read {} documents ({skipped}) in {:.3} s",
+        s.documents, loaded.secs
+    );
+    let largest = c.stories.iter().max_by(|a, b| {
+        a.members
+            .len()
+            .cmp(&b.members.len())
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let largest = match largest {
+        Some(st) => format!(
+            "; largest story {} with {} articles",
+            st.id,
+            st.members.len()
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "{} duplicate groups, {} stories{largest}",
+        s.groups, s.stories
+    );
+    eprintln!(
+        "clustered in {:.3} s on {} threads: {:.0} docs/s, {:.1} MB/s",
         s.total_secs,
+        s.threads,
         s.documents as f64 / s.total_secs.max(1e-9),
         mb / s.total_secs.max(1e-9),
-        wall,
-        s.documents as f64 / wall.max(1e-9),
     );
     let stages: Vec<String> = s
         .stage_secs
         .iter()
-        .map(|(n, t)| format!("{n} {:.3}", t))
+        .map(|(n, t)| format!("{n} {t:.3}"))
         .collect();
     eprintln!("  stages (s): {}", stages.join(", "));
-    eprintln!(
-        "  groups {}, stories {} (story candidates {})",
-        s.groups, s.stories, s.story_candidates
-    );
     if let Some(p) = &s.lsh {
         eprintln!(
-            "  lsh {}x{} (expected FP {:.3}, FN {:.3}); candidates: lsh {}, containment {}, verified {}; edges {}; aggregator pages {}; boilerplate sentences learned {}, lines/sentences removed {}",
+            "  lsh {}x{} (expected FP {:.3}, FN {:.3}); candidates: lsh {}, containment {}, verified {}; edges {}; aggregator pages {}; story candidates {}; boilerplate sentences learned {}, lines/sentences removed {}",
             p.bands,
             p.rows,
             p.false_positive,
@@ -402,6 +546,7 @@ fn print_timing(c: &Clustering, wall: f64) {
             s.verified_pairs,
             s.duplicate_edges,
             s.aggregator_pages,
+            s.story_candidates,
             s.learned_boilerplate_sentences,
             s.removed_lines
         );

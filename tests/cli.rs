@@ -155,3 +155,47 @@ fn saved_idf_is_reused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("idf.json"));
 }
+
+#[test]
+fn output_formats_quiet_and_usage_exit_code() {
+    let input = data("syria-2016.jsonl");
+    let csv = ok(bin().args(["cluster", &input, "--format", "csv", "--quiet"]));
+    assert!(csv.stderr.is_empty(), "--quiet prints nothing on stderr");
+    let text = String::from_utf8(csv.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,duplicate_group,canonical,")
+    );
+    assert_eq!(lines.count(), 5);
+
+    let clusters = ok(bin().args(["cluster", &input, "--format", "clusters", "-q"]));
+    let stories: Vec<serde_json::Value> = String::from_utf8(clusters.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(stories.len(), 3);
+    assert_eq!(stories[0]["story"], "syr-000");
+    assert_eq!(stories[0]["size"], 3);
+    assert_eq!(stories[0]["groups"][0]["members"][1]["id"], "syr-001");
+
+    let summary = ok(bin().args(["cluster", &input]));
+    let stderr = String::from_utf8_lossy(&summary.stderr);
+    assert!(
+        stderr.contains("read 5 documents (none skipped)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("largest story syr-000 with 3 articles"),
+        "{stderr}"
+    );
+
+    let usage = bin()
+        .args(["cluster", &input, "--format", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
