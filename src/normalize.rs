@@ -339,10 +339,19 @@ impl Tokenizer {
             if !unicode_normalization::is_nfkc_quick(word.chars())
                 .eq(&unicode_normalization::IsNormalized::Yes)
             {
-                word = word.nfkc().collect();
+                // Compatibility forms can decompose into capitals, spaces or
+                // marks ("ℌ" → "H", "ﹲ" → " ٌ"): fold case again and keep
+                // only letters and digits.
+                word = word
+                    .nfkc()
+                    .flat_map(char::to_lowercase)
+                    .filter(|c| c.is_alphanumeric())
+                    .collect();
             }
         }
-        self.emit(&word, f);
+        if !word.is_empty() {
+            self.emit(&word, f);
+        }
         word.clear();
         self.word = word;
     }
@@ -850,6 +859,9 @@ mod tests {
         assert_eq!(toks("Ｆｕｌｌ width"), ["full", "width"]);
         assert_eq!(toks("Hasakeh—Qamishli"), ["hasakeh", "qamishli"]);
         assert_eq!(toks("café CAFÉ"), ["café", "café"]);
+        // Compatibility forms that decompose into capitals or marks.
+        assert_eq!(toks("ℌello"), ["hello"]);
+        assert_eq!(normalize_text("ﹲ x"), "\u{64c} x");
     }
 
     #[test]
