@@ -47,7 +47,7 @@
 //! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`Edge`], [`CanonicalPolicy`] |
 //! | stories | [`Story`], [`StoryMember`], [`StoryConfig`], [`IdfModel`], [`PairSignals`] |
 //! | explanations | [`Clusterer::explain`], [`PairExplanation`] |
-//! | evaluation | [`score`], [`Scores`] |
+//! | evaluation and reports | [`score`], [`Scores`], [`html_report`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
 
 #![deny(missing_docs)]
@@ -65,6 +65,7 @@ mod lsh;
 mod minhash;
 mod normalize;
 mod pipeline;
+mod report;
 mod shingle;
 mod signals;
 mod similarity;
@@ -90,6 +91,7 @@ pub use pipeline::{
     Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats, Story,
     StoryMember,
 };
+pub use report::html_report;
 pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
 pub use signals::{IDF_MODEL_VERSION, IdfModel};
 pub use similarity::{Overlap, intersection_size, title_similarity};

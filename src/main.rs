@@ -91,6 +91,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a self-contained HTML report: stories by size with their
+    /// duplicate groups folded, and, when every record has a `cluster` label,
+    /// the scores and the confusion between predicted and true clusters.
+    ///
+    /// Example: wirecluster report data/news-sample.jsonl -o report.html
+    Report {
+        /// Input file or directory.
+        input: PathBuf,
+        /// The HTML file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Stories shown in full (the rest are counted).
+        #[arg(long, default_value_t = 300)]
+        max_stories: usize,
+    },
     /// Cluster a labelled input and score both levels against its `cluster`
     /// labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
     ///
@@ -117,6 +132,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stops early (`| head`) is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("wirecluster: {e}");
             ExitCode::from(1)
@@ -125,6 +147,14 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error>;
+
+/// Writes one line to standard output, returning (not panicking on) errors
+/// such as a closed pipe.
+fn stdout_line(line: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())?;
+    out.write_all(b"\n")
+}
 
 /// A spinner on stderr while a step runs, shown only when stderr is a
 /// terminal, `--quiet` is off, and the step takes over a second.
@@ -255,7 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             };
             progress.step("writing");
             if *summary {
-                print_summary(docs, &c);
+                print_summary(docs, &c)?;
             } else {
                 write_output(&c, *format, output.as_ref())?;
             }
@@ -268,6 +298,24 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report {
+            input,
+            output,
+            max_stories,
+        } => {
+            let progress = Progress::new(&cli);
+            let loaded = load(&cli, input, &progress)?;
+            progress.step("clustering");
+            let c = clusterer(&cli)?.cluster(&loaded.docs)?;
+            let html = wirecluster::html_report(&loaded.docs, &c, *max_stories);
+            std::fs::write(output, html).map_err(|e| format!("{}: {e}", output.display()))?;
+            drop(progress);
+            if !cli.quiet {
+                print_closing(&loaded, &c);
+                eprintln!("report written to {}", output.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain { input, a, b, json } => {
             let progress = Progress::new(&cli);
             let docs = load(&cli, input, &progress)?.docs;
@@ -275,10 +323,13 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             let e = clusterer(&cli)?.explain(&docs, a, b)?;
             drop(progress);
             if *json {
-                println!("{}", serde_json::to_string_pretty(&e)?);
+                stdout_line(&serde_json::to_string_pretty(&e)?)?;
             } else {
-                println!("{}", e.summary);
-                println!("top shared words: {}", e.story.shared_terms.join(", "));
+                stdout_line(&e.summary)?;
+                stdout_line(&format!(
+                    "top shared words: {}",
+                    e.story.shared_terms.join(", ")
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -313,10 +364,10 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             let st = score(&story_pred, &gold);
             if *json {
                 let both = serde_json::json!({"duplicate_groups": s, "stories": st});
-                println!("{}", serde_json::to_string_pretty(&both)?);
+                stdout_line(&serde_json::to_string_pretty(&both)?)?;
             } else {
-                print_scores("duplicate groups", &s);
-                print_scores("stories", &st);
+                print_scores("duplicate groups", &s)?;
+                print_scores("stories", &st)?;
             }
             if !cli.quiet {
                 print_closing(&loaded, &c);
@@ -349,20 +400,20 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     }
 }
 
-fn print_scores(level: &str, s: &wirecluster::Scores) {
-    println!(
-        "{level}: {} documents, {} predicted, {} gold clusters",
-        s.documents, s.predicted_clusters, s.gold_clusters
-    );
-    println!(
-        "  pairwise  P {:.4}  R {:.4}  F1 {:.4}",
-        s.pairwise.precision, s.pairwise.recall, s.pairwise.f1
-    );
-    println!(
-        "  BCubed    P {:.4}  R {:.4}  F1 {:.4}",
-        s.bcubed.precision, s.bcubed.recall, s.bcubed.f1
-    );
-    println!("  ARI       {:.4}", s.ari);
+fn print_scores(level: &str, s: &wirecluster::Scores) -> std::io::Result<()> {
+    stdout_line(&format!(
+        "{level}: {} documents, {} predicted, {} gold clusters\n  pairwise  P {:.4}  R {:.4}  F1 {:.4}\n  BCubed    P {:.4}  R {:.4}  F1 {:.4}\n  ARI       {:.4}",
+        s.documents,
+        s.predicted_clusters,
+        s.gold_clusters,
+        s.pairwise.precision,
+        s.pairwise.recall,
+        s.pairwise.f1,
+        s.bcubed.precision,
+        s.bcubed.recall,
+        s.bcubed.f1,
+        s.ari
+    ))
 }
 
 fn write_output(c: &Clustering, format: Format, output: Option<&PathBuf>) -> Result<(), BoxError> {
@@ -430,10 +481,13 @@ fn write_edges(docs: &[Document], c: &Clustering, path: &PathBuf) -> Result<(), 
     Ok(())
 }
 
-fn print_summary(docs: &[Document], c: &Clustering) {
+fn print_summary(docs: &[Document], c: &Clustering) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let multi = c.groups.iter().filter(|g| g.members.len() > 1).count();
     let multi_stories = c.stories.iter().filter(|s| s.members.len() > 1).count();
-    println!(
+    let _ = writeln!(
+        out,
         "{} documents -> {} duplicate groups ({multi} with reprints) -> {} stories ({multi_stories} with several articles)",
         docs.len(),
         c.groups.len(),
@@ -443,14 +497,15 @@ fn print_summary(docs: &[Document], c: &Clustering) {
     shown.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
     let title = |i: usize| docs[i].title.as_deref().unwrap_or("(no title)");
     for s in shown.iter().take(8) {
-        println!(
+        let _ = writeln!(
+            out,
             "\nstory {} ({} articles in {} duplicate groups): {}",
             s.id,
             s.members.len(),
             s.groups.len(),
             title(s.members[0].index)
         );
-        println!("  why canonical: {}", s.canonical_reason);
+        let _ = writeln!(out, "  why canonical: {}", s.canonical_reason);
         for gid in &s.groups {
             let g = c
                 .groups
@@ -462,7 +517,8 @@ fn print_summary(docs: &[Document], c: &Clustering) {
                 .iter()
                 .find(|m| &m.id == gid)
                 .map_or(0.0, |m| m.similarity_to_canonical);
-            println!(
+            let _ = writeln!(
+                out,
                 "  group {:<14} {:>2} members  story similarity {:.2}  {}",
                 g.id,
                 g.members.len(),
@@ -470,7 +526,8 @@ fn print_summary(docs: &[Document], c: &Clustering) {
                 title(g.members[0].index)
             );
             for m in g.members.iter().skip(1).take(3) {
-                println!(
+                let _ = writeln!(
+                    out,
                     "      reprint {:<14} jaccard {:.2}  contained {:>3.0}%  {}",
                     m.id,
                     m.jaccard_to_canonical,
@@ -479,16 +536,20 @@ fn print_summary(docs: &[Document], c: &Clustering) {
                 );
             }
             if g.members.len() > 4 {
-                println!("      … and {} more reprints", g.members.len() - 4);
+                let _ = writeln!(out, "      … and {} more reprints", g.members.len() - 4);
             }
         }
     }
     if shown.len() > 8 {
-        println!(
+        let _ = writeln!(
+            out,
             "\n… and {} more stories with several articles",
             shown.len() - 8
         );
     }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()
 }
 
 fn print_closing(loaded: &Loaded, c: &Clustering) {

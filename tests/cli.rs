@@ -199,3 +199,27 @@ fn output_formats_quiet_and_usage_exit_code() {
         .unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn report_is_one_self_contained_html_file() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("report.html");
+    ok(bin()
+        .args(["report", &data("news-sample.jsonl"), "-q", "-o"])
+        .arg(&out));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("Evaluation against the <code>cluster</code> labels"));
+    assert!(html.contains("Stories, largest first"));
+    assert!(html.contains("<details>"));
+    // Self-contained: no scripts, no external resources.
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    // Unlabelled input: no evaluation section.
+    ok(bin()
+        .args(["report", &data("syria-2016.jsonl"), "-q", "-o"])
+        .arg(&out));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(!html.contains("Evaluation against"));
+    assert!(html.contains("3 articles in 2 duplicate groups"));
+}
