@@ -28,14 +28,38 @@ struct Cli {
     /// of failing on the first.
     #[arg(long, global = true)]
     skip_invalid: bool,
-    /// A JSON file with a `Config` (fields not given keep their defaults).
+    /// A TOML (`.toml`) or JSON file with a `Config`; fields not given keep
+    /// their defaults, and the flags below override the file.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Duplicate edges: Jaccard threshold (default 0.5).
+    #[arg(long, global = true)]
+    jaccard_threshold: Option<f64>,
+    /// Duplicate edges: containment threshold (default 0.4).
+    #[arg(long, global = true)]
+    containment_threshold: Option<f64>,
+    /// Stories: average-linkage threshold (default 0.12).
+    #[arg(long, global = true)]
+    story_threshold: Option<f64>,
+    /// Duplicate groups only: each group is its own story.
+    #[arg(long, global = true)]
+    no_stories: bool,
+    /// Canonical policy for duplicate groups.
+    #[arg(long, global = true, value_enum)]
+    canonical: Option<Policy>,
     /// Document frequencies saved by `--save-idf`, added to the input's own.
     #[arg(long, global = true)]
     idf: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Canonical policies selectable on the command line.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Policy {
+    MostComplete,
+    Earliest,
+    Longest,
 }
 
 /// Output formats of `cluster`.
@@ -240,13 +264,41 @@ fn load(cli: &Cli, input: &PathBuf, progress: &Progress) -> Result<Loaded, BoxEr
 }
 
 fn clusterer(cli: &Cli) -> Result<Clusterer, BoxError> {
-    let cfg = match &cli.config {
+    let mut cfg = match &cli.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            serde_json::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            let is_toml = p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+            if is_toml {
+                toml::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            } else {
+                serde_json::from_str::<Config>(&text)
+                    .map_err(|e| format!("{}: {e}", p.display()))?
+            }
         }
         None => Config::default(),
     };
+    if let Some(v) = cli.jaccard_threshold {
+        cfg.jaccard_threshold = v;
+    }
+    if let Some(v) = cli.containment_threshold {
+        cfg.containment_threshold = v;
+    }
+    if let Some(v) = cli.story_threshold {
+        cfg.story.threshold = v;
+    }
+    if cli.no_stories {
+        cfg.story.enabled = false;
+    }
+    if let Some(p) = cli.canonical {
+        cfg.canonical = match p {
+            Policy::MostComplete => wirecluster::CanonicalPolicy::MostComplete,
+            Policy::Earliest => wirecluster::CanonicalPolicy::Earliest,
+            Policy::Longest => wirecluster::CanonicalPolicy::Longest,
+        };
+    }
+    // `Clusterer::new` validates the result.
     let c = Clusterer::new(cfg)?;
     Ok(match &cli.idf {
         Some(p) => c.with_idf(wirecluster::IdfModel::load(p)?),

@@ -223,3 +223,99 @@ fn report_is_one_self_contained_html_file() {
     assert!(!html.contains("Evaluation against"));
     assert!(html.contains("3 articles in 2 duplicate groups"));
 }
+
+#[test]
+fn config_from_toml_and_flags_with_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("c.toml");
+    // syr-000 and syr-001 share 14% of shingles and 53% of syr-001 is in
+    // syr-000: a containment threshold of 0.6 keeps them apart.
+    std::fs::write(
+        &toml,
+        "containment_threshold = 0.6\n[story]\nenabled = false\n",
+    )
+    .unwrap();
+    let out = ok(bin()
+        .args(["cluster", &data("syria-2016.jsonl"), "-q", "--config"])
+        .arg(&toml));
+    let first: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(first[1]["duplicate_group"], "syr-001");
+    assert_eq!(first[2]["story"], "syr-002");
+    // A flag overrides the file.
+    let out = ok(bin()
+        .args([
+            "cluster",
+            &data("syria-2016.jsonl"),
+            "-q",
+            "--containment-threshold",
+            "0.4",
+            "--config",
+        ])
+        .arg(&toml));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("\"duplicate_group\":\"syr-000\"")
+    );
+    // Out-of-range values and broken files are errors that say where.
+    let out = bin()
+        .args([
+            "--story-threshold",
+            "1.5",
+            "cluster",
+            &data("syria-2016.jsonl"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("story.threshold = 1.5: must be in (0, 1]")
+    );
+    std::fs::write(&toml, "jaccard_threshold = \"x\"\n").unwrap();
+    let out = bin()
+        .args(["cluster", &data("syria-2016.jsonl"), "--config"])
+        .arg(&toml)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("c.toml") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn empty_file_and_a_100_mb_document() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = ok(bin().args(["cluster", empty.to_str().unwrap()]));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read 0 documents"));
+
+    // One 100 MB article plus a short one.
+    let big = dir.join("big.jsonl");
+    let mut text = String::with_capacity(100 << 20);
+    let mut i = 0u64;
+    while text.len() < 100 << 20 {
+        text.push_str(&format!("word{} ", i % 9973));
+        i += 1;
+    }
+    std::fs::write(
+        &big,
+        format!("{{\"id\":\"big\",\"text\":\"{text}\"}}\n{{\"id\":\"small\",\"text\":\"a short note\"}}\n"),
+    )
+    .unwrap();
+    let out = ok(bin().args(["cluster", big.to_str().unwrap(), "-q"]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    std::fs::remove_file(&big).unwrap();
+}
