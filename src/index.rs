@@ -4,8 +4,8 @@
 //! Used for containment candidates (keys: winnowed fingerprints) and story
 //! candidates (keys: top terms). Posting lists are built by sorting
 //! `(key, item)`; each item then walks the lists of its keys and counts the
-//! later items it meets, with per-thread scratch, so the work is the sum of
-//! the posting lengths, never all pairs. Lists longer than `max_posting`
+//! later items it meets, so the work is the sum of the posting lengths,
+//! never all pairs. Lists longer than `max_posting`
 //! (stock phrases, words every article uses) are skipped and counted.
 
 use rayon::prelude::*;
@@ -45,35 +45,26 @@ pub(crate) fn shared_key_pairs(
         start += run.len();
     }
     drop(postings);
+    // For each item, the later items met in its lists are gathered, sorted
+    // and counted in runs: the work is the sum of the posting lengths and
+    // the scratch stays small and hot in cache whatever the corpus size.
     let pairs = (0..n)
         .into_par_iter()
-        .map_init(
-            || (vec![0u32; n], Vec::<u32>::new()),
-            |(counts, touched), i| {
-                for &r in &item_runs[i] {
-                    let (a, b) = runs[r as usize];
-                    let list = &items[a as usize..b as usize];
-                    // Lists are sorted: only later items.
-                    let from = list.partition_point(|&j| j as usize <= i);
-                    for &j in &list[from..] {
-                        if counts[j as usize] == 0 {
-                            touched.push(j);
-                        }
-                        counts[j as usize] += 1;
-                    }
-                }
-                touched.sort_unstable();
-                let mut out = Vec::new();
-                for &j in touched.iter() {
-                    if accept(i, j as usize, counts[j as usize] as usize) {
-                        out.push((i as u32, j));
-                    }
-                    counts[j as usize] = 0;
-                }
-                touched.clear();
-                out
-            },
-        )
+        .map_init(Vec::<u32>::new, |met, i| {
+            met.clear();
+            for &r in &item_runs[i] {
+                let (a, b) = runs[r as usize];
+                let list = &items[a as usize..b as usize];
+                // Lists are sorted: only later items.
+                let start = list.partition_point(|&j| j as usize <= i);
+                met.extend_from_slice(&list[start..]);
+            }
+            met.sort_unstable();
+            met.chunk_by(|x, y| x == y)
+                .filter(|run| accept(i, run[0] as usize, run.len()))
+                .map(|run| (i as u32, run[0]))
+                .collect::<Vec<_>>()
+        })
         .flatten()
         .collect();
     (pairs, skipped)
