@@ -209,6 +209,7 @@ impl Config {
         positive("story.top_terms", self.story.top_terms)?;
         positive("story.min_shared_terms", self.story.min_shared_terms)?;
         positive("story.max_posting", self.story.max_posting)?;
+        positive("story.max_terms", self.story.max_terms)?;
         for (field, v) in [
             ("story.entity_boost", self.story.entity_boost),
             ("story.time_window_days", self.story.time_window_days),

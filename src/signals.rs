@@ -369,7 +369,12 @@ pub(crate) fn raw_terms(
 pub(crate) type SparseVec = Vec<(u64, f32)>;
 
 /// Weights raw terms into a unit TF-IDF vector.
-pub(crate) fn weigh(raw: &RawTerms, idf: &dyn Fn(u64) -> f64, entity_boost: f64) -> SparseVec {
+pub(crate) fn weigh(
+    raw: &RawTerms,
+    idf: &dyn Fn(u64) -> f64,
+    entity_boost: f64,
+    max_terms: usize,
+) -> SparseVec {
     let mut v: SparseVec = raw
         .counts
         .iter()
@@ -385,6 +390,12 @@ pub(crate) fn weigh(raw: &RawTerms, idf: &dyn Fn(u64) -> f64, entity_boost: f64)
             )
         })
         .collect();
+    if v.len() > max_terms {
+        // Keep the heaviest terms (ties by term), then restore term order.
+        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(max_terms);
+        v.sort_unstable_by_key(|&(t, _)| t);
+    }
     normalize(&mut v);
     v
 }

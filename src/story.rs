@@ -67,6 +67,9 @@ pub struct StoryConfig {
     pub neighbour_floor: f64,
     /// Weight of the shared-neighbour score against the cosine. Default: 0.9.
     pub neighbour_mix: f64,
+    /// A document's story vector keeps its this many heaviest terms (bounds
+    /// memory and scoring time on long articles). Default: 1000.
+    pub max_terms: usize,
     /// Content words from the start that count as the lede. Default: 100.
     pub lede_words: usize,
     /// How many times a headline or lede word counts. Default: 2.
@@ -95,6 +98,7 @@ impl Default for StoryConfig {
             neighbour_floor: 0.2,
             neighbour_mix: 0.9,
             entity_agreement: 0.4,
+            max_terms: 1000,
             lede_words: 100,
             lede_boost: 2.0,
             time_window_days: 2.0,
