@@ -119,5 +119,39 @@ fn end_to_end(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages, end_to_end);
+/// Live index: articles placed one by one on one thread, from parsed
+/// documents (criterion reports articles/s).
+fn feed_insert(c: &mut Criterion) {
+    let mut inputs = vec![("sample".to_string(), sample_path())];
+    if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
+        inputs.push((p.clone(), p));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    for (name, path) in inputs {
+        let docs = read_jsonl(&path, &ReadOptions::default())
+            .unwrap()
+            .documents;
+        let mut g = c.benchmark_group("feed_insert/1thread");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(docs.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let mut ix =
+                        wirecluster::FeedIndex::new(Config::default(), Default::default()).unwrap();
+                    for d in &docs {
+                        black_box(ix.insert(d).unwrap());
+                    }
+                    assert_eq!(ix.stats().inserted as usize, docs.len());
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, stages, end_to_end, feed_insert);
 criterion_main!(benches);

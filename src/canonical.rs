@@ -147,7 +147,7 @@ fn completeness(
     total / others.len().max(1) as f64
 }
 
-fn source_rank(source: Option<&str>, list: &[String]) -> usize {
+pub(crate) fn source_rank(source: Option<&str>, list: &[String]) -> usize {
     let Some(s) = source else { return list.len() };
     let s = s.to_lowercase();
     list.iter()

@@ -237,7 +237,19 @@ pub(crate) struct RawRecord {
     cluster: Option<IdValue>,
 }
 
-fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
+/// Parses one JSONL record (the fields of [`parse_jsonl`]); for readers that
+/// take lines one at a time, such as a live feed.
+///
+/// ```
+/// let d = wirecluster::parse_record(br#"{"id": 7, "text": "Body", "date": "2016-09-05"}"#).unwrap();
+/// assert_eq!(d.id, "7");
+/// assert!(wirecluster::parse_record(br#"{"id": 7}"#).is_err());
+/// ```
+pub fn parse_record(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
+    parse_line(bytes)
+}
+
+pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
     let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
     let raw: RawRecord =
         serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;

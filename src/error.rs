@@ -54,6 +54,21 @@ pub enum Error {
         /// The id asked for.
         id: String,
     },
+    /// A document with this id is already in the feed index.
+    #[error("document id {id:?} is already in the index")]
+    AlreadyIndexed {
+        /// The repeated id.
+        id: String,
+    },
+    /// A saved feed index cannot be read: not an index file, another format
+    /// version, or truncated or corrupt.
+    #[error("{}: {reason}", path.display())]
+    IndexFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Evaluation needs a label on every document.
     #[error("document {id:?} has no `cluster` label; evaluation needs one on every document")]
     MissingLabel {
@@ -90,6 +105,8 @@ pub enum RecordError {
         /// The line that used it first.
         first_line: usize,
     },
+    /// A live feed index already holds an article with this id.
+    AlreadyIndexed(String),
     /// `published` is neither RFC 3339 nor `YYYY-MM-DD`.
     InvalidDate(String),
     /// The line is not valid UTF-8.
@@ -106,6 +123,9 @@ impl std::fmt::Display for RecordError {
             RecordError::MissingId => write!(f, "missing or empty `id`"),
             RecordError::DuplicateId { id, first_line } => {
                 write!(f, "duplicate id {id:?} (first used on line {first_line})")
+            }
+            RecordError::AlreadyIndexed(id) => {
+                write!(f, "id {id:?} is already in the live index")
             }
             RecordError::InvalidDate(s) => {
                 write!(
@@ -128,6 +148,7 @@ impl RecordError {
             RecordError::EmptyText => "empty_text",
             RecordError::MissingId => "missing_id",
             RecordError::DuplicateId { .. } => "duplicate_id",
+            RecordError::AlreadyIndexed(_) => "already_indexed",
             RecordError::InvalidDate(_) => "invalid_date",
             RecordError::NotUtf8 => "not_utf8",
         }

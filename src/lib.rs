@@ -38,7 +38,7 @@
 //!
 //! | stage | items |
 //! |---|---|
-//! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`ReadOptions`] |
+//! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`parse_record`], [`ReadOptions`] |
 //! | normalization | [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
 //! | shingling (stable hash) | [`ShingleUnit`], [`token_hash`], [`word_shingles`], [`char_shingles`] |
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
@@ -47,6 +47,7 @@
 //! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`Edge`], [`CanonicalPolicy`] |
 //! | stories | [`Story`], [`StoryMember`], [`StoryConfig`], [`IdfModel`], [`PairSignals`] |
 //! | explanations | [`Clusterer::explain`], [`PairExplanation`] |
+//! | live feeds | [`FeedIndex`], [`FeedConfig`], [`FeedAssignment`], [`FeedQuery`], [`DocStatus`] |
 //! | evaluation and reports | [`score`], [`Scores`], [`html_report`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
 
@@ -59,6 +60,7 @@ mod document;
 mod error;
 mod eval;
 mod explain;
+mod feed;
 mod index;
 mod input;
 mod lsh;
@@ -75,11 +77,16 @@ mod winnow;
 pub use canonical::CanonicalPolicy;
 pub use config::{Config, ConfigBuilder};
 pub use document::{
-    Document, ReadOptions, ReadOutcome, SkippedLine, Timestamp, parse_jsonl, read_jsonl,
+    Document, ReadOptions, ReadOutcome, SkippedLine, Timestamp, parse_jsonl, parse_record,
+    read_jsonl,
 };
 pub use error::{Error, RecordError, Result};
 pub use eval::{Prf, Scores, score};
 pub use explain::{DuplicateEvidence, PairExplanation, StoryEvidence};
+pub use feed::{
+    DocStatus, DuplicateMatch, EvictedStory, FEED_INDEX_VERSION, FeedAssignment, FeedConfig,
+    FeedIndex, FeedQuery, FeedStats, StoryMatch,
+};
 pub use input::{InputFormat, read_input};
 pub use lsh::{LshParams, collision_probability, expected_errors};
 pub use minhash::{MinHasher, SignatureAlgorithm};

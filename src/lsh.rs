@@ -124,7 +124,7 @@ pub(crate) fn bucket_pairs(members: &[u32], max_bucket: usize, out: &mut Vec<u64
 }
 
 /// The stable key of one band of a signature.
-fn band_key(values: &[u64], band: usize) -> u64 {
+pub(crate) fn band_key(values: &[u64], band: usize) -> u64 {
     let mut h = fmix64(band as u64 + 1);
     for &v in values {
         h = fmix64(h ^ v).wrapping_add(0x9E37_79B9_7F4A_7C15);

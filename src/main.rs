@@ -41,6 +41,10 @@ struct Cli {
     /// Stories: average-linkage threshold (default 0.12).
     #[arg(long, global = true)]
     story_threshold: Option<f64>,
+    /// Live index (`stream`, `eval --feed`): a new group joins the best
+    /// story whose mean pair score is at least this (default 0.14).
+    #[arg(long, global = true)]
+    feed_story_threshold: Option<f64>,
     /// Duplicate groups only: each group is its own story.
     #[arg(long, global = true)]
     no_stories: bool,
@@ -130,6 +134,44 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         max_stories: usize,
     },
+    /// Place articles one by one in a live index and write one assignment
+    /// line per article as it goes (JSONL in, JSONL out).
+    ///
+    /// Articles are placed in input order. With `--index FILE`, an index
+    /// saved there is loaded first (its stored config is used), and the
+    /// index is saved there at the end, and every `--checkpoint` articles.
+    /// Saves write a temporary file and rename it, so an interrupted save
+    /// keeps the previous one.
+    ///
+    /// Examples:
+    ///   tail -f feed.jsonl | wirecluster stream --index live.wcf
+    ///   wirecluster stream data/news-sample.jsonl --window-days 3 -o assignments.jsonl
+    Stream {
+        /// JSONL input; standard input when absent or `-`.
+        input: Option<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Index file to resume from (if it exists) and to save to.
+        #[arg(long)]
+        index: Option<PathBuf>,
+        /// Also save the index every this many articles (needs `--index`).
+        #[arg(long, requires = "index")]
+        checkpoint: Option<u64>,
+        /// Stories with no article newer than this many days (by
+        /// `published`, against the newest date seen) are evicted (default 7).
+        #[arg(long)]
+        window_days: Option<f64>,
+        /// Undated stories with no arrival among this many later articles are
+        /// evicted (default 1,000,000).
+        #[arg(long)]
+        window_arrivals: Option<u64>,
+        /// Articles read before they are placed (features are computed in
+        /// parallel; the result is the same). Default: 1 on standard input,
+        /// 512 from a file.
+        #[arg(long)]
+        batch: Option<usize>,
+    },
     /// Cluster a labelled input and score both levels against its `cluster`
     /// labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
     ///
@@ -149,6 +191,11 @@ enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also place the articles one by one in a live index (in order of
+        /// `published`, undated in input order; no eviction) and score that
+        /// against the same labels, next to the batch result.
+        #[arg(long)]
+        feed: bool,
     },
 }
 
@@ -385,12 +432,31 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stream {
+            input,
+            output,
+            index,
+            checkpoint,
+            window_days,
+            window_arrivals,
+            batch,
+        } => stream(
+            &cli,
+            input.as_ref(),
+            output.as_ref(),
+            index.as_ref(),
+            *checkpoint,
+            *window_days,
+            *window_arrivals,
+            *batch,
+        ),
         Command::Eval {
             input,
             min_pairwise_f1,
             min_ari,
             min_story_bcubed_f1,
             json,
+            feed,
         } => {
             let progress = Progress::new(&cli);
             let loaded = load(&cli, input, &progress)?;
@@ -414,12 +480,34 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             let s = score(&pred, &gold);
             let story_pred: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
             let st = score(&story_pred, &gold);
+            let fed = if *feed {
+                Some(feed_scores(&cli, docs, &gold)?)
+            } else {
+                None
+            };
             if *json {
-                let both = serde_json::json!({"duplicate_groups": s, "stories": st});
-                stdout_line(&serde_json::to_string_pretty(&both)?)?;
+                let mut all = serde_json::json!({"duplicate_groups": s, "stories": st});
+                if let Some((fs, fst, secs)) = &fed {
+                    all["feed"] = serde_json::json!({
+                        "duplicate_groups": fs, "stories": fst, "insert_secs": secs,
+                    });
+                }
+                stdout_line(&serde_json::to_string_pretty(&all)?)?;
             } else {
                 print_scores("duplicate groups", &s)?;
                 print_scores("stories", &st)?;
+                if let Some((fs, fst, secs)) = &fed {
+                    print_scores("feed, duplicate groups", fs)?;
+                    print_scores("feed, stories", fst)?;
+                    stdout_line(&format!(
+                        "feed minus batch: groups pairwise F1 {:+.4}, ARI {:+.4}; stories BCubed F1 {:+.4}\nfeed placed {} articles in {secs:.3} s: {:.0} articles/s",
+                        fs.pairwise.f1 - s.pairwise.f1,
+                        fs.ari - s.ari,
+                        fst.bcubed.f1 - st.bcubed.f1,
+                        docs.len(),
+                        docs.len() as f64 / secs.max(1e-9),
+                    ))?;
+                }
             }
             if !cli.quiet {
                 print_closing(&loaded, &c);
@@ -450,6 +538,187 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             })
         }
     }
+}
+
+/// Places `docs` in a live index in publication order (no eviction) and
+/// scores the final groups and stories; also returns the seconds spent.
+fn feed_scores(
+    cli: &Cli,
+    docs: &[Document],
+    gold: &[&str],
+) -> Result<(wirecluster::Scores, wirecluster::Scores, f64), BoxError> {
+    let mut feed = feed_config(cli);
+    feed.window_days = 1e9;
+    feed.window_arrivals = u64::MAX;
+    let mut index = wirecluster::FeedIndex::new(clusterer(cli)?.config().clone(), feed)?;
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&i| (docs[i].published.is_none(), docs[i].published, i));
+    let ordered: Vec<Document> = order.iter().map(|&i| docs[i].clone()).collect();
+    let start = std::time::Instant::now();
+    index.insert_batch(&ordered)?;
+    let secs = start.elapsed().as_secs_f64();
+    let mut group = Vec::with_capacity(docs.len());
+    let mut story = Vec::with_capacity(docs.len());
+    for d in docs {
+        let st = index.get(&d.id).expect("nothing is evicted");
+        group.push(st.duplicate_group);
+        story.push(st.story);
+    }
+    let g: Vec<&str> = group.iter().map(String::as_str).collect();
+    let s: Vec<&str> = story.iter().map(String::as_str).collect();
+    Ok((score(&g, gold), score(&s, gold), secs))
+}
+
+fn feed_config(cli: &Cli) -> wirecluster::FeedConfig {
+    let mut feed = wirecluster::FeedConfig::default();
+    if let Some(t) = cli.feed_story_threshold {
+        feed.story_threshold = t;
+    }
+    feed
+}
+
+/// `wirecluster stream`: read JSONL line by line, place, write assignments.
+#[allow(clippy::too_many_arguments)]
+fn stream(
+    cli: &Cli,
+    input: Option<&PathBuf>,
+    output: Option<&PathBuf>,
+    index_path: Option<&PathBuf>,
+    checkpoint: Option<u64>,
+    window_days: Option<f64>,
+    window_arrivals: Option<u64>,
+    batch: Option<usize>,
+) -> Result<ExitCode, BoxError> {
+    use std::io::BufRead;
+    let from_stdin = input.is_none_or(|p| p.as_os_str() == "-");
+    let name = if from_stdin {
+        PathBuf::from("<stdin>")
+    } else {
+        input.cloned().unwrap_or_default()
+    };
+    let mut reader: Box<dyn BufRead> = if from_stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(&name).map_err(|e| format!("{}: {e}", name.display()))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let mut index = match index_path {
+        Some(p) if p.exists() => {
+            let ix = wirecluster::FeedIndex::load(p)?;
+            if !cli.quiet {
+                eprintln!(
+                    "resumed from {} ({} live articles, {} placed before); its stored config is used",
+                    p.display(),
+                    ix.len(),
+                    ix.stats().inserted
+                );
+            }
+            ix
+        }
+        _ => {
+            let mut feed = feed_config(cli);
+            if let Some(d) = window_days {
+                feed.window_days = d;
+            }
+            if let Some(a) = window_arrivals {
+                feed.window_arrivals = a;
+            }
+            let ix = wirecluster::FeedIndex::new(clusterer(cli)?.config().clone(), feed)?;
+            match &cli.idf {
+                Some(p) => ix.with_idf(&wirecluster::IdfModel::load(p)?),
+                None => ix,
+            }
+        }
+    };
+    let batch = batch.unwrap_or(if from_stdin { 1 } else { 512 }).max(1);
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let start = std::time::Instant::now();
+    let (mut line_no, mut placed, mut skipped, mut bytes) = (0usize, 0u64, 0usize, 0usize);
+    let mut since_save = 0u64;
+    let mut pending: Vec<Document> = Vec::with_capacity(batch);
+    let mut pending_ids: std::collections::HashSet<String> = Default::default();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("{}: {e}", name.display()))?;
+        let at_end = n == 0;
+        if !at_end {
+            line_no += 1;
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                let parsed = wirecluster::parse_record(line).and_then(|d| {
+                    if index.get(&d.id).is_some() || pending_ids.contains(&d.id) {
+                        Err(wirecluster::RecordError::AlreadyIndexed(d.id))
+                    } else {
+                        Ok(d)
+                    }
+                });
+                match parsed {
+                    Ok(d) => {
+                        bytes += d.text.len();
+                        pending_ids.insert(d.id.clone());
+                        pending.push(d);
+                    }
+                    Err(reason) if cli.skip_invalid => {
+                        eprintln!("{}: line {line_no}: skipped: {reason}", name.display());
+                        skipped += 1;
+                    }
+                    Err(reason) => {
+                        return Err(Box::new(wirecluster::Error::BadRecord {
+                            path: Some(name.clone()),
+                            line: line_no,
+                            reason,
+                        }));
+                    }
+                }
+            }
+        }
+        if pending.len() >= batch || (at_end && !pending.is_empty()) {
+            for a in index.insert_batch(&pending)? {
+                serde_json::to_writer(&mut out, &a)?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+            placed += pending.len() as u64;
+            since_save += pending.len() as u64;
+            pending.clear();
+            pending_ids.clear();
+            if let (Some(p), Some(every)) = (index_path, checkpoint)
+                && since_save >= every
+            {
+                index.save(p)?;
+                since_save = 0;
+            }
+        }
+        if at_end {
+            break;
+        }
+    }
+    if let Some(p) = index_path {
+        index.save(p)?;
+    }
+    if !cli.quiet {
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        let st = index.stats();
+        eprintln!(
+            "placed {placed} articles ({skipped} lines skipped) in {secs:.3} s: {:.0} articles/s, {:.1} MB/s",
+            placed as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        );
+        eprintln!(
+            "live: {} articles, {} duplicate groups, {} stories; evicted so far: {} stories, {} articles",
+            st.documents, st.groups, st.stories, st.evicted_stories, st.evicted_documents
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_scores(level: &str, s: &wirecluster::Scores) -> std::io::Result<()> {

@@ -615,6 +615,42 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
     out
 }
 
+/// Calls `f(i, context)` for every sentence `i` of a document, where the
+/// context is the key of the document's longest other sentence (longest by
+/// tokens, ties by the larger key; 0 when there is no other sentence).
+pub(crate) fn for_each_context(d: &Tokenized, mut f: impl FnMut(usize, u64)) {
+    let rank = |s: &Segment| (s.end - s.start, s.key);
+    let (mut first, mut second): (Option<usize>, Option<usize>) = (None, None);
+    for (i, s) in d.segments.iter().enumerate() {
+        if first.is_none_or(|j| rank(s) >= rank(&d.segments[j])) {
+            second = first;
+            first = Some(i);
+        } else if second.is_none_or(|j| rank(s) >= rank(&d.segments[j])) {
+            second = Some(i);
+        }
+    }
+    for i in 0..d.segments.len() {
+        let other = if Some(i) == first { second } else { first };
+        f(i, other.map_or(0, |j| d.segments[j].key));
+    }
+}
+
+/// The sentences of a document that may be learned as boilerplate (3 to
+/// `max_words` words), each once, with its context (see
+/// [`for_each_context`]), sorted by key.
+pub(crate) fn learnable_sentences(d: &Tokenized, max_words: usize) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    for_each_context(d, |i, ctx| {
+        let s = &d.segments[i];
+        if (3..=max_words).contains(&((s.end - s.start) as usize)) {
+            out.push((s.key, ctx));
+        }
+    });
+    out.sort_unstable();
+    out.dedup_by_key(|p| p.0);
+    out
+}
+
 /// Normalizes texts and removes boilerplate, with sentences learned from a
 /// corpus.
 ///
@@ -696,19 +732,12 @@ impl Normalizer {
         // outlet's stock line is pasted into.
         let mut contexts: Vec<(u64, u64)> = Vec::new();
         for d in docs {
-            let segs = &d.segments;
-            let longest = |skip: usize| {
-                segs.iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != skip)
-                    .max_by_key(|&(_, s)| (s.end - s.start, s.key))
-                    .map_or(0, |(_, s)| s.key)
-            };
-            for (i, s) in segs.iter().enumerate() {
-                if frequent.binary_search(&s.key).is_ok() {
-                    contexts.push((s.key, longest(i)));
+            for_each_context(d, |i, ctx| {
+                let key = d.segments[i].key;
+                if frequent.binary_search(&key).is_ok() {
+                    contexts.push((key, ctx));
                 }
-            }
+            });
         }
         contexts.sort_unstable();
         contexts.dedup();
@@ -724,6 +753,16 @@ impl Normalizer {
             }
         }
         norm
+    }
+
+    /// Adds a learned sentence (by key); `false` if it was known.
+    pub(crate) fn add_learned(&mut self, key: u64) -> bool {
+        self.learned.insert(key)
+    }
+
+    /// Whether a sentence key is learned boilerplate.
+    pub(crate) fn is_learned(&self, key: u64) -> bool {
+        self.learned.contains(&key)
     }
 
     /// How many distinct sentences were learned as boilerplate.

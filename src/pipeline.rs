@@ -303,27 +303,6 @@ impl Clusterer {
         &self.config
     }
 
-    /// Shingles of one document's content in text order (repeats kept).
-    fn ordered_shingles(
-        &self,
-        norm: &Normalizer,
-        t: &normalize::Tokenized,
-        text: &str,
-        content: &mut Vec<u64>,
-    ) -> (Vec<u64>, usize) {
-        content.clear();
-        let removed = norm.content_hashes_into(t, content);
-        let ordered = match self.config.shingle {
-            ShingleUnit::Words(n) => {
-                let mut o = Vec::with_capacity(content.len());
-                shingle::word_shingles_into(content, n, &mut o);
-                o
-            }
-            ShingleUnit::Chars(n) => shingle::char_shingles(&norm.content_text(text), n),
-        };
-        (ordered, removed)
-    }
-
     /// Computes normalized shingles, signatures and fingerprints.
     pub(crate) fn features(&self, docs: &[Document], timer: &mut Timer) -> Features {
         let cfg = &self.config;
@@ -338,34 +317,12 @@ impl Clusterer {
         let k = hasher.len();
         let mut signatures = vec![0u64; docs.len() * k];
         let stop = signals::stop_word_hashes();
-        type DocFeatures = (Vec<u64>, Vec<u64>, usize, RawTerms);
         let per_doc: Vec<DocFeatures> = tokenized
             .par_iter()
             .zip(docs.par_iter())
             .zip(signatures.par_chunks_mut(k))
             .map_init(Vec::new, |content, ((t, d), sig)| {
-                let (mut ordered, removed) = self.ordered_shingles(&norm, t, &d.text, content);
-                let raw = if cfg.story.enabled {
-                    signals::raw_terms(
-                        content,
-                        &t.entities,
-                        d.title.as_deref(),
-                        &stop,
-                        cfg.normalize.fold_variants,
-                        signals::Positional {
-                            lede_words: cfg.story.lede_words,
-                            lede_boost: cfg.story.lede_boost as f32,
-                        },
-                    )
-                } else {
-                    RawTerms::default()
-                };
-                let fps = winnow::winnow(&ordered, cfg.winnow_window);
-                ordered.sort_unstable();
-                ordered.dedup();
-                ordered.shrink_to_fit();
-                hasher.signature_into_slice(&ordered, sig);
-                (ordered, fps, removed, raw)
+                doc_features(cfg, &norm, t, d, &hasher, &stop, content, sig)
             })
             .collect();
         drop(tokenized);
@@ -379,11 +336,11 @@ impl Clusterer {
             norm,
             raw_terms: Vec::with_capacity(docs.len()),
         };
-        for (s, p, r, raw) in per_doc {
-            f.sets.push(s);
-            f.fingerprints.push(p);
-            f.removed_lines += r;
-            f.raw_terms.push(raw);
+        for d in per_doc {
+            f.sets.push(d.set);
+            f.fingerprints.push(d.fingerprints);
+            f.removed_lines += d.removed;
+            f.raw_terms.push(d.raw);
         }
         timer.lap("shingle+sign");
         f
@@ -436,8 +393,7 @@ impl Clusterer {
         // guard examines, so it is recomputed for them.
         let ordered = |p: usize| {
             let t = normalize::tokenize(&docs[p].text, &cfg.normalize);
-            self.ordered_shingles(&f.norm, &t, &docs[p].text, &mut Vec::new())
-                .0
+            ordered_shingles(cfg, &f.norm, &t, &docs[p].text, &mut Vec::new()).0
         };
         let grouping = cluster::group(
             docs.len(),
@@ -779,26 +735,12 @@ impl Clusterer {
         {
             return None;
         }
-        let j = o.jaccard();
-        let c = o.max_containment();
-        let accept = j >= cfg.jaccard_threshold
-            || (c >= cfg.containment_threshold
-                && o.shared >= cfg.min_shared_shingles.min(o.size_a.min(o.size_b)));
-        if !accept {
-            return None;
-        }
-        let kind = if j >= 0.8 {
-            EdgeKind::Copy
-        } else if c >= 0.8 {
-            EdgeKind::Contained
-        } else {
-            EdgeKind::Rewrite
-        };
+        let kind = edge_kind(cfg, &o)?;
         Some(Edge {
             a,
             b,
             shared: o.shared,
-            jaccard: j,
+            jaccard: o.jaccard(),
             containment_a_in_b: o.containment_a_in_b(),
             containment_b_in_a: o.containment_b_in_a(),
             time_gap_secs,
@@ -843,6 +785,104 @@ impl Clusterer {
             canonical_reason: choice.reason,
             members,
         }
+    }
+}
+
+/// The duplicate relation of a verified pair, or `None` below the
+/// thresholds: Jaccard ≥ [`Config::jaccard_threshold`], or containment of
+/// the smaller ≥ [`Config::containment_threshold`] with enough shared
+/// shingles.
+pub(crate) fn edge_kind(cfg: &Config, o: &Overlap) -> Option<EdgeKind> {
+    let j = o.jaccard();
+    let c = o.max_containment();
+    let accept = j >= cfg.jaccard_threshold
+        || (c >= cfg.containment_threshold
+            && o.shared >= cfg.min_shared_shingles.min(o.size_a.min(o.size_b)));
+    if !accept {
+        None
+    } else if j >= 0.8 {
+        Some(EdgeKind::Copy)
+    } else if c >= 0.8 {
+        Some(EdgeKind::Contained)
+    } else {
+        Some(EdgeKind::Rewrite)
+    }
+}
+
+/// What one document contributes: its shingle set, containment
+/// fingerprints, removed boilerplate lines and story terms.
+pub(crate) struct DocFeatures {
+    /// Sorted, deduplicated shingles.
+    pub set: Vec<u64>,
+    /// Winnowed fingerprints, sorted.
+    pub fingerprints: Vec<u64>,
+    /// Lines and sentences removed as boilerplate.
+    pub removed: usize,
+    /// Story terms (empty when the story level is off).
+    pub raw: RawTerms,
+}
+
+/// Shingles of one document's content in text order (repeats kept), and the
+/// number of boilerplate lines removed.
+pub(crate) fn ordered_shingles(
+    cfg: &Config,
+    norm: &Normalizer,
+    t: &normalize::Tokenized,
+    text: &str,
+    content: &mut Vec<u64>,
+) -> (Vec<u64>, usize) {
+    content.clear();
+    let removed = norm.content_hashes_into(t, content);
+    let ordered = match cfg.shingle {
+        ShingleUnit::Words(n) => {
+            let mut o = Vec::with_capacity(content.len());
+            shingle::word_shingles_into(content, n, &mut o);
+            o
+        }
+        ShingleUnit::Chars(n) => shingle::char_shingles(&norm.content_text(text), n),
+    };
+    (ordered, removed)
+}
+
+/// Computes one document's features and writes its signature into `sig`.
+/// `content` is scratch space.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn doc_features(
+    cfg: &Config,
+    norm: &Normalizer,
+    t: &normalize::Tokenized,
+    d: &Document,
+    hasher: &MinHasher,
+    stop: &ahash::AHashSet<u64>,
+    content: &mut Vec<u64>,
+    sig: &mut [u64],
+) -> DocFeatures {
+    let (mut ordered, removed) = ordered_shingles(cfg, norm, t, &d.text, content);
+    let raw = if cfg.story.enabled {
+        signals::raw_terms(
+            content,
+            &t.entities,
+            d.title.as_deref(),
+            stop,
+            cfg.normalize.fold_variants,
+            signals::Positional {
+                lede_words: cfg.story.lede_words,
+                lede_boost: cfg.story.lede_boost as f32,
+            },
+        )
+    } else {
+        RawTerms::default()
+    };
+    let fingerprints = winnow::winnow(&ordered, cfg.winnow_window);
+    ordered.sort_unstable();
+    ordered.dedup();
+    ordered.shrink_to_fit();
+    hasher.signature_into_slice(&ordered, sig);
+    DocFeatures {
+        set: ordered,
+        fingerprints,
+        removed,
+        raw,
     }
 }
 

@@ -189,7 +189,7 @@ pub(crate) fn shared_neighbour_scores(
 }
 
 /// Distance in seconds between two time ranges (0 if they overlap).
-fn range_gap(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<i64> {
+pub(crate) fn range_gap(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<i64> {
     match (a, b) {
         (Some((a0, a1)), Some((b0, b1))) => Some((b0 - a1).max(a0 - b1).max(0)),
         _ => None,
@@ -266,14 +266,21 @@ impl PairSignals {
 }
 
 pub(crate) fn pair_score(a: usize, b: usize, u: &UnitSignals, cfg: &StoryConfig) -> PairSignals {
-    let cos = cosine(&u.vectors[a], &u.vectors[b]);
-    let ent = cosine(&u.entities[a], &u.entities[b]);
+    combine(
+        cosine(&u.vectors[a], &u.vectors[b]),
+        cosine(&u.entities[a], &u.entities[b]),
+        range_gap(u.times[a], u.times[b]),
+        cfg,
+    )
+}
+
+/// A pair's signals from its cosine, names-and-numbers cosine and time gap.
+pub(crate) fn combine(cos: f64, ent: f64, gap: Option<i64>, cfg: &StoryConfig) -> PairSignals {
     let entity_factor = if cfg.entity_agreement > 0.0 {
         (ent / cfg.entity_agreement).min(1.0)
     } else {
         1.0
     };
-    let gap = range_gap(u.times[a], u.times[b]);
     PairSignals {
         cosine: cos,
         entity_cosine: ent,

@@ -319,3 +319,93 @@ fn empty_file_and_a_100_mb_document() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     std::fs::remove_file(&big).unwrap();
 }
+
+#[test]
+fn stream_resumes_from_a_saved_index_with_the_same_output() {
+    let input = std::fs::read_to_string(data("news-sample.jsonl")).unwrap();
+    let lines: Vec<&str> = input.lines().collect();
+    let dir = std::env::temp_dir().join(format!("wirecluster-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (first, second) = (dir.join("first.jsonl"), dir.join("second.jsonl"));
+    std::fs::write(&first, lines[..150].join("\n")).unwrap();
+    std::fs::write(&second, lines[150..].join("\n")).unwrap();
+    let index = dir.join("live.wcf");
+    let _ = std::fs::remove_file(&index);
+
+    let whole = ok(bin().args(["-q", "stream", &data("news-sample.jsonl")])).stdout;
+    let idx = index.to_str().unwrap();
+    let a = ok(bin().args(["-q", "stream", first.to_str().unwrap(), "--index", idx])).stdout;
+    let out = ok(bin().args(["stream", second.to_str().unwrap(), "--index", idx]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("resumed from"), "{stderr}");
+    assert!(stderr.contains("articles/s"), "{stderr}");
+    let mut resumed = a;
+    resumed.extend_from_slice(&out.stdout);
+    assert_eq!(
+        String::from_utf8(resumed).unwrap(),
+        String::from_utf8(whole).unwrap()
+    );
+}
+
+#[test]
+fn stream_reports_bad_lines_by_number_or_skips_and_counts_them() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-stream-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("feed.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"a\", \"text\": \"First article text.\"}\n\n{\"id\": \"b\"}\n{\"id\": \"a\", \"text\": \"again\"}\nnot json\n{\"id\": \"c\", \"text\": \"Third.\"}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["stream", input.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("feed.jsonl: line 3: missing `text`"),
+        "{stderr}"
+    );
+
+    let out = ok(bin().args(["stream", "--skip-invalid", input.to_str().unwrap()]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 4: skipped: id \"a\" is already in the live index"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 5: skipped: malformed JSON"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("placed 2 articles (3 lines skipped)"),
+        "{stderr}"
+    );
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"a\"", "\"c\""]);
+}
+
+#[test]
+fn stream_refuses_a_corrupt_index_naming_it() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-stream-idx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = dir.join("broken.wcf");
+    std::fs::write(&index, b"WCFEED\0\0garbage").unwrap();
+    let out = bin()
+        .args([
+            "stream",
+            &data("syria-2016.jsonl"),
+            "--index",
+            index.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.wcf"), "{stderr}");
+}

@@ -1,0 +1,246 @@
+//! The live index: consistency with the batch pipeline, restarts,
+//! batches, threads and eviction.
+
+use std::collections::HashMap;
+
+use wirecluster::{
+    Clusterer, Config, Document, FeedAssignment, FeedConfig, FeedIndex, ReadOptions, Timestamp,
+    read_jsonl, score,
+};
+
+fn data(name: &str) -> String {
+    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(name: &str) -> Vec<Document> {
+    read_jsonl(data(name), &ReadOptions::default())
+        .expect("bundled data reads")
+        .documents
+}
+
+/// The bundled corpus with made-up publication times, 40 articles a day, so
+/// that a short window evicts.
+fn dated_sample() -> Vec<Document> {
+    load("news-sample.jsonl")
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| d.with_published(Timestamp::from_seconds(1_500_000_000 + i as i64 * 2160)))
+        .collect()
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wirecluster-feed-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn short_window() -> FeedConfig {
+    let mut f = FeedConfig::default();
+    f.window_days = 2.0;
+    f
+}
+
+/// Every assignment as JSON, so that comparisons cover every field.
+fn json(a: &[FeedAssignment]) -> Vec<String> {
+    a.iter()
+        .map(|a| serde_json::to_string(a).unwrap())
+        .collect()
+}
+
+#[test]
+fn feed_in_order_is_close_to_batch_on_the_bundled_corpus() {
+    let docs = load("news-sample.jsonl");
+    let events: HashMap<String, String> = std::fs::read_to_string(data("news-sample.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["event"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
+    let gold_events: Vec<&str> = docs.iter().map(|d| events[&d.id].as_str()).collect();
+
+    let batch = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    ix.insert_batch(&docs).unwrap();
+    let status: Vec<_> = docs.iter().map(|d| ix.get(&d.id).unwrap()).collect();
+
+    let bg: Vec<&str> = batch
+        .assignments
+        .iter()
+        .map(|a| a.duplicate_group.as_str())
+        .collect();
+    let fg: Vec<&str> = status.iter().map(|s| s.duplicate_group.as_str()).collect();
+    let (b, f) = (score(&bg, &gold), score(&fg, &gold));
+    assert!(
+        f.pairwise.f1 >= b.pairwise.f1 - 0.01,
+        "groups: feed {:.4} vs batch {:.4}",
+        f.pairwise.f1,
+        b.pairwise.f1
+    );
+    let bs: Vec<&str> = batch.assignments.iter().map(|a| a.story.as_str()).collect();
+    let fs: Vec<&str> = status.iter().map(|s| s.story.as_str()).collect();
+    let (b, f) = (score(&bs, &gold_events), score(&fs, &gold_events));
+    // Measured: feed 0.0025 below batch. The feed has no shared-neighbour
+    // re-scoring and cannot merge stories a later article bridges.
+    assert!(
+        f.bcubed.f1 >= b.bcubed.f1 - 0.02,
+        "stories: feed {:.4} vs batch {:.4}",
+        f.bcubed.f1,
+        b.bcubed.f1
+    );
+}
+
+#[test]
+fn syria_sample_places_the_rewrite_and_the_afp_take_with_the_reuters_story() {
+    // File order (the order of `wirecluster stream`).
+    let docs = load("syria-2016.jsonl");
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    let out = ix.insert_batch(&docs).unwrap();
+    let by_id: HashMap<&str, &FeedAssignment> = out.iter().map(|a| (a.id.as_str(), a)).collect();
+    let g = |id: &str| ix.get(id).unwrap().duplicate_group;
+    assert_eq!(g("syr-001"), "syr-000");
+    assert_eq!(
+        by_id["syr-001"].duplicate_of.as_ref().unwrap().id,
+        "syr-000"
+    );
+    for id in ["syr-002", "syr-003", "syr-004"] {
+        assert_eq!(g(id), id);
+    }
+    let s = |id: &str| ix.get(id).unwrap().story;
+    assert_eq!(s("syr-002"), "syr-000");
+    // Whichever of the AFP take and the Reuters story came second was
+    // matched to the other's story.
+    let second = if by_id["syr-002"].seq > by_id["syr-000"].seq {
+        "syr-002"
+    } else {
+        "syr-000"
+    };
+    assert!(by_id[second].story_match.is_some());
+    // syr-003 (the same talks, four days later) is kept apart by the batch
+    // pipeline's shared-neighbour score; the feed lacks it and places it
+    // with the Syria story (a known difference, see the `feed` module docs).
+    assert_eq!(s("syr-004"), "syr-004");
+}
+
+#[test]
+fn save_kill_load_continue_equals_an_uninterrupted_run() {
+    let docs = dated_sample();
+    let mut whole = FeedIndex::new(Config::default(), short_window()).unwrap();
+    let expected: Vec<FeedAssignment> = docs.iter().map(|d| whole.insert(d).unwrap()).collect();
+    assert!(
+        expected.iter().any(|a| !a.evicted.is_empty()),
+        "the window must evict for this test to mean something"
+    );
+
+    let path = tmp("restart.wcf");
+    let mut got = Vec::new();
+    for (i, chunk) in docs.chunks(97).enumerate() {
+        // Each chunk runs in an index that was saved and loaded again, as
+        // after a restart of the process.
+        let mut ix = if i == 0 {
+            FeedIndex::new(Config::default(), short_window()).unwrap()
+        } else {
+            FeedIndex::load(&path).unwrap()
+        };
+        got.extend(chunk.iter().map(|d| ix.insert(d).unwrap()));
+        ix.save(&path).unwrap();
+    }
+    assert_eq!(json(&got), json(&expected));
+    let reloaded = FeedIndex::load(&path).unwrap();
+    assert_eq!(reloaded.statuses(), whole.statuses());
+    assert_eq!(reloaded.stats(), whole.stats());
+}
+
+#[test]
+fn batch_insert_equals_one_by_one_for_any_thread_count() {
+    let docs = dated_sample();
+    let mut single = FeedIndex::new(Config::default(), short_window()).unwrap();
+    let expected: Vec<FeedAssignment> = docs.iter().map(|d| single.insert(d).unwrap()).collect();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got = pool.install(|| {
+            let mut ix = FeedIndex::new(Config::default(), short_window()).unwrap();
+            let mut out = Vec::new();
+            for chunk in docs.chunks(64) {
+                out.extend(ix.insert_batch(chunk).unwrap());
+            }
+            out
+        });
+        assert_eq!(json(&got), json(&expected), "{threads} threads");
+    }
+}
+
+#[test]
+fn eviction_bounds_the_index_and_loses_nothing() {
+    let docs = dated_sample();
+    let mut ix = FeedIndex::new(Config::default(), short_window()).unwrap();
+    let out = ix.insert_batch(&docs).unwrap();
+    let evicted: usize = out
+        .iter()
+        .flat_map(|a| &a.evicted)
+        .map(|e| e.members.len())
+        .sum();
+    // Every article is either live or reported evicted, once.
+    assert_eq!(evicted + ix.len(), docs.len());
+    assert_eq!(ix.stats().evicted_documents as usize, evicted);
+    // 40 articles a day, a 2-day window: about 80-120 live, never all.
+    assert!(ix.len() < 200, "{} live", ix.len());
+    for e in out.iter().flat_map(|a| &a.evicted) {
+        let in_groups: usize = e.groups.iter().map(|(_, m)| m.len()).sum();
+        assert_eq!(in_groups, e.members.len());
+        assert!(ix.get(&e.members[0]).is_none());
+    }
+}
+
+#[test]
+fn query_changes_nothing_and_remove_updates_groups() {
+    let docs = load("syria-2016.jsonl");
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    ix.insert_batch(&docs[..1]).unwrap();
+    let before = ix.stats();
+    let q = ix.query(&docs[1]);
+    assert_eq!(q.duplicate_group.as_deref(), Some("syr-000"));
+    assert_eq!(ix.stats(), before);
+    assert!(ix.get("syr-001").is_none());
+    ix.insert(&docs[1]).unwrap();
+    assert_eq!(ix.get("syr-000").unwrap().group_size, 2);
+    let removed = ix.remove("syr-000").unwrap();
+    assert_eq!(removed.group_size, 2);
+    let now = ix.get("syr-001").unwrap();
+    assert_eq!(
+        (now.duplicate_group.as_str(), now.group_size),
+        ("syr-001", 1)
+    );
+    assert_eq!(ix.stats().removed, 1);
+}
+
+#[test]
+fn an_interrupted_save_keeps_the_previous_file() {
+    let docs = load("syria-2016.jsonl");
+    let path = tmp("interrupted.wcf");
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    ix.insert_batch(&docs[..2]).unwrap();
+    ix.save(&path).unwrap();
+    ix.insert_batch(&docs[2..]).unwrap();
+    // The temporary file cannot be written (a directory is in its way): the
+    // save fails, as a crash half-way would, and the old file is intact.
+    let mut tmp_path = path.as_os_str().to_owned();
+    tmp_path.push(".tmp");
+    std::fs::create_dir_all(&tmp_path).unwrap();
+    assert!(ix.save(&path).is_err());
+    assert_eq!(FeedIndex::load(&path).unwrap().len(), 2);
+    std::fs::remove_dir(&tmp_path).unwrap();
+    ix.save(&path).unwrap();
+    assert_eq!(FeedIndex::load(&path).unwrap().len(), 5);
+}
