@@ -313,6 +313,9 @@ struct Entry {
     /// Sorted, distinct shingles.
     set: Vec<u64>,
     fingerprints: Vec<u64>,
+    /// LSH band keys (recomputed from `set` on load).
+    #[serde(skip)]
+    band_keys: Vec<u64>,
     /// Distinct story terms (counted in the document frequencies).
     terms: Vec<u64>,
     /// Learnable sentences with their contexts (counted for learning).
@@ -341,6 +344,9 @@ struct Group {
     /// Sums of the members' story vectors and name vectors.
     sum: SparseVec,
     entity_sum: SparseVec,
+    /// Euclidean norms of the two sums.
+    sum_norm: f64,
+    entity_norm: f64,
     /// Publication range of the dated members.
     time: Option<(i64, i64)>,
     /// Terms it is indexed under for story candidates.
@@ -387,7 +393,7 @@ struct Prepared {
     learned_at: usize,
     set: Vec<u64>,
     fingerprints: Vec<u64>,
-    signature: Vec<u64>,
+    band_keys: Vec<u64>,
     raw: signals::RawTerms,
 }
 
@@ -450,10 +456,10 @@ pub struct FeedIndex {
     sentence_docs: AHashMap<u64, (u32, u32)>,
     /// Live articles per (sentence, context).
     sentence_contexts: AHashMap<(u64, u64), u32>,
-    entries: BTreeMap<u64, Entry>,
+    entries: AHashMap<u64, Entry>,
     ids: AHashMap<String, u64>,
-    groups: BTreeMap<u64, Group>,
-    stories: BTreeMap<u64, StoryState>,
+    groups: AHashMap<u64, Group>,
+    stories: AHashMap<u64, StoryState>,
     bands: AHashMap<u64, Vec<u64>>,
     fingerprints: AHashMap<u64, Vec<u64>>,
     terms: AHashMap<u64, Vec<u64>>,
@@ -482,10 +488,10 @@ impl FeedIndex {
             learned: Vec::new(),
             sentence_docs: AHashMap::new(),
             sentence_contexts: AHashMap::new(),
-            entries: BTreeMap::new(),
+            entries: AHashMap::new(),
             ids: AHashMap::new(),
-            groups: BTreeMap::new(),
-            stories: BTreeMap::new(),
+            groups: AHashMap::new(),
+            stories: AHashMap::new(),
             bands: AHashMap::new(),
             fingerprints: AHashMap::new(),
             terms: AHashMap::new(),
@@ -611,9 +617,10 @@ impl FeedIndex {
 
     /// Every live article's state, in arrival order.
     pub fn statuses(&self) -> Vec<DocStatus> {
-        self.entries
-            .values()
-            .filter_map(|e| self.get(&e.id))
+        let mut seqs: Vec<u64> = self.entries.keys().copied().collect();
+        seqs.sort_unstable();
+        seqs.iter()
+            .filter_map(|s| self.get(&self.entries[s].id))
             .collect()
     }
 
@@ -661,9 +668,9 @@ impl FeedIndex {
                 v.sort_unstable();
                 v
             },
-            entries: self.entries.iter().map(|(&k, e)| (k, e.clone())).collect(),
-            groups: self.groups.iter().map(|(&k, g)| (k, g.clone())).collect(),
-            stories: self.stories.iter().map(|(&k, s)| (k, s.clone())).collect(),
+            entries: sorted(&self.entries),
+            groups: sorted(&self.groups),
+            stories: sorted(&self.stories),
             stats: self.stats.clone(),
         };
         let payload = postcard::to_stdvec(&snap).map_err(|e| Error::IndexFile {
@@ -747,8 +754,9 @@ impl FeedIndex {
         // Rebuilding the postings in key order reproduces the live order:
         // arrivals append, removals keep the order of the rest.
         for (seq, e) in snap.entries {
-            let sig = index.hasher.signature(&e.set);
-            for key in index.band_keys(&sig) {
+            let mut e = e;
+            e.band_keys = index.band_keys(&index.hasher.signature(&e.set));
+            for &key in &e.band_keys {
                 index.bands.entry(key).or_default().push(seq);
             }
             for &fp in &e.fingerprints {
@@ -793,7 +801,7 @@ impl FeedIndex {
             learned_at: self.learned.len(),
             set: Vec::new(),
             fingerprints: Vec::new(),
-            signature: Vec::new(),
+            band_keys: Vec::new(),
             raw: Default::default(),
         };
         self.features(doc, &mut p);
@@ -817,7 +825,7 @@ impl FeedIndex {
         p.learned_at = self.learned.len();
         p.set = f.set;
         p.fingerprints = f.fingerprints;
-        p.signature = signature;
+        p.band_keys = self.band_keys(&signature);
         p.raw = f.raw;
     }
 
@@ -942,8 +950,8 @@ impl FeedIndex {
         // Duplicate candidates: shared bands (the most recent members of a
         // big bucket) and enough shared fingerprints.
         let mut cands: Vec<u64> = Vec::new();
-        for key in self.band_keys(&p.signature) {
-            if let Some(b) = self.bands.get(&key) {
+        for key in &p.band_keys {
+            if let Some(b) = self.bands.get(key) {
                 cands.extend_from_slice(&b[b.len().saturating_sub(cfg.max_bucket)..]);
             }
         }
@@ -1120,8 +1128,8 @@ impl FeedIndex {
                 continue;
             }
             let sig = story::combine(
-                scaled_cosine(vector, &g.sum),
-                scaled_cosine(entities, &g.entity_sum),
+                scaled_cosine(vector, &g.sum, g.sum_norm),
+                scaled_cosine(entities, &g.entity_sum, g.entity_norm),
                 story::range_gap(published.map(|t| (t, t)), g.time),
                 sc,
             );
@@ -1164,7 +1172,7 @@ impl FeedIndex {
         for &t in &plan.terms {
             *self.df.entry(t).or_insert(0) += 1;
         }
-        for key in self.band_keys(&p.signature) {
+        for &key in &p.band_keys {
             self.bands.entry(key).or_default().push(seq);
         }
         for &fp in &p.fingerprints {
@@ -1181,6 +1189,7 @@ impl FeedIndex {
                 source: doc.source.clone(),
                 set: p.set,
                 fingerprints: p.fingerprints,
+                band_keys: p.band_keys,
                 terms: plan.terms,
                 sentences: p.sentences,
                 vector: plan.vector,
@@ -1209,6 +1218,8 @@ impl FeedIndex {
                     canonical: seq,
                     sum: e.vector.clone(),
                     entity_sum: e.entities.clone(),
+                    sum_norm: norm(&e.vector),
+                    entity_norm: norm(&e.entities),
                     time: e.published.map(|t| (t, t)),
                     top: plan.top,
                     story: sk,
@@ -1317,7 +1328,12 @@ impl FeedIndex {
     /// Adds article `x` to group `gk`: completeness scores, vector sums,
     /// time range, canonical.
     fn join_group(&mut self, gk: u64, x: u64) {
-        let members: Vec<u64> = self.groups[&gk].members.clone();
+        let members: Vec<u64> = self.groups[&gk]
+            .members
+            .iter()
+            .take(MAX_COMPARED)
+            .copied()
+            .collect();
         let mut x_sum = 0.0;
         let mut x_n = 0;
         for &o in members.iter().take(MAX_COMPARED) {
@@ -1344,6 +1360,8 @@ impl FeedIndex {
         g.members.push(x);
         g.sum = add(&g.sum, &v);
         g.entity_sum = add(&g.entity_sum, &ent);
+        g.sum_norm = norm(&g.sum);
+        g.entity_norm = norm(&g.entity_sum);
         if let Some(t) = t {
             g.time = Some(g.time.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         }
@@ -1378,6 +1396,8 @@ impl FeedIndex {
         }
         let canonical = self.choose_canonical(&members);
         let g = self.groups.get_mut(&gk).expect("live group");
+        g.sum_norm = norm(&sum);
+        g.entity_norm = norm(&ent);
         g.sum = sum;
         g.entity_sum = ent;
         g.time = time;
@@ -1424,7 +1444,7 @@ impl FeedIndex {
     /// Recomputes a story's size, newest times, canonical (the canonical of
     /// its largest group, ties by date then id) and expiry keys.
     fn refresh_story(&mut self, sk: u64) {
-        let old = self.stories[&sk].clone();
+        let old = self.stories.remove(&sk).expect("live story");
         self.expiry_remove(sk, &old);
         let (mut size, mut newest_time, mut newest_seq) = (0, None, 0);
         for g in &old.groups {
@@ -1476,8 +1496,7 @@ impl FeedIndex {
         let e = self.entries.remove(&seq).expect("live article");
         self.ids.remove(&e.id);
         self.uncount_sentences(&e.sentences);
-        let sig = self.hasher.signature(&e.set);
-        for key in self.band_keys(&sig) {
+        for &key in &e.band_keys {
             remove_posting(&mut self.bands, key, seq);
         }
         for &fp in &e.fingerprints {
@@ -1538,13 +1557,24 @@ impl FeedIndex {
     }
 }
 
-/// `cosine(v, sum / |sum|)` for a unit vector `v` and an unnormalized sum.
-fn scaled_cosine(v: &SparseVec, sum: &SparseVec) -> f64 {
-    let norm = sum
-        .iter()
+/// A map's entries sorted by key (hash maps are never iterated in their own
+/// order, which differs between processes).
+fn sorted<T: Clone>(map: &AHashMap<u64, T>) -> Vec<(u64, T)> {
+    let mut v: Vec<(u64, T)> = map.iter().map(|(&k, x)| (k, x.clone())).collect();
+    v.sort_unstable_by_key(|&(k, _)| k);
+    v
+}
+
+/// The Euclidean norm of a sparse vector.
+fn norm(v: &SparseVec) -> f64 {
+    v.iter()
         .map(|&(_, w)| (w as f64).powi(2))
         .sum::<f64>()
-        .sqrt();
+        .sqrt()
+}
+
+/// `cosine(v, sum / |sum|)` for a unit vector `v` and an unnormalized sum.
+fn scaled_cosine(v: &SparseVec, sum: &SparseVec, norm: f64) -> f64 {
     if norm == 0.0 {
         0.0
     } else {
