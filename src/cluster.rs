@@ -140,6 +140,89 @@ pub(crate) fn group(
     }
 }
 
+/// The lead part of a document's neighbourhood, and which parts to cut.
+///
+/// `sp` is the document's shingle set and `text_order` its shingles in text
+/// order; each part is the shingle sets of a group of neighbours that belong
+/// together. The lead part is the most strongly tied (best overlap
+/// coefficient), or, among parts covering disjoint regions of the document
+/// (overlap below `region_overlap`), the one whose region starts first: the
+/// lead story of a multi-story page. A part is cut when its region is
+/// disjoint from the lead's, or when it is tied more weakly by more than
+/// [`STRENGTH_MARGIN`] over the same region (stock text).
+pub(crate) fn lead_part(
+    sp: &[u64],
+    parts: &[Vec<&[u64]>],
+    text_order: &[u64],
+    region_overlap: f64,
+) -> (usize, Vec<bool>) {
+    // The region of the document each part covers, and where it starts.
+    let regions: Vec<Vec<u64>> = parts
+        .iter()
+        .map(|part| {
+            let mut r: Vec<u64> = part
+                .iter()
+                .flat_map(|sx| {
+                    sp.iter()
+                        .copied()
+                        .filter(move |h| sx.binary_search(h).is_ok())
+                })
+                .collect();
+            r.sort_unstable();
+            r.dedup();
+            r
+        })
+        .collect();
+    let first_pos = |r: &Vec<u64>| {
+        text_order
+            .iter()
+            .position(|h| r.binary_search(h).is_ok())
+            .unwrap_or(usize::MAX)
+    };
+    let pos: Vec<usize> = regions.iter().map(first_pos).collect();
+    // How strongly each part is tied: its best overlap coefficient.
+    let strength: Vec<f64> = parts
+        .iter()
+        .map(|part| {
+            part.iter()
+                .map(|sx| {
+                    let shared = crate::similarity::intersection_size(sx, sp);
+                    shared as f64 / sx.len().min(sp.len()).max(1) as f64
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let overlapping = |a: usize, b: usize| {
+        let shared = crate::similarity::intersection_size(&regions[a], &regions[b]);
+        let smaller = regions[a].len().min(regions[b].len()).max(1);
+        shared as f64 >= region_overlap * smaller as f64
+    };
+    // The strongest part; among parts of equal strength (rounded to 1e-9),
+    // the one covering the earliest text.
+    let keep = (0..parts.len())
+        .min_by_key(|&k| {
+            (
+                std::cmp::Reverse((strength[k] * 1e9).round() as u64),
+                pos[k],
+                k,
+            )
+        })
+        .unwrap_or(0);
+    // With disjoint regions, the lead story of a multi-story page is the
+    // one that starts first.
+    let keep = (0..parts.len())
+        .filter(|&k| !overlapping(k, keep))
+        .chain(std::iter::once(keep))
+        .min_by_key(|&k| (pos[k], k))
+        .unwrap_or(keep);
+    let cut = (0..parts.len())
+        .map(|k| {
+            k != keep && (!overlapping(k, keep) || strength[k] < strength[keep] - STRENGTH_MARGIN)
+        })
+        .collect();
+    (keep, cut)
+}
+
 fn find_hub(
     p: usize,
     adj: &[Vec<u32>],
@@ -165,79 +248,21 @@ fn find_hub(
     if parts.len() < 2 {
         return None;
     }
-    // The region of p each part covers, and where in p it starts.
-    let sp = &sets[p];
-    let regions: Vec<Vec<u64>> = parts
-        .iter()
-        .map(|part| {
-            let mut r: Vec<u64> = part
-                .iter()
-                .flat_map(|&i| {
-                    let sx = &sets[nb[i] as usize];
-                    sp.iter()
-                        .copied()
-                        .filter(move |h| sx.binary_search(h).is_ok())
-                })
-                .collect();
-            r.sort_unstable();
-            r.dedup();
-            r
-        })
-        .collect();
-    let text_order = ordered(p);
-    let first_pos = |r: &Vec<u64>| {
-        text_order
-            .iter()
-            .position(|h| r.binary_search(h).is_ok())
-            .unwrap_or(usize::MAX)
-    };
-    let pos: Vec<usize> = regions.iter().map(first_pos).collect();
-    // How strongly each part is tied to p: its best overlap coefficient.
-    let strength: Vec<f64> = parts
+    let part_sets: Vec<Vec<&[u64]>> = parts
         .iter()
         .map(|part| {
             part.iter()
-                .map(|&i| {
-                    let sx = &sets[nb[i] as usize];
-                    let shared = crate::similarity::intersection_size(sx, sp);
-                    shared as f64 / sx.len().min(sp.len()).max(1) as f64
-                })
-                .fold(0.0, f64::max)
+                .map(|&i| sets[nb[i] as usize].as_slice())
+                .collect()
         })
         .collect();
-    let overlapping = |a: usize, b: usize| {
-        let shared = crate::similarity::intersection_size(&regions[a], &regions[b]);
-        let smaller = regions[a].len().min(regions[b].len()).max(1);
-        shared as f64 >= region_overlap * smaller as f64
-    };
-    // The lead part: the strongest; among parts of equal strength (rounded
-    // to 1e-9), the one covering the earliest text.
-    let keep = (0..parts.len())
-        .min_by_key(|&k| {
-            (
-                std::cmp::Reverse((strength[k] * 1e9).round() as u64),
-                pos[k],
-                k,
-            )
-        })
-        .unwrap_or(0);
-    // With disjoint regions, the lead story of a multi-story page is the
-    // one that starts first.
-    let keep = (0..parts.len())
-        .filter(|&k| !overlapping(k, keep))
-        .chain(std::iter::once(keep))
-        .min_by_key(|&k| (pos[k], k))
-        .unwrap_or(keep);
-    let mut cut = Vec::new();
-    for k in 0..parts.len() {
-        if k == keep {
-            continue;
-        }
-        let weaker = strength[k] < strength[keep] - STRENGTH_MARGIN;
-        if !overlapping(k, keep) || weaker {
-            cut.extend(parts[k].iter().map(|&i| nb[i] as usize));
-        }
-    }
+    let (_, cut_parts) = lead_part(&sets[p], &part_sets, &ordered(p), region_overlap);
+    let mut cut: Vec<usize> = parts
+        .iter()
+        .zip(&cut_parts)
+        .filter(|&(_, &c)| c)
+        .flat_map(|(part, _)| part.iter().map(|&i| nb[i] as usize))
+        .collect();
     if cut.is_empty() {
         return None;
     }
