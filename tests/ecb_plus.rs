@@ -141,3 +141,44 @@ fn tune_story_parameters_on_train_and_dev() {
         );
     }
 }
+
+/// The live index on ECB+, articles one by one in file order: after a final [`FeedIndex::consolidate`] its stories are within
+/// 0.01 BCubed F1 of the batch pipeline's.
+#[test]
+fn ecb_plus_feed_matches_batch_after_consolidation() {
+    let Some(all) = load() else {
+        panic!("{ECB} not found: the ECB+ check needs the shared data");
+    };
+    let docs: Vec<Document> = all.iter().map(|(d, _)| d.clone()).collect();
+    let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
+    let batch = story_scores(&Config::default(), &docs);
+    // Some ECB+ articles are dated, years apart: no eviction here.
+    let mut feed = wirecluster::FeedConfig::default();
+    feed.window_days = 1e9;
+    let mut ix = wirecluster::FeedIndex::new(Config::default(), feed).unwrap();
+    for d in &docs {
+        ix.insert(d).unwrap();
+    }
+    let stories = |ix: &wirecluster::FeedIndex| -> Vec<String> {
+        docs.iter().map(|d| ix.get(&d.id).unwrap().story).collect()
+    };
+    let before = stories(&ix);
+    ix.consolidate();
+    let after = stories(&ix);
+    let f1 = |v: &[String]| {
+        let p: Vec<&str> = v.iter().map(String::as_str).collect();
+        score(&p, &gold).bcubed.f1
+    };
+    println!(
+        "ECB+ feed: stories BCubed F1 {:.4} as placed, {:.4} after consolidate; batch {:.4}",
+        f1(&before),
+        f1(&after),
+        batch.bcubed.f1
+    );
+    assert!(
+        (f1(&after) - batch.bcubed.f1).abs() <= 0.01,
+        "feed {:.4} vs batch {:.4}",
+        f1(&after),
+        batch.bcubed.f1
+    );
+}
