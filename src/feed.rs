@@ -508,9 +508,9 @@ pub struct FeedIndex {
     ids: AHashMap<String, u64>,
     groups: AHashMap<u64, Group>,
     stories: AHashMap<u64, StoryState>,
-    bands: AHashMap<u64, Vec<u64>>,
-    fingerprints: AHashMap<u64, Vec<u64>>,
-    terms: AHashMap<u64, Vec<u64>>,
+    bands: AHashMap<u64, Posting>,
+    fingerprints: AHashMap<u64, Posting>,
+    terms: AHashMap<u64, Posting>,
     dated_expiry: BTreeSet<(i64, u64)>,
     undated_expiry: BTreeSet<(u64, u64)>,
     stats: FeedStats,
@@ -1904,9 +1904,13 @@ fn add(a: &SparseVec, b: &SparseVec) -> SparseVec {
     out
 }
 
-fn remove_posting(map: &mut AHashMap<u64, Vec<u64>>, key: u64, item: u64) {
+/// A posting list: most keys are held by one or two items, kept inline
+/// without a heap allocation.
+type Posting = smallvec::SmallVec<[u64; 2]>;
+
+fn remove_posting(map: &mut AHashMap<u64, Posting>, key: u64, item: u64) {
     if let Some(list) = map.get_mut(&key) {
-        list.retain(|&x| x != item);
+        list.retain(|x| *x != item);
         if list.is_empty() {
             map.remove(&key);
         }
