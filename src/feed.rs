@@ -1273,7 +1273,13 @@ impl FeedIndex {
         terms.dedup();
         let sc = &cfg.story;
         let n = self.n_docs + 1;
-        let df = |t: u64| self.df.get(&t).copied().unwrap_or(0) + 1;
+        // One hash probe per term; weighing and the top-term filter then
+        // look frequencies up by binary search in the sorted terms.
+        let dfs: Vec<u64> = terms
+            .iter()
+            .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
+            .collect();
+        let df = |t: u64| terms.binary_search(&t).map_or(1, |i| dfs[i]);
         let idf_of = |t: u64| ((n as f64 + 1.0) / (df(t) as f64 + 1.0)).ln() + 1.0;
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
