@@ -409,3 +409,52 @@ fn stream_refuses_a_corrupt_index_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.wcf"), "{stderr}");
 }
+
+#[test]
+fn stream_killed_after_a_checkpoint_resumes_with_the_same_output() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let input = std::fs::read_to_string(data("syria-2016.jsonl")).unwrap();
+    let lines: Vec<&str> = input.lines().collect();
+    let dir = std::env::temp_dir().join(format!("wirecluster-stream-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let index = dir.join("live.wcf");
+    let _ = std::fs::remove_file(&index);
+    let idx = index.to_str().unwrap();
+    let whole =
+        String::from_utf8(ok(bin().args(["-q", "stream", &data("syria-2016.jsonl")])).stdout)
+            .unwrap();
+
+    // Three articles through standard input, a checkpoint after each; then
+    // the process is killed (SIGKILL: no chance to save at exit).
+    let mut child = bin()
+        .args(["-q", "stream", "--index", idx, "--checkpoint", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    for l in &lines[..3] {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        stdout.read_line(&mut first).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while wirecluster::FeedIndex::load(&index).map_or(true, |ix| ix.stats().inserted < 3) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A new process resumes from the checkpoint with the rest.
+    let rest = dir.join("rest.jsonl");
+    std::fs::write(&rest, lines[3..].join("\n")).unwrap();
+    let second = ok(bin().args(["-q", "stream", rest.to_str().unwrap(), "--index", idx])).stdout;
+    assert_eq!(first + &String::from_utf8(second).unwrap(), whole);
+}
