@@ -458,3 +458,36 @@ fn stream_killed_after_a_checkpoint_resumes_with_the_same_output() {
     let second = ok(bin().args(["-q", "stream", rest.to_str().unwrap(), "--index", idx])).stdout;
     assert_eq!(first + &String::from_utf8(second).unwrap(), whole);
 }
+
+#[test]
+fn directory_without_permission_is_an_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("wirecluster-perm-{}", std::process::id()));
+    let locked = dir.join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    std::fs::write(locked.join("a.txt"), "Title\nSome body text.").unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root ignores permission bits: run the binary as `nobody` then.
+    let uid = Command::new("id").arg("-u").output().unwrap().stdout;
+    let is_root = String::from_utf8_lossy(&uid).trim() == "0";
+    let mut cmd = if is_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_wirecluster"));
+        c
+    } else {
+        bin()
+    };
+    let out = cmd
+        .args(["cluster", locked.to_str().unwrap()])
+        .output()
+        .expect("as root, setpriv (util-linux) runs the check as nobody");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: Permission denied", locked.display())),
+        "{stderr}"
+    );
+}
