@@ -152,7 +152,8 @@ enum Command {
     ///   tail -f feed.jsonl | wirecluster stream --index live.wcf
     ///   wirecluster stream data/news-sample.jsonl --window-days 3 -o assignments.jsonl
     Stream {
-        /// JSONL input; standard input when absent or `-`.
+        /// JSONL input (`.gz`: gzip-compressed); standard input when absent
+        /// or `-`.
         input: Option<PathBuf>,
         /// Output file (default: standard output).
         #[arg(short, long)]
@@ -633,8 +634,26 @@ fn stream(
         Box::new(std::io::stdin().lock())
     } else {
         let f = std::fs::File::open(&name).map_err(|e| format!("{}: {e}", name.display()))?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+        let gz = name
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        if gz {
+            Box::new(std::io::BufReader::with_capacity(
+                1 << 20,
+                flate2::read::MultiGzDecoder::new(f),
+            ))
+        } else {
+            Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+        }
     };
+    // A spinner when reading a file (standard input may be a live feed).
+    let progress = if from_stdin {
+        Progress(None)
+    } else {
+        Progress::new(cli)
+    };
+    progress.step("placing articles");
+    let mut skip_counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut index = match index_path {
         Some(p) if p.exists() => {
             let ix = wirecluster::FeedIndex::load(p)?;
@@ -702,6 +721,7 @@ fn stream(
                     }
                     Err(reason) if cli.skip_invalid => {
                         eprintln!("{}: line {line_no}: skipped: {reason}", name.display());
+                        *skip_counts.entry(reason.kind()).or_insert(0) += 1;
                         skipped += 1;
                     }
                     Err(reason) => {
@@ -738,14 +758,35 @@ fn stream(
     if let Some(p) = index_path {
         index.save(p)?;
     }
+    drop(progress);
     if !cli.quiet {
         let secs = start.elapsed().as_secs_f64().max(1e-9);
         let st = index.stats();
+        let reasons: Vec<String> = skip_counts
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let skipped = if skipped == 0 {
+            "0 lines skipped".to_string()
+        } else {
+            format!("{skipped} lines skipped: {}", reasons.join(", "))
+        };
         eprintln!(
-            "placed {placed} articles ({skipped} lines skipped) in {secs:.3} s: {:.0} articles/s, {:.1} MB/s",
+            "placed {placed} articles ({skipped}) in {secs:.3} s: {:.0} articles/s, {:.1} MB/s",
             placed as f64 / secs,
             bytes as f64 / 1e6 / secs
         );
+        if let Some(big) = index
+            .statuses()
+            .into_iter()
+            .filter(|s| s.story_canonical)
+            .max_by(|a, b| a.story_size.cmp(&b.story_size).then(b.id.cmp(&a.id)))
+        {
+            eprintln!(
+                "largest live story {} with {} articles",
+                big.story, big.story_size
+            );
+        }
         eprintln!(
             "live: {} articles, {} duplicate groups, {} stories; evicted so far: {} stories, {} articles",
             st.documents, st.groups, st.stories, st.evicted_stories, st.evicted_documents

@@ -379,7 +379,9 @@ fn stream_reports_bad_lines_by_number_or_skips_and_counts_them() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("placed 2 articles (3 lines skipped)"),
+        stderr.contains(
+            "placed 2 articles (3 lines skipped: already_indexed=1, malformed_json=1, missing_text=1)"
+        ),
         "{stderr}"
     );
     let ids: Vec<String> = String::from_utf8(out.stdout)
@@ -388,6 +390,27 @@ fn stream_reports_bad_lines_by_number_or_skips_and_counts_them() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
         .collect();
     assert_eq!(ids, ["\"a\"", "\"c\""]);
+}
+
+#[test]
+fn stream_reads_gzip_and_names_a_truncated_one() {
+    let dir = std::env::temp_dir().join(format!("wirecluster-stream-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gz = dir.join("feed.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &std::fs::read(data("syria-2016.jsonl")).unwrap()).unwrap();
+    let bytes = enc.finish().unwrap();
+    std::fs::write(&gz, &bytes).unwrap();
+    let out = ok(bin().args(["-q", "stream", gz.to_str().unwrap()]));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 5);
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    let out = bin()
+        .args(["stream", gz.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("feed.jsonl.gz: "), "{stderr}");
 }
 
 #[test]
