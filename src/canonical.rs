@@ -48,13 +48,22 @@ pub(crate) struct Choice {
 const MAX_COMPARED: usize = 64;
 
 pub(crate) fn date_then_id(a: &Document, b: &Document) -> Ordering {
-    match (a.published, b.published) {
+    dated_then_id(
+        (a.published.map(|t| t.seconds()), &a.id),
+        (b.published.map(|t| t.seconds()), &b.id),
+    )
+}
+
+/// The tie order of every policy on `(published seconds, id)`: earliest
+/// first, undated after dated, then smallest id.
+pub(crate) fn dated_then_id(a: (Option<i64>, &str), b: (Option<i64>, &str)) -> Ordering {
+    match (a.0, b.0) {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     }
-    .then_with(|| a.id.cmp(&b.id))
+    .then_with(|| a.1.cmp(b.1))
 }
 
 /// Picks the canonical member of a group. `members` are document indices,

@@ -1738,15 +1738,8 @@ impl FeedIndex {
     }
 
     fn date_then_id(&self, a: u64, b: u64) -> std::cmp::Ordering {
-        use std::cmp::Ordering;
         let (x, y) = (&self.entries[&a], &self.entries[&b]);
-        match (x.published, y.published) {
-            (Some(p), Some(q)) => p.cmp(&q),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        }
-        .then_with(|| x.id.cmp(&y.id))
+        crate::canonical::dated_then_id((x.published, &x.id), (y.published, &y.id))
     }
 
     /// Recomputes a story's size, newest times, canonical (the canonical of

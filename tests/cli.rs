@@ -17,9 +17,8 @@ fn ok(cmd: &mut Command) -> std::process::Output {
     out
 }
 
-fn data(name: &str) -> String {
-    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::data;
 
 #[test]
 fn cluster_writes_one_line_per_document() {

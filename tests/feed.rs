@@ -4,19 +4,11 @@
 use std::collections::HashMap;
 
 use wirecluster::{
-    Clusterer, Config, Document, FeedAssignment, FeedConfig, FeedIndex, ReadOptions, Timestamp,
-    read_jsonl, score,
+    Clusterer, Config, Document, FeedAssignment, FeedConfig, FeedIndex, Timestamp, score,
 };
 
-fn data(name: &str) -> String {
-    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(name: &str) -> Vec<Document> {
-    read_jsonl(data(name), &ReadOptions::default())
-        .expect("bundled data reads")
-        .documents
-}
+mod common;
+use common::{data, load};
 
 /// The bundled corpus with made-up publication times, 40 articles a day, so
 /// that a short window evicts.

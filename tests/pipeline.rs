@@ -2,19 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use wirecluster::{
-    CanonicalPolicy, Clusterer, Config, Document, EdgeKind, ReadOptions, read_jsonl, score,
-};
+use wirecluster::{CanonicalPolicy, Clusterer, Config, Document, EdgeKind, score};
 
-fn data(name: &str) -> String {
-    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(name: &str) -> Vec<Document> {
-    read_jsonl(data(name), &ReadOptions::default())
-        .expect("bundled data reads")
-        .documents
-}
+mod common;
+use common::{data, load};
 
 fn group_of<'a>(c: &'a wirecluster::Clustering, id: &str) -> &'a str {
     &c.assignments
