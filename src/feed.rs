@@ -1161,6 +1161,21 @@ impl FeedIndex {
         // several stories. As in the batch guard, it joins the lead part:
         // the most strongly tied group, or, among groups covering disjoint
         // regions of it, the one whose region starts first.
+        // The article's shingles in text order, computed at most once and
+        // only when a guard needs them.
+        let order_cell = std::cell::OnceCell::new();
+        let text_order = || {
+            order_cell.get_or_init(|| {
+                pipeline::ordered_shingles(
+                    cfg,
+                    &self.norm,
+                    &p.tokenized,
+                    &doc.text,
+                    &mut Vec::new(),
+                )
+                .0
+            })
+        };
         let mut parts: Vec<u64> = edges.iter().map(|(y, _, _)| group_of(*y)).collect();
         parts.sort_unstable();
         parts.dedup();
@@ -1175,16 +1190,9 @@ impl FeedIndex {
                         .collect()
                 })
                 .collect();
-            let order = pipeline::ordered_shingles(
-                cfg,
-                &self.norm,
-                &p.tokenized,
-                &doc.text,
-                &mut Vec::new(),
-            )
-            .0;
+            let order = text_order();
             let (keep, _) =
-                crate::cluster::lead_part(&p.set, &part_sets, &order, cfg.hub_region_overlap);
+                crate::cluster::lead_part(&p.set, &part_sets, order, cfg.hub_region_overlap);
             Some(parts[keep])
         } else {
             None
@@ -1199,14 +1207,7 @@ impl FeedIndex {
             && o.jaccard() < cfg.jaccard_threshold
             && !smaller_side(o)
         {
-            let order = pipeline::ordered_shingles(
-                cfg,
-                &self.norm,
-                &p.tokenized,
-                &doc.text,
-                &mut Vec::new(),
-            )
-            .0;
+            let order = text_order();
             let sy = &self.entries[y].set;
             let start = order
                 .iter()
