@@ -73,3 +73,114 @@ proptest! {
         prop_assert_eq!(in_stories, docs.len());
     }
 }
+
+/// Sentences that articles are built from, so that reprints, excerpts and
+/// shared passages happen often.
+const SENTENCES: [&str; 6] = [
+    "The central bank raised its key interest rate by half a point on Tuesday citing inflation.",
+    "Storms closed schools and roads across the northern region on Monday officials said.",
+    "Russia and the United States agreed to work on a deal to curb fighting in Syria.",
+    "The company said quarterly profit rose sharply on strong demand for its new phones.",
+    "Police charged a man with two counts of murder after the shooting at the bakery plant.",
+    "Subscribe now for the latest news from our newsroom delivered to your inbox every day.",
+];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Insert an article of these sentences, published on this day.
+    Insert(Vec<usize>, u8),
+    /// Remove the live article at this position (modulo the live count).
+    Remove(usize),
+    /// Save, drop and load the index.
+    Reload,
+    /// Re-link the stories.
+    Consolidate,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (proptest::collection::vec(0..SENTENCES.len(), 1..5), 0u8..12)
+            .prop_map(|(s, d)| Op::Insert(s, d)),
+        1 => any::<usize>().prop_map(Op::Remove),
+        1 => Just(Op::Reload),
+        1 => Just(Op::Consolidate),
+    ]
+}
+
+/// Every live article is in one group and one story whose sizes and
+/// canonicals agree with the members; and every article ever inserted is
+/// live, removed or evicted.
+fn check_consistent(ix: &wirecluster::FeedIndex) -> Result<(), TestCaseError> {
+    use std::collections::HashMap;
+    let st = ix.statuses();
+    prop_assert_eq!(st.len(), ix.len());
+    let mut groups: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut stories: HashMap<&str, (usize, usize)> = HashMap::new();
+    for s in &st {
+        let g = groups.entry(&s.duplicate_group).or_default();
+        g.0 += 1;
+        g.1 += usize::from(s.canonical);
+        let t = stories.entry(&s.story).or_default();
+        t.0 += 1;
+        t.1 += usize::from(s.story_canonical);
+        if s.canonical {
+            prop_assert_eq!(&s.duplicate_group, &s.id);
+        }
+        if s.story_canonical {
+            prop_assert_eq!(&s.story, &s.id);
+        }
+    }
+    for s in &st {
+        prop_assert_eq!(groups[s.duplicate_group.as_str()], (s.group_size, 1));
+        prop_assert_eq!(stories[s.story.as_str()], (s.story_size, 1));
+    }
+    let stats = ix.stats();
+    prop_assert_eq!(stats.groups, groups.len());
+    prop_assert_eq!(stats.stories, stories.len());
+    prop_assert_eq!(
+        stats.inserted,
+        ix.len() as u64 + stats.removed + stats.evicted_documents
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn feed_index_stays_consistent_through_any_operations(ops in proptest::collection::vec(op(), 1..40)) {
+        let path = std::env::temp_dir().join(format!("wirecluster-prop-{}.wcf", std::process::id()));
+        let mut feed = wirecluster::FeedConfig::default();
+        feed.window_days = 3.0;
+        feed.consolidate_every = 7;
+        let mut ix = wirecluster::FeedIndex::new(Config::default(), feed).unwrap();
+        for (n, op) in ops.into_iter().enumerate() {
+            match op {
+                Op::Insert(sentences, day) => {
+                    let text: Vec<&str> = sentences.iter().map(|&i| SENTENCES[i]).collect();
+                    let published = wirecluster::Timestamp::from_seconds(1_500_000_000 + day as i64 * 86_400);
+                    let doc = Document::new(format!("a{n}"), text.join("\n")).with_published(published);
+                    ix.insert(&doc).unwrap();
+                }
+                Op::Remove(k) => {
+                    let live = ix.statuses();
+                    if !live.is_empty() {
+                        ix.remove(&live[k % live.len()].id).unwrap();
+                    }
+                }
+                Op::Reload => {
+                    ix.save(&path).unwrap();
+                    let loaded = wirecluster::FeedIndex::load(&path).unwrap();
+                    prop_assert_eq!(loaded.statuses(), ix.statuses());
+                    prop_assert_eq!(loaded.stats(), ix.stats());
+                    ix = loaded;
+                }
+                Op::Consolidate => {
+                    ix.consolidate();
+                }
+            }
+            check_consistent(&ix)?;
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
