@@ -679,25 +679,9 @@ impl FeedIndex {
         let status = self
             .get(id)
             .ok_or_else(|| Error::UnknownId { id: id.to_string() })?;
-        let seq = status.seq;
-        let e = self.drop_entry(seq);
+        self.leave_group(&[status.seq]);
+        self.drop_entry(status.seq);
         self.stats.removed += 1;
-        let gk = e.group;
-        let g = self.groups.get_mut(&gk).expect("live group");
-        g.members.retain(|&m| m != seq);
-        let sk = g.story;
-        if g.members.is_empty() {
-            self.drop_group(gk);
-            let s = self.stories.get_mut(&sk).expect("live story");
-            s.groups.retain(|&x| x != gk);
-            if s.groups.is_empty() {
-                self.drop_story(sk);
-                return Ok(status);
-            }
-        } else {
-            self.rebuild_group(gk);
-        }
-        self.refresh_story(sk);
         Ok(status)
     }
 
@@ -763,18 +747,7 @@ impl FeedIndex {
             for g in &groups {
                 self.groups.get_mut(g).expect("live group").story = sk;
             }
-            let first = self.groups[&sk].members[0];
-            self.stories.insert(
-                sk,
-                StoryState {
-                    groups,
-                    canonical: first,
-                    size: 0,
-                    newest_time: None,
-                    newest_seq: first,
-                },
-            );
-            self.refresh_story(sk);
+            self.start_story(sk, groups);
         }
         self.stories.len()
     }
@@ -1430,24 +1403,7 @@ impl FeedIndex {
             (None, None) => (gk, true),
         };
         let prev_group_canonical = if new_group {
-            for &t in &plan.top {
-                self.terms.entry(t).or_default().push(gk);
-            }
-            let e = &self.entries[&seq];
-            self.groups.insert(
-                gk,
-                Group {
-                    members: vec![seq],
-                    canonical: seq,
-                    sum: e.vector.clone(),
-                    entity_sum: e.entities.clone(),
-                    sum_norm: norm(&e.vector),
-                    entity_norm: norm(&e.entities),
-                    time: e.published.map(|t| (t, t)),
-                    top: plan.top,
-                    story: sk,
-                },
-            );
+            self.start_group(gk, seq, plan.top, sk);
             None
         } else {
             let prev = self.groups[&gk].canonical;
@@ -1455,16 +1411,7 @@ impl FeedIndex {
             Some(prev)
         };
         let prev_story_canonical = if new_story {
-            self.stories.insert(
-                sk,
-                StoryState {
-                    groups: vec![gk],
-                    canonical: seq,
-                    size: 0,
-                    newest_time: None,
-                    newest_seq: seq,
-                },
-            );
+            self.start_story(sk, vec![gk]);
             None
         } else {
             if new_group {
@@ -1474,9 +1421,10 @@ impl FeedIndex {
                     .groups
                     .push(gk);
             }
-            Some(self.stories[&sk].canonical)
+            let prev = self.stories[&sk].canonical;
+            self.refresh_story(sk);
+            Some(prev)
         };
-        self.refresh_story(sk);
         let (mut moved, mut split_off) = (Vec::new(), Vec::new());
         if let Some(cut) = plan.cut {
             for c in &cut.split_children {
@@ -1549,6 +1497,46 @@ impl FeedIndex {
         out
     }
 
+    /// Starts group `gk` with live article `first` as its only member,
+    /// indexed under the terms `top` for story candidates, in story `sk`.
+    fn start_group(&mut self, gk: u64, first: u64, top: Vec<u64>, sk: u64) {
+        for &t in &top {
+            self.terms.entry(t).or_default().push(gk);
+        }
+        let e = self.entries.get_mut(&first).expect("live article");
+        e.group = gk;
+        let e = &self.entries[&first];
+        let g = Group {
+            members: vec![first],
+            canonical: first,
+            sum: e.vector.clone(),
+            entity_sum: e.entities.clone(),
+            sum_norm: norm(&e.vector),
+            entity_norm: norm(&e.entities),
+            time: e.published.map(|t| (t, t)),
+            top,
+            story: sk,
+        };
+        self.groups.insert(gk, g);
+    }
+
+    /// Starts story `sk` of live groups, computing its size, canonical and
+    /// expiry key.
+    fn start_story(&mut self, sk: u64, groups: Vec<u64>) {
+        let first = self.groups[&groups[0]].members[0];
+        self.stories.insert(
+            sk,
+            StoryState {
+                groups,
+                canonical: first,
+                size: 0,
+                newest_time: None,
+                newest_seq: first,
+            },
+        );
+        self.refresh_story(sk);
+    }
+
     /// Takes articles out of their (common) group, updating or dropping the
     /// group and its story.
     fn leave_group(&mut self, xs: &[u64]) {
@@ -1597,40 +1585,15 @@ impl FeedIndex {
         e.link = None;
         let gk = self.next_key;
         self.next_key += 1;
-        let first = &self.entries[&xs[0]];
-        self.groups.insert(
-            gk,
-            Group {
-                members: vec![xs[0]],
-                canonical: xs[0],
-                sum: first.vector.clone(),
-                entity_sum: first.entities.clone(),
-                sum_norm: norm(&first.vector),
-                entity_norm: norm(&first.entities),
-                time: first.published.map(|t| (t, t)),
-                top: Vec::new(),
-                story: gk,
-            },
-        );
-        self.stories.insert(
-            gk,
-            StoryState {
-                groups: vec![gk],
-                canonical: xs[0],
-                size: 0,
-                newest_time: None,
-                newest_seq: xs[0],
-            },
-        );
         let e0 = self.entries.get_mut(&xs[0]).expect("live article");
-        e0.group = gk;
         e0.contain_sum = 0.0;
         e0.contain_n = 0;
+        self.start_group(gk, xs[0], Vec::new(), gk);
         for &x in &xs[1..] {
             self.entries.get_mut(&x).expect("live article").group = gk;
             self.join_group(gk, x);
         }
-        self.refresh_story(gk);
+        self.start_story(gk, vec![gk]);
         xs.iter().map(|&x| self.doc_id(x)).collect()
     }
 
