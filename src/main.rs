@@ -295,22 +295,17 @@ fn load(cli: &Cli, input: &PathBuf, progress: &Progress) -> Result<Loaded, BoxEr
         let file = s.file.as_ref().unwrap_or(input);
         eprintln!("{}: line {}: skipped: {}", file.display(), s.line, s.reason);
     }
-    let skip_counts: Vec<String> = out
-        .skip_counts()
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let skip_counts = format_counts(&out.skip_counts());
     if !out.skipped.is_empty() {
         eprintln!(
-            "{}: {} lines skipped ({})",
+            "{}: {} lines skipped ({skip_counts})",
             input.display(),
             out.skipped.len(),
-            skip_counts.join(", ")
         );
     }
     Ok(Loaded {
         skipped: out.skipped.len(),
-        skip_counts: skip_counts.join(", "),
+        skip_counts,
         docs: out.documents,
         secs: start.elapsed().as_secs_f64(),
     })
@@ -550,8 +545,6 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     }
 }
 
-/// Places `docs` in a live index in publication order (no eviction) and
-/// scores the final groups and stories; also returns the seconds spent.
 /// Scores of a live index run: groups and stories after the last insert,
 /// stories after a final re-linking, and the seconds the inserts took.
 struct FeedScores {
@@ -561,14 +554,13 @@ struct FeedScores {
     secs: f64,
 }
 
+/// Places `docs` in a live index in publication order (undated last; no
+/// eviction) and scores its groups and stories against `gold`.
 fn feed_scores(cli: &Cli, docs: &[Document], gold: &[&str]) -> Result<FeedScores, BoxError> {
     let mut feed = feed_config(cli);
     feed.window_days = 1e9;
     feed.window_arrivals = u64::MAX;
-    let mut index = wirecluster::FeedIndex::new(clusterer(cli)?.config().clone(), feed)?;
-    if let Some(p) = &cli.idf {
-        index = index.with_idf(&wirecluster::IdfModel::load(p)?);
-    }
+    let mut index = new_feed_index(cli, feed)?;
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by_key(|&i| (docs[i].published.is_none(), docs[i].published, i));
     let ordered: Vec<Document> = order.iter().map(|&i| docs[i].clone()).collect();
@@ -583,12 +575,10 @@ fn feed_scores(cli: &Cli, docs: &[Document], gold: &[&str]) -> Result<FeedScores
             })
             .unzip()
     };
-    let as_str = |v: &[String]| -> Vec<String> { v.to_vec() };
     let (group, story) = labels(&index);
     index.consolidate();
     let (_, story_after) = labels(&index);
     let sc = |v: &[String]| {
-        let v = as_str(v);
         let r: Vec<&str> = v.iter().map(String::as_str).collect();
         score(&r, gold)
     };
@@ -598,6 +588,28 @@ fn feed_scores(cli: &Cli, docs: &[Document], gold: &[&str]) -> Result<FeedScores
         consolidated: sc(&story_after),
         secs,
     })
+}
+
+/// A new live index with the clusterer config of the flags, the given feed
+/// config, and `--idf` frequencies if given.
+fn new_feed_index(
+    cli: &Cli,
+    feed: wirecluster::FeedConfig,
+) -> Result<wirecluster::FeedIndex, BoxError> {
+    let index = wirecluster::FeedIndex::new(clusterer(cli)?.config().clone(), feed)?;
+    Ok(match &cli.idf {
+        Some(p) => index.with_idf(&wirecluster::IdfModel::load(p)?),
+        None => index,
+    })
+}
+
+/// `kind=count` pairs joined by ", " (skip counts by reason).
+fn format_counts(counts: &std::collections::BTreeMap<&'static str, usize>) -> String {
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn feed_config(cli: &Cli) -> wirecluster::FeedConfig {
@@ -675,11 +687,7 @@ fn stream(
             if let Some(a) = window_arrivals {
                 feed.window_arrivals = a;
             }
-            let ix = wirecluster::FeedIndex::new(clusterer(cli)?.config().clone(), feed)?;
-            match &cli.idf {
-                Some(p) => ix.with_idf(&wirecluster::IdfModel::load(p)?),
-                None => ix,
-            }
+            new_feed_index(cli, feed)?
         }
     };
     let batch = batch.unwrap_or(if from_stdin { 1 } else { 512 }).max(1);
@@ -762,14 +770,10 @@ fn stream(
     if !cli.quiet {
         let secs = start.elapsed().as_secs_f64().max(1e-9);
         let st = index.stats();
-        let reasons: Vec<String> = skip_counts
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
         let skipped = if skipped == 0 {
             "0 lines skipped".to_string()
         } else {
-            format!("{skipped} lines skipped: {}", reasons.join(", "))
+            format!("{skipped} lines skipped: {}", format_counts(&skip_counts))
         };
         eprintln!(
             "placed {placed} articles ({skipped}) in {secs:.3} s: {:.0} articles/s, {:.1} MB/s",
