@@ -442,6 +442,8 @@ struct Plan {
     entities: SparseVec,
     top: Vec<u64>,
     group: Option<(u64, DuplicateMatch)>,
+    /// The member it joins through.
+    parent: Option<u64>,
     /// The link of the new article to the member it joins through.
     link: Option<(f64, bool)>,
     /// Links the new article supersedes (see [`Cut`]).
@@ -1278,6 +1280,7 @@ impl FeedIndex {
             entities,
             top,
             group,
+            parent: joins.map(|(y, _, _)| *y),
             link,
             cut,
             story,
@@ -1390,7 +1393,7 @@ impl FeedIndex {
                 vector: plan.vector,
                 entities: plan.entities,
                 group: gk,
-                parent: plan.group.as_ref().map(|(_, m)| self.ids[&m.id]),
+                parent: plan.parent,
                 link: plan.link,
                 contain_sum: 0.0,
                 contain_n: 0,
