@@ -724,7 +724,8 @@ impl FeedIndex {
         let times: Vec<Option<(i64, i64)>> = keys.iter().map(|k| self.groups[k].time).collect();
         let n = self.n_docs;
         let max_df = ((sc.max_df_fraction * n as f64).floor() as u64).max(sc.min_max_df);
-        let usable = |t: u64| self.df.get(&t).copied().unwrap_or(0) <= max_df;
+        let common = story::common_terms(&self.df, max_df);
+        let usable = |t: u64| !common.contains(&t);
         let top: Vec<Vec<u64>> = vectors
             .iter()
             .map(|v| story::top_terms(v, sc.top_terms, &usable))

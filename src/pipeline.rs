@@ -530,18 +530,25 @@ impl Clusterer {
             };
         }
         // IDF from this corpus, plus a given model. Terms are distinct per
-        // document, so sorting all of them and counting runs gives df.
-        let mut all_terms: Vec<u64> = f
+        // document, so counting them gives df. The vocabulary is small next
+        // to the number of term occurrences, so counting into per-thread maps
+        // stays in cache and linear (a sort of all occurrences did not).
+        let mut df: ahash::AHashMap<u64, u64> = f
             .raw_terms
-            .iter()
-            .flat_map(|r| r.counts.iter().map(|&(t, _)| t))
-            .collect();
-        all_terms.par_sort_unstable();
-        let mut df: ahash::AHashMap<u64, u64> = ahash::AHashMap::with_capacity(all_terms.len() / 4);
-        for run in all_terms.chunk_by(|a, b| a == b) {
-            df.insert(run[0], run.len() as u64);
-        }
-        drop(all_terms);
+            .par_iter()
+            .fold(ahash::AHashMap::new, |mut m, r| {
+                for &(t, _) in &r.counts {
+                    *m.entry(t).or_insert(0) += 1;
+                }
+                m
+            })
+            .reduce(ahash::AHashMap::new, |a, b| {
+                let (mut a, b) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (t, c) in b {
+                    *a.entry(t).or_insert(0) += c;
+                }
+                a
+            });
         let mut n_docs = docs.len() as u64;
         if let Some(m) = &self.idf {
             n_docs += m.documents;
@@ -572,7 +579,8 @@ impl Clusterer {
             .map(|g| signals::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
             .collect();
         let max_df = ((sc.max_df_fraction * n_docs as f64).floor() as u64).max(sc.min_max_df);
-        let usable = |t: u64| df.get(&t).copied().unwrap_or(0) <= max_df;
+        let common = story::common_terms(&df, max_df);
+        let usable = |t: u64| !common.contains(&t);
         timer.lap("story vectors");
         let top: Vec<Vec<u64>> = unit_vectors
             .par_iter()

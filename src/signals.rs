@@ -328,21 +328,26 @@ pub(crate) fn raw_terms(
     fold: bool,
     pos: Positional,
 ) -> RawTerms {
-    let mut all: Vec<(u64, f32)> = content
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !stop.contains(t))
-        .map(|(i, &t)| {
-            (
-                t,
-                if i < pos.lede_words {
-                    pos.lede_boost
-                } else {
-                    1.0
-                },
-            )
-        })
-        .collect();
+    // One allocation, sized for the content and a title; the counts are
+    // merged into its front and the rest given back (kept for the whole
+    // run, so no spare capacity).
+    let mut all: Vec<(u64, f32)> = Vec::with_capacity(content.len() + 16);
+    all.extend(
+        content
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !stop.contains(t))
+            .map(|(i, &t)| {
+                (
+                    t,
+                    if i < pos.lede_words {
+                        pos.lede_boost
+                    } else {
+                        1.0
+                    },
+                )
+            }),
+    );
     let mut entities = text_entities.to_vec();
     if let Some(t) = title {
         crate::normalize::for_each_token(t, fold, |w| {
@@ -356,13 +361,30 @@ pub(crate) fn raw_terms(
         entities.dedup();
     }
     all.sort_unstable_by_key(|&(t, _)| t);
-    let mut counts: Vec<(u64, f32)> = Vec::new();
-    for run in all.chunk_by(|a, b| a.0 == b.0) {
-        counts.push((run[0].0, run.iter().map(|&(_, w)| w).sum()));
-    }
+    let counts = sum_runs(all);
     // Only entities that occur among the counted terms matter.
     entities.retain(|e| counts.binary_search_by_key(e, |&(t, _)| t).is_ok());
     RawTerms { counts, entities }
+}
+
+/// Sums the weights of equal terms of a vector sorted by term, in place;
+/// the result holds no spare capacity.
+fn sum_runs(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
+    let mut out = 0;
+    let mut i = 0;
+    while i < v.len() {
+        let t = v[i].0;
+        let mut w: f32 = 0.0;
+        while i < v.len() && v[i].0 == t {
+            w += v[i].1;
+            i += 1;
+        }
+        v[out] = (t, w);
+        out += 1;
+    }
+    v.truncate(out);
+    v.shrink_to_fit();
+    v
 }
 
 /// A sparse unit vector: `(term, weight)` sorted by term.
@@ -443,12 +465,13 @@ pub(crate) fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
 
 /// The mean of several unit vectors, renormalized.
 pub(crate) fn centroid<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
-    let mut all: Vec<(u64, f32)> = vs.into_iter().flatten().copied().collect();
-    all.sort_unstable_by_key(|&(t, _)| t);
-    let mut out: SparseVec = Vec::new();
-    for run in all.chunk_by(|a, b| a.0 == b.0) {
-        out.push((run[0].0, run.iter().map(|&(_, w)| w).sum()));
+    let vs: Vec<&SparseVec> = vs.into_iter().collect();
+    let mut all: Vec<(u64, f32)> = Vec::with_capacity(vs.iter().map(|v| v.len()).sum());
+    for v in vs {
+        all.extend_from_slice(v);
     }
+    all.sort_unstable_by_key(|&(t, _)| t);
+    let mut out = sum_runs(all);
     normalize(&mut out);
     out
 }

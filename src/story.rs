@@ -196,6 +196,16 @@ pub(crate) fn range_gap(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<
     }
 }
 
+/// The terms with a document frequency above `max_df`: too common to be top
+/// terms. They are few next to the vocabulary, so testing a term against
+/// this small set is cheaper than looking its frequency up.
+pub(crate) fn common_terms(df: &ahash::AHashMap<u64, u64>, max_df: u64) -> ahash::AHashSet<u64> {
+    df.iter()
+        .filter(|&(_, &c)| c > max_df)
+        .map(|(&t, _)| t)
+        .collect()
+}
+
 /// The heaviest `k` terms of a vector whose df passes the filter.
 pub(crate) fn top_terms(v: &SparseVec, k: usize, usable: &dyn Fn(u64) -> bool) -> Vec<u64> {
     let mut terms: Vec<(u64, f32)> = v.iter().copied().filter(|&(t, _)| usable(t)).collect();
@@ -236,7 +246,7 @@ pub(crate) fn score_pairs(
             chunk.iter().map(|&(a, b)| ScoredPair {
                 a,
                 b,
-                score: pair_score(a as usize, b as usize, u, cfg).total(),
+                score: pair_total(a as usize, b as usize, u, cfg),
             })
         })
         .collect()
@@ -263,6 +273,18 @@ impl PairSignals {
     pub fn total(&self) -> f64 {
         self.cosine * self.entity_factor * self.time_factor
     }
+}
+
+/// A pair's total score, [`PairSignals::total`] of [`pair_score`], skipping
+/// the story-vector cosine when the names-and-numbers or time factor is
+/// already zero (the total is then zero whatever the cosine).
+pub(crate) fn pair_total(a: usize, b: usize, u: &UnitSignals, cfg: &StoryConfig) -> f64 {
+    let ent = cosine(&u.entities[a], &u.entities[b]);
+    let gap = range_gap(u.times[a], u.times[b]);
+    if (cfg.entity_agreement > 0.0 && ent == 0.0) || time_factor(gap, cfg.time_window_days) == 0.0 {
+        return 0.0;
+    }
+    combine(cosine(&u.vectors[a], &u.vectors[b]), ent, gap, cfg).total()
 }
 
 pub(crate) fn pair_score(a: usize, b: usize, u: &UnitSignals, cfg: &StoryConfig) -> PairSignals {
