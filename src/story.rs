@@ -52,7 +52,10 @@ pub struct StoryConfig {
     /// keep their story terms). Default: 50.
     pub min_max_df: u64,
     /// Index terms that are top terms of more units (duplicate groups) than
-    /// this are skipped. Default: 100.
+    /// this are skipped: such a term is weak evidence of one event, and the
+    /// pairs it makes grow with the square of its list. Default: 50, the
+    /// same as `min_max_df`, so that corpora too small for the df cut-off
+    /// never reach it either.
     pub max_posting: usize,
     /// Shared index terms that make a candidate pair. Default: 2.
     pub min_shared_terms: usize,
@@ -90,7 +93,7 @@ impl Default for StoryConfig {
             top_terms: 24,
             max_df_fraction: 0.05,
             min_max_df: 50,
-            max_posting: 100,
+            max_posting: 50,
             min_shared_terms: 2,
             entity_boost: 2.0,
             threshold: 0.12,
