@@ -722,9 +722,7 @@ impl FeedIndex {
             .map(|k| unit(&self.groups[k].entity_sum, self.groups[k].entity_norm))
             .collect();
         let times: Vec<Option<(i64, i64)>> = keys.iter().map(|k| self.groups[k].time).collect();
-        let n = self.n_docs;
-        let max_df = ((sc.max_df_fraction * n as f64).floor() as u64).max(sc.min_max_df);
-        let common = story::common_terms(&self.df, max_df);
+        let common = story::common_terms(&self.df, self.n_docs, &sc);
         let usable = |t: u64| !common.contains(&t);
         let top: Vec<Vec<u64>> = vectors
             .iter()
@@ -1260,7 +1258,7 @@ impl FeedIndex {
         let idf_of = |t: u64| ((n as f64 + 1.0) / (df(t) as f64 + 1.0)).ln() + 1.0;
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
-        let max_df = ((sc.max_df_fraction * n as f64).floor() as u64).max(sc.min_max_df);
+        let max_df = sc.max_df(n);
         let top = if sc.enabled && group.is_none() {
             story::top_terms(&vector, sc.top_terms, &|t| df(t) <= max_df)
         } else {

@@ -578,8 +578,7 @@ impl Clusterer {
             .par_iter()
             .map(|g| signals::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
             .collect();
-        let max_df = ((sc.max_df_fraction * n_docs as f64).floor() as u64).max(sc.min_max_df);
-        let common = story::common_terms(&df, max_df);
+        let common = story::common_terms(&df, n_docs, sc);
         let usable = |t: u64| !common.contains(&t);
         timer.lap("story vectors");
         let top: Vec<Vec<u64>> = unit_vectors

@@ -86,6 +86,14 @@ pub struct StoryConfig {
     pub time_window_days: f64,
 }
 
+impl StoryConfig {
+    /// The largest document frequency of a term that can be a top term, in
+    /// a corpus of `n` documents.
+    pub(crate) fn max_df(&self, n: u64) -> u64 {
+        ((self.max_df_fraction * n as f64).floor() as u64).max(self.min_max_df)
+    }
+}
+
 impl Default for StoryConfig {
     fn default() -> Self {
         StoryConfig {
@@ -199,10 +207,15 @@ pub(crate) fn range_gap(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<
     }
 }
 
-/// The terms with a document frequency above `max_df`: too common to be top
-/// terms. They are few next to the vocabulary, so testing a term against
-/// this small set is cheaper than looking its frequency up.
-pub(crate) fn common_terms(df: &ahash::AHashMap<u64, u64>, max_df: u64) -> ahash::AHashSet<u64> {
+/// The terms too common to be top terms in a corpus of `n` documents (see
+/// [`StoryConfig::max_df`]). They are few next to the vocabulary, so testing
+/// a term against this small set is cheaper than looking its frequency up.
+pub(crate) fn common_terms(
+    df: &ahash::AHashMap<u64, u64>,
+    n: u64,
+    cfg: &StoryConfig,
+) -> ahash::AHashSet<u64> {
+    let max_df = cfg.max_df(n);
     df.iter()
         .filter(|&(_, &c)| c > max_df)
         .map(|(&t, _)| t)
