@@ -1244,23 +1244,31 @@ impl FeedIndex {
 
         // Story vectors, weighed with the frequencies seen so far plus this
         // article.
-        let mut terms: Vec<u64> = p.raw.counts.iter().map(|&(t, _)| t).collect();
-        terms.dedup();
+        // The article's distinct terms, sorted (as its counts are).
+        let terms: Vec<u64> = p.raw.counts.iter().map(|&(t, _)| t).collect();
         let sc = &cfg.story;
         let n = self.n_docs + 1;
-        // One hash probe per term; weighing and the top-term filter then
-        // look frequencies up by binary search in the sorted terms.
+        // One hash probe per term; weighing takes the frequencies by the
+        // terms' positions, and the top-term filter tests the few terms
+        // too common to be top terms.
         let dfs: Vec<u64> = terms
             .iter()
             .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
             .collect();
-        let df = |t: u64| terms.binary_search(&t).map_or(1, |i| dfs[i]);
-        let idf_of = |t: u64| ((n as f64 + 1.0) / (df(t) as f64 + 1.0)).ln() + 1.0;
+        let idf_of = |i: usize, _| ((n as f64 + 1.0) / (dfs[i] as f64 + 1.0)).ln() + 1.0;
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
         let max_df = sc.max_df(n);
+        let common: Vec<u64> = terms
+            .iter()
+            .zip(&dfs)
+            .filter(|&(_, &d)| d > max_df)
+            .map(|(&t, _)| t)
+            .collect();
         let top = if sc.enabled && group.is_none() {
-            story::top_terms(&vector, sc.top_terms, &|t| df(t) <= max_df)
+            story::top_terms(&vector, sc.top_terms, &|t| {
+                common.binary_search(&t).is_err()
+            })
         } else {
             Vec::new()
         };

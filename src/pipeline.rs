@@ -563,7 +563,7 @@ impl Clusterer {
         let doc_vectors: Vec<SparseVec> = f
             .raw_terms
             .par_iter()
-            .map(|r| signals::weigh(r, &idf_of, sc.entity_boost, sc.max_terms))
+            .map(|r| signals::weigh(r, &|_, t| idf_of(t), sc.entity_boost, sc.max_terms))
             .collect();
         let unit_vectors: Vec<SparseVec> = groups
             .par_iter()

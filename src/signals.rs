@@ -393,22 +393,26 @@ pub(crate) type SparseVec = Vec<(u64, f32)>;
 /// Weights raw terms into a unit TF-IDF vector.
 pub(crate) fn weigh(
     raw: &RawTerms,
-    idf: &dyn Fn(u64) -> f64,
+    idf: &dyn Fn(usize, u64) -> f64,
     entity_boost: f64,
     max_terms: usize,
 ) -> SparseVec {
+    // Terms and entities are both sorted: one walk finds the entities.
+    let mut entities = raw.entities.iter().peekable();
     let mut v: SparseVec = raw
         .counts
         .iter()
-        .map(|&(t, c)| {
-            let boost = if raw.entities.binary_search(&t).is_ok() {
+        .enumerate()
+        .map(|(i, &(t, c))| {
+            while entities.next_if(|&&e| e < t).is_some() {}
+            let boost = if entities.peek() == Some(&&t) {
                 entity_boost
             } else {
                 1.0
             };
             (
                 t,
-                ((1.0 + (c.max(1.0) as f64).ln()) * idf(t) * boost) as f32,
+                ((1.0 + (c.max(1.0) as f64).ln()) * idf(i, t) * boost) as f32,
             )
         })
         .collect();
@@ -424,10 +428,14 @@ pub(crate) fn weigh(
 
 /// The names-and-numbers part of a story vector, renormalized.
 pub(crate) fn entity_part(v: &SparseVec, raw: &RawTerms) -> SparseVec {
+    let mut entities = raw.entities.iter().peekable();
     let mut e: SparseVec = v
         .iter()
         .copied()
-        .filter(|(t, _)| raw.entities.binary_search(t).is_ok())
+        .filter(|(t, _)| {
+            while entities.next_if(|&&x| x < *t).is_some() {}
+            entities.peek() == Some(&t)
+        })
         .collect();
     normalize(&mut e);
     e
