@@ -245,14 +245,15 @@ impl Tokenizer {
                         Some(&c) => c >= 0x80,
                         None => false,
                     };
-                    if self.word.is_empty() && !joins_next && run.len() <= 32 {
-                        let mut buf = [0u8; 32];
-                        let lower = &mut buf[..run.len()];
-                        lower.copy_from_slice(run.as_bytes());
-                        lower.make_ascii_lowercase();
-                        // ASCII bytes are valid UTF-8.
-                        let word = std::str::from_utf8(lower).unwrap_or_default();
-                        self.emit(word, f);
+                    if self.word.is_empty() && !joins_next {
+                        // The empty word buffer serves as scratch: lower-cased
+                        // in place, it stays valid UTF-8 with no check.
+                        let mut word = std::mem::take(&mut self.word);
+                        word.push_str(run);
+                        word.make_ascii_lowercase();
+                        self.emit(&word, f);
+                        word.clear();
+                        self.word = word;
                         i = end;
                         continue;
                     }
