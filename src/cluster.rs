@@ -73,15 +73,30 @@ impl UnionFind {
     }
 }
 
-/// Neighbourhoods larger than this are not examined for hubs (cost is
-/// quadratic in the degree); such documents sit in very large groups of
-/// copies, where the guard is not needed.
-const MAX_HUB_DEGREE: usize = 400;
+/// Neighbourhoods larger than this are not examined for hubs: a bound on
+/// the work for pathological inputs. It is far above the degree a page
+/// reaches when each of its stories has hundreds of reprints (a two-story
+/// aggregator page of two dispatches reprinted 600 times each has a degree
+/// near 1,200), which the guard must still see.
+const MAX_HUB_DEGREE: usize = 20_000;
 
 /// A part of a neighbourhood whose best tie is weaker than the lead part's by
 /// more than this, over the same region, is cut: the region is stock text
 /// that the document shares with an unrelated story.
 const STRENGTH_MARGIN: f64 = 0.15;
+
+/// A neighbour holding less than this share of a document's shingles, over
+/// less than this share of its text, covers only a part of it. When the
+/// neighbourhood is one linked part, such partial neighbours are what can
+/// still show several stories: other copies of the same multi-story page
+/// link every part together, but each story's own reprints cover only its
+/// region of the page.
+const PARTIAL_COVER: f64 = 0.9;
+
+/// Two neighbours that together cover up to this much more than the whole
+/// document may still cover disjoint parts of it (shingle counts of a
+/// region differ a little from copy to copy).
+const DISJOINT_SLACK: f64 = 0.05;
 
 /// A page found to hold several stories, and the edges cut from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,12 +116,14 @@ pub(crate) struct Grouping {
 
 /// Groups `n` documents by the verified `edges` (packed, sorted pairs).
 /// `sets` are sorted shingle sets; `ordered(p)` gives document `p`'s
-/// shingles in text order.
+/// shingles in text order; `shared(a, b)` the size of the intersection of
+/// two linked documents' sets.
 pub(crate) fn group(
     n: usize,
     edges: &[u64],
     sets: &[Vec<u64>],
     ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
+    shared: &(dyn Fn(usize, usize) -> usize + Sync),
     region_overlap: f64,
 ) -> Grouping {
     let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -120,7 +137,7 @@ pub(crate) fn group(
     }
     let hubs: Vec<Hub> = (0..n)
         .into_par_iter()
-        .filter_map(|p| find_hub(p, &adj, edges, sets, ordered, region_overlap))
+        .filter_map(|p| find_hub(p, &adj, sets, ordered, shared, region_overlap))
         .collect();
     let mut cut: Vec<u64> = hubs
         .iter()
@@ -226,28 +243,21 @@ pub(crate) fn lead_part(
 fn find_hub(
     p: usize,
     adj: &[Vec<u32>],
-    edges: &[u64],
     sets: &[Vec<u64>],
     ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
+    shared: &(dyn Fn(usize, usize) -> usize + Sync),
     region_overlap: f64,
 ) -> Option<Hub> {
     let nb = &adj[p];
     if nb.len() < 2 || nb.len() > MAX_HUB_DEGREE {
         return None;
     }
-    // Parts: components of the neighbours linked among themselves.
-    let mut uf = UnionFind::new(nb.len());
-    for i in 0..nb.len() {
-        for j in i + 1..nb.len() {
-            if edges.binary_search(&pack(nb[i], nb[j])).is_ok() {
-                uf.union(i as u32, j as u32);
-            }
-        }
-    }
-    let parts = uf.components();
-    if parts.len() < 2 {
-        return None;
-    }
+    let order_cell = std::cell::OnceCell::new();
+    let text_order = || order_cell.get_or_init(|| ordered(p));
+    let parts = match linked_parts(nb, adj) {
+        Some(parts) => parts,
+        None => region_parts(p, nb, adj, sets, &text_order, shared)?,
+    };
     let part_sets: Vec<Vec<&[u64]>> = parts
         .iter()
         .map(|part| {
@@ -256,7 +266,7 @@ fn find_hub(
                 .collect()
         })
         .collect();
-    let (_, cut_parts) = lead_part(&sets[p], &part_sets, &ordered(p), region_overlap);
+    let (_, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap);
     let mut cut: Vec<usize> = parts
         .iter()
         .zip(&cut_parts)
@@ -268,6 +278,138 @@ fn find_hub(
     }
     cut.sort_unstable();
     Some(Hub { doc: p, cut })
+}
+
+/// The parts of a neighbourhood `nb` (sorted): components of the neighbours
+/// linked among themselves, as lists of positions in `nb`; `None` when they
+/// are all one part.
+fn linked_parts(nb: &[u32], adj: &[Vec<u32>]) -> Option<Vec<Vec<usize>>> {
+    // The common case, a document among many copies of one dispatch: some
+    // neighbour is linked to all the others. The best-connected neighbour
+    // is the one to try.
+    let star = nb
+        .iter()
+        .copied()
+        .max_by_key(|&u| (adj[u as usize].len(), std::cmp::Reverse(u)))?;
+    let linked_to_star = |v: u32| v == star || adj[star as usize].binary_search(&v).is_ok();
+    if nb.iter().all(|&v| linked_to_star(v)) {
+        return None;
+    }
+    // The links of neighbour `i` to later neighbours are where its sorted
+    // adjacency meets the later neighbours.
+    let mut uf = UnionFind::new(nb.len());
+    for (i, &u) in nb.iter().enumerate() {
+        let au = &adj[u as usize];
+        let (mut x, mut y) = (au.partition_point(|&w| w <= u), i + 1);
+        while x < au.len() && y < nb.len() {
+            match au[x].cmp(&nb[y]) {
+                std::cmp::Ordering::Less => x += 1,
+                std::cmp::Ordering::Greater => y += 1,
+                std::cmp::Ordering::Equal => {
+                    uf.union(i as u32, y as u32);
+                    x += 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+    let parts = uf.components();
+    (parts.len() >= 2).then_some(parts)
+}
+
+/// The parts of a neighbourhood that is one linked part, by region: the
+/// neighbours covering only part of document `p` ([`PARTIAL_COVER`]),
+/// grouped by where in `p`'s text the stretch they cover starts. `None`
+/// unless there are two such parts or more.
+fn region_parts<'a>(
+    p: usize,
+    nb: &[u32],
+    adj: &[Vec<u32>],
+    sets: &[Vec<u64>],
+    text_order: &dyn Fn() -> &'a Vec<u64>,
+    shared: &(dyn Fn(usize, usize) -> usize + Sync),
+) -> Option<Vec<Vec<usize>>> {
+    let sp = &sets[p];
+    let cover = |i: usize| shared(p, nb[i] as usize) as f64 / sp.len().max(1) as f64;
+    let partial: Vec<(f64, usize)> = (0..nb.len())
+        .map(|i| (cover(i), i))
+        .filter(|&(c, _)| c < PARTIAL_COVER)
+        .collect();
+    // A page of several stories has two partial neighbours that are not
+    // linked and could cover disjoint parts of it; tried from the one
+    // covering least, this passes over most documents at the cost of a
+    // few look-ups, before any text is read.
+    let &(c0, i0) = partial
+        .iter()
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))?;
+    let u0 = &adj[nb[i0] as usize];
+    let disjoint_pair = partial.iter().any(|&(c, i)| {
+        i != i0 && c0 + c <= 1.0 + DISJOINT_SLACK && u0.binary_search(&nb[i]).is_err()
+    });
+    if !disjoint_pair {
+        return None;
+    }
+    let partial: Vec<usize> = partial.into_iter().map(|(_, i)| i).collect();
+    // Where each shingle of `p` first occurs in its text, by its rank in `sp`.
+    let order = text_order();
+    let max_span = PARTIAL_COVER * order.len() as f64;
+    let mut first = vec![u32::MAX; sp.len()];
+    for (k, h) in order.iter().enumerate() {
+        if let Ok(i) = sp.binary_search(h) {
+            first[i] = first[i].min(k as u32);
+        }
+    }
+    let mut stretches: Vec<(u32, u32, usize)> = partial
+        .iter()
+        .filter_map(|&i| {
+            let su = &sets[nb[i] as usize];
+            let (mut lo, mut hi) = (u32::MAX, 0);
+            let (mut x, mut y) = (0, 0);
+            while x < sp.len() && y < su.len() {
+                match sp[x].cmp(&su[y]) {
+                    std::cmp::Ordering::Less => x += 1,
+                    std::cmp::Ordering::Greater => y += 1,
+                    std::cmp::Ordering::Equal => {
+                        if first[x] != u32::MAX {
+                            lo = lo.min(first[x]);
+                            hi = hi.max(first[x]);
+                        }
+                        x += 1;
+                        y += 1;
+                    }
+                }
+            }
+            (lo <= hi && ((hi - lo + 1) as f64) < max_span).then_some((lo, hi, i))
+        })
+        .collect();
+    // Stories on a page start at distinct places: neighbours are grouped by
+    // where their stretch starts, a new group where the starts jump by more
+    // than a tenth of the page. A stretch running on past the start of the
+    // next group spans two stories (another copy of a multi-story page, cut
+    // short) and is set aside: it tells nothing about either.
+    stretches.sort_unstable();
+    let gap = (order.len() / 10).max(8) as u32;
+    let mut groups: Vec<Vec<(u32, u32, usize)>> = Vec::new();
+    for s in stretches {
+        match groups.last_mut() {
+            Some(g) if s.0 <= g.last().expect("non-empty").0 + gap => g.push(s),
+            _ => groups.push(vec![s]),
+        }
+    }
+    let starts: Vec<u32> = groups.iter().map(|g| g[0].0).collect();
+    let parts: Vec<Vec<usize>> = groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let limit = starts.get(k + 1).map_or(u32::MAX, |&s| s + gap);
+            g.iter()
+                .filter(|&&(_, hi, _)| hi <= limit)
+                .map(|&(_, _, i)| i)
+                .collect::<Vec<usize>>()
+        })
+        .filter(|part| !part.is_empty())
+        .collect();
+    (parts.len() >= 2).then_some(parts)
 }
 
 #[cfg(test)]
@@ -338,7 +480,8 @@ mod tests {
     #[test]
     fn aggregator_page_does_not_glue_two_stories() {
         let (ordered, sets, edges) = aggregator_fixture();
-        let g = group(5, &edges, &sets, &|p| ordered[p].clone(), 0.2);
+        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
+        let g = group(5, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
         assert_eq!(
             g.hubs,
@@ -347,6 +490,47 @@ mod tests {
                 cut: vec![2, 3]
             }]
         );
+    }
+
+    /// Hundreds of reprints per story bring several copies of one
+    /// two-story page, which link the two stories' reprints into one
+    /// neighbourhood part; the stretch of the page each reprint covers
+    /// still tells the stories apart.
+    #[test]
+    fn copies_of_a_two_story_page_do_not_glue_the_stories() {
+        let a: Vec<u64> = (0..100).collect();
+        let b: Vec<u64> = (1000..1100).collect();
+        let page: Vec<u64> = a.iter().chain(&b).copied().collect();
+        let ordered = [
+            a.clone(),
+            a[..80].to_vec(),
+            b.clone(),
+            b[..90].to_vec(),
+            page.clone(),
+            page.clone(),
+            // A copy of the page cut short in its second story: its stretch
+            // runs into both and is set aside.
+            page[..150].to_vec(),
+        ];
+        let sets: Vec<Vec<u64>> = ordered
+            .iter()
+            .map(|o| crate::shingle::into_set(o.clone()))
+            .collect();
+        let mut edges = vec![pack(0, 1), pack(2, 3), pack(4, 5), pack(4, 6), pack(5, 6)];
+        for story in [0, 1, 2, 3] {
+            for p in [4, 5, 6] {
+                if !(p == 6 && story >= 2) {
+                    edges.push(pack(story, p));
+                }
+            }
+        }
+        edges.sort_unstable();
+        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
+        let g = group(7, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        assert_eq!(g.groups, vec![vec![0, 1, 4, 5, 6], vec![2, 3]]);
+        let hubs: Vec<(usize, Vec<usize>)> =
+            g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
+        assert_eq!(hubs, vec![(4, vec![2, 3]), (5, vec![2, 3])]);
     }
 
     #[test]
@@ -359,7 +543,8 @@ mod tests {
             .map(|o| crate::shingle::into_set(o.clone()))
             .collect();
         let edges = vec![pack(0, 1), pack(0, 2)];
-        let g = group(3, &edges, &sets, &|p| ordered[p].clone(), 0.2);
+        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
+        let g = group(3, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
         assert_eq!(g.groups, vec![vec![0, 1, 2]]);
         assert!(g.hubs.is_empty());
     }

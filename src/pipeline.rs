@@ -400,6 +400,7 @@ impl Clusterer {
             &packed,
             &f.sets,
             &ordered,
+            &|a, b| shared_size(&edges, &f.sets, a, b),
             cfg.hub_region_overlap,
         );
         for h in &grouping.hubs {
@@ -412,14 +413,7 @@ impl Clusterer {
         }
         timer.lap("group");
 
-        // Intersection sizes: from the verified edges where there is one.
-        let shared = |a: usize, b: usize| {
-            let (x, y) = (a.min(b), a.max(b));
-            match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {
-                Ok(i) => edges[i].shared,
-                Err(_) => crate::similarity::intersection_size(&f.sets[a], &f.sets[b]),
-            }
-        };
+        let shared = |a: usize, b: usize| shared_size(&edges, &f.sets, a, b);
         let groups: Vec<DuplicateGroup> = grouping
             .groups
             .par_iter()
@@ -799,6 +793,16 @@ impl Clusterer {
 /// thresholds: Jaccard ≥ [`Config::jaccard_threshold`], or containment of
 /// the smaller ≥ [`Config::containment_threshold`] with enough shared
 /// shingles.
+/// The intersection size of two documents' shingle sets: from their
+/// verified edge where there is one (`edges` sorted by pair).
+fn shared_size(edges: &[Edge], sets: &[Vec<u64>], a: usize, b: usize) -> usize {
+    let (x, y) = (a.min(b), a.max(b));
+    match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {
+        Ok(i) => edges[i].shared,
+        Err(_) => crate::similarity::intersection_size(&sets[a], &sets[b]),
+    }
+}
+
 pub(crate) fn edge_kind(cfg: &Config, o: &Overlap) -> Option<EdgeKind> {
     let j = o.jaccard();
     let c = o.max_containment();
