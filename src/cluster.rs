@@ -85,6 +85,10 @@ const MAX_HUB_DEGREE: usize = 20_000;
 /// that the document shares with an unrelated story.
 const STRENGTH_MARGIN: f64 = 0.15;
 
+/// A shingle of a document is in a part's region when at least this share of
+/// the part's members hold it.
+const REGION_SUPPORT: f64 = 0.1;
+
 /// A neighbour holding less than this share of a document's shingles, over
 /// less than this share of its text, covers only a part of it. When the
 /// neighbourhood is one linked part, such partial neighbours are what can
@@ -97,6 +101,10 @@ const PARTIAL_COVER: f64 = 0.9;
 /// document may still cover disjoint parts of it (shingle counts of a
 /// region differ a little from copy to copy).
 const DISJOINT_SLACK: f64 = 0.05;
+
+/// How many of the neighbours covering least of a document are tried as one
+/// side of a disjoint pair.
+const DISJOINT_TRIES: usize = 16;
 
 /// A page found to hold several stories, and the edges cut from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,21 +181,34 @@ pub(crate) fn lead_part(
     text_order: &[u64],
     region_overlap: f64,
 ) -> (usize, Vec<bool>) {
-    // The region of the document each part covers, and where it starts.
+    // The region of the document each part covers: the shingles that at
+    // least a tenth of its members hold ([`REGION_SUPPORT`]; any member, for
+    // parts under twenty), so that a few members running into another
+    // story's text (copies of the page cut short) do not stretch it.
     let regions: Vec<Vec<u64>> = parts
         .iter()
         .map(|part| {
-            let mut r: Vec<u64> = part
-                .iter()
-                .flat_map(|sx| {
-                    sp.iter()
-                        .copied()
-                        .filter(move |h| sx.binary_search(h).is_ok())
-                })
-                .collect();
-            r.sort_unstable();
-            r.dedup();
-            r
+            let mut held = vec![0u32; sp.len()];
+            for sx in part {
+                let (mut i, mut j) = (0, 0);
+                while i < sp.len() && j < sx.len() {
+                    match sp[i].cmp(&sx[j]) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            held[i] += 1;
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+            }
+            let support = ((REGION_SUPPORT * part.len() as f64).floor() as u32).max(1);
+            sp.iter()
+                .zip(&held)
+                .filter(|&(_, &c)| c >= support)
+                .map(|(&h, _)| h)
+                .collect()
         })
         .collect();
     let first_pos = |r: &Vec<u64>| {
@@ -318,9 +339,9 @@ fn linked_parts(nb: &[u32], adj: &[Vec<u32>]) -> Option<Vec<Vec<usize>>> {
 }
 
 /// The parts of a neighbourhood that is one linked part, by region: the
-/// neighbours covering only part of document `p` ([`PARTIAL_COVER`]),
-/// grouped by where in `p`'s text the stretch they cover starts. `None`
-/// unless there are two such parts or more.
+/// neighbours covering only part of document `p` ([`PARTIAL_COVER`]), on
+/// either side of the point of `p`'s text that best separates the stretches
+/// they cover. `None` when no point has stretches on both sides.
 fn region_parts<'a>(
     p: usize,
     nb: &[u32],
@@ -336,15 +357,16 @@ fn region_parts<'a>(
         .filter(|&(c, _)| c < PARTIAL_COVER)
         .collect();
     // A page of several stories has two partial neighbours that are not
-    // linked and could cover disjoint parts of it; tried from the one
-    // covering least, this passes over most documents at the cost of a
-    // few look-ups, before any text is read.
-    let &(c0, i0) = partial
-        .iter()
-        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))?;
-    let u0 = &adj[nb[i0] as usize];
-    let disjoint_pair = partial.iter().any(|&(c, i)| {
-        i != i0 && c0 + c <= 1.0 + DISJOINT_SLACK && u0.binary_search(&nb[i]).is_err()
+    // linked and could cover disjoint parts of it. Tried from the few that
+    // cover least, this passes over most documents at the cost of a few
+    // look-ups, before any text is read.
+    let mut by_cover = partial.clone();
+    by_cover.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let disjoint_pair = by_cover.iter().take(DISJOINT_TRIES).any(|&(c0, i0)| {
+        let u0 = &adj[nb[i0] as usize];
+        by_cover.iter().any(|&(c, i)| {
+            i != i0 && c0 + c <= 1.0 + DISJOINT_SLACK && u0.binary_search(&nb[i]).is_err()
+        })
     });
     if !disjoint_pair {
         return None;
@@ -359,7 +381,7 @@ fn region_parts<'a>(
             first[i] = first[i].min(k as u32);
         }
     }
-    let mut stretches: Vec<(u32, u32, usize)> = partial
+    let stretches: Vec<(u32, u32, usize)> = partial
         .iter()
         .filter_map(|&i| {
             let su = &sets[nb[i] as usize];
@@ -382,33 +404,37 @@ fn region_parts<'a>(
             (lo <= hi && ((hi - lo + 1) as f64) < max_span).then_some((lo, hi, i))
         })
         .collect();
-    // Stories on a page start at distinct places: neighbours are grouped by
-    // where their stretch starts, a new group where the starts jump by more
-    // than a tenth of the page. A stretch running on past the start of the
-    // next group spans two stories (another copy of a multi-story page, cut
-    // short) and is set aside: it tells nothing about either.
-    stretches.sort_unstable();
-    let gap = (order.len() / 10).max(8) as u32;
-    let mut groups: Vec<Vec<(u32, u32, usize)>> = Vec::new();
-    for s in stretches {
-        match groups.last_mut() {
-            Some(g) if s.0 <= g.last().expect("non-empty").0 + gap => g.push(s),
-            _ => groups.push(vec![s]),
-        }
-    }
-    let starts: Vec<u32> = groups.iter().map(|g| g[0].0).collect();
-    let parts: Vec<Vec<usize>> = groups
+    // The page splits where the most neighbours' stretches end before and
+    // the most start after: the start of its second story. Stretches across
+    // that point are set aside (copies of the page cut short, which tell
+    // nothing about either story).
+    let n = stretches.len();
+    let mut los: Vec<u32> = stretches.iter().map(|s| s.0).collect();
+    let mut his: Vec<u32> = stretches.iter().map(|s| s.1).collect();
+    los.sort_unstable();
+    his.sort_unstable();
+    let split = los
         .iter()
-        .enumerate()
-        .map(|(k, g)| {
-            let limit = starts.get(k + 1).map_or(u32::MAX, |&s| s + gap);
-            g.iter()
-                .filter(|&&(_, hi, _)| hi <= limit)
-                .map(|&(_, _, i)| i)
-                .collect::<Vec<usize>>()
+        .map(|&k| {
+            let before = his.partition_point(|&h| h < k);
+            let after = n - los.partition_point(|&l| l < k);
+            (before.min(after), k)
         })
-        .filter(|part| !part.is_empty())
-        .collect();
+        .max_by_key(|&(m, k)| (m, std::cmp::Reverse(k)))
+        .filter(|&(m, _)| m > 0)
+        .map(|(_, k)| k)?;
+    let parts: Vec<Vec<usize>> = vec![
+        stretches
+            .iter()
+            .filter(|s| s.1 < split)
+            .map(|s| s.2)
+            .collect(),
+        stretches
+            .iter()
+            .filter(|s| s.0 >= split)
+            .map(|s| s.2)
+            .collect(),
+    ];
     (parts.len() >= 2).then_some(parts)
 }
 
@@ -531,6 +557,22 @@ mod tests {
         let hubs: Vec<(usize, Vec<usize>)> =
             g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
         assert_eq!(hubs, vec![(4, vec![2, 3]), (5, vec![2, 3])]);
+    }
+
+    /// A part's region is what enough of its members hold: one copy of a
+    /// two-story page cut short in the second story, among twenty reprints
+    /// of the first, does not make the stories overlap.
+    #[test]
+    fn a_few_members_running_into_the_next_story_do_not_stretch_a_region() {
+        let a: Vec<u64> = (0..100).collect();
+        let b: Vec<u64> = (1000..1100).collect();
+        let page: Vec<u64> = a.iter().chain(&b).copied().collect();
+        let cut_short: Vec<u64> = a.iter().chain(&b[..40]).copied().collect();
+        let mut first: Vec<&[u64]> = vec![a.as_slice(); 20];
+        first.push(cut_short.as_slice());
+        let second: Vec<&[u64]> = vec![b.as_slice(); 5];
+        let (keep, cut) = lead_part(&page, &[first, second], &page, 0.2);
+        assert_eq!((keep, cut), (0, vec![false, true]));
     }
 
     #[test]
