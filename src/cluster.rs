@@ -112,6 +112,8 @@ pub(crate) struct Hub {
     pub doc: usize,
     /// The neighbours whose edges to `doc` were cut.
     pub cut: Vec<usize>,
+    /// The neighbours of the part it kept (its lead story), sorted.
+    pub kept: Vec<usize>,
 }
 
 /// What grouping produced.
@@ -143,10 +145,11 @@ pub(crate) fn group(
     for a in &mut adj {
         a.sort_unstable();
     }
-    let hubs: Vec<Hub> = (0..n)
+    let mut hubs: Vec<Hub> = (0..n)
         .into_par_iter()
         .filter_map(|p| find_hub(p, &adj, sets, ordered, shared, region_overlap))
         .collect();
+    cut_between_leads(&mut hubs, &adj);
     let mut cut: Vec<u64> = hubs
         .iter()
         .flat_map(|h| h.cut.iter().map(move |&x| pack(h.doc as u32, x as u32)))
@@ -287,7 +290,7 @@ fn find_hub(
                 .collect()
         })
         .collect();
-    let (_, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap);
+    let (keep, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap);
     let mut cut: Vec<usize> = parts
         .iter()
         .zip(&cut_parts)
@@ -298,7 +301,37 @@ fn find_hub(
         return None;
     }
     cut.sort_unstable();
-    Some(Hub { doc: p, cut })
+    let mut kept: Vec<usize> = parts[keep].iter().map(|&i| nb[i] as usize).collect();
+    kept.sort_unstable();
+    Some(Hub { doc: p, cut, kept })
+}
+
+/// Two linked pages that both hold the same stories, each leading with a
+/// different one (one page's lead is among what the other cut), are cut
+/// apart: each keeps its own lead, and the link between them would join the
+/// stories again.
+fn cut_between_leads(hubs: &mut [Hub], adj: &[Vec<u32>]) {
+    let at: ahash::AHashMap<usize, usize> =
+        hubs.iter().enumerate().map(|(k, h)| (h.doc, k)).collect();
+    let meets = |a: &[usize], b: &[usize]| crate::similarity::intersection_size(a, b) > 0;
+    let mut extra: Vec<(usize, usize)> = Vec::new();
+    for (k, h) in hubs.iter().enumerate() {
+        for &u in &adj[h.doc] {
+            let Some(&j) = at.get(&(u as usize)) else {
+                continue;
+            };
+            let o = &hubs[j];
+            if o.doc > h.doc && (meets(&h.kept, &o.cut) || meets(&o.kept, &h.cut)) {
+                extra.push((k, o.doc));
+            }
+        }
+    }
+    for (k, u) in extra {
+        let cut = &mut hubs[k].cut;
+        if let Err(i) = cut.binary_search(&u) {
+            cut.insert(i, u);
+        }
+    }
 }
 
 /// The parts of a neighbourhood `nb` (sorted): components of the neighbours
@@ -509,13 +542,9 @@ mod tests {
         let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
         let g = group(5, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
-        assert_eq!(
-            g.hubs,
-            vec![Hub {
-                doc: 4,
-                cut: vec![2, 3]
-            }]
-        );
+        let hubs: Vec<(usize, Vec<usize>)> =
+            g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
+        assert_eq!(hubs, vec![(4, vec![2, 3])]);
     }
 
     /// Hundreds of reprints per story bring several copies of one
@@ -573,6 +602,35 @@ mod tests {
         let second: Vec<&[u64]> = vec![b.as_slice(); 5];
         let (keep, cut) = lead_part(&page, &[first, second], &page, 0.2);
         assert_eq!((keep, cut), (0, vec![false, true]));
+    }
+
+    /// Two copies of a two-story page, one leading with each story, are
+    /// near-copies of each other; each keeps its own lead, and the link
+    /// between them is cut too.
+    #[test]
+    fn pages_leading_with_different_stories_are_cut_apart() {
+        let a: Vec<u64> = (0..100).collect();
+        let b: Vec<u64> = (1000..1100).collect();
+        let ordered = [
+            a.clone(),
+            a[..80].to_vec(),
+            b.clone(),
+            b[..90].to_vec(),
+            a.iter().chain(&b).copied().collect(),
+            b.iter().chain(&a).copied().collect(),
+        ];
+        let sets: Vec<Vec<u64>> = ordered
+            .iter()
+            .map(|o| crate::shingle::into_set(o.clone()))
+            .collect();
+        let mut edges = vec![pack(0, 1), pack(2, 3), pack(4, 5)];
+        for story in [0, 1, 2, 3] {
+            edges.extend([pack(story, 4), pack(story, 5)]);
+        }
+        edges.sort_unstable();
+        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
+        let g = group(6, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3, 5]]);
     }
 
     #[test]
