@@ -456,19 +456,11 @@ fn region_parts<'a>(
         .max_by_key(|&(m, k)| (m, std::cmp::Reverse(k)))
         .filter(|&(m, _)| m > 0)
         .map(|(_, k)| k)?;
-    let parts: Vec<Vec<usize>> = vec![
-        stretches
-            .iter()
-            .filter(|s| s.1 < split)
-            .map(|s| s.2)
-            .collect(),
-        stretches
-            .iter()
-            .filter(|s| s.0 >= split)
-            .map(|s| s.2)
-            .collect(),
-    ];
-    (parts.len() >= 2).then_some(parts)
+    // Both sides hold a stretch: the split was chosen so.
+    let side = |keep: &dyn Fn(&(u32, u32, usize)) -> bool| -> Vec<usize> {
+        stretches.iter().filter(|s| keep(s)).map(|s| s.2).collect()
+    };
+    Some(vec![side(&|s| s.1 < split), side(&|s| s.0 >= split)])
 }
 
 #[cfg(test)]
