@@ -126,28 +126,37 @@ pub(crate) struct Grouping {
 
 /// Groups `n` documents by the verified `edges` (packed, sorted pairs).
 /// `sets` are sorted shingle sets; `ordered(p)` gives document `p`'s
-/// shingles in text order; `shared(a, b)` the size of the intersection of
-/// two linked documents' sets.
+/// shingles in text order; `shared[i]` is the size of the intersection of
+/// the sets of the two documents of `edges[i]`.
 pub(crate) fn group(
     n: usize,
     edges: &[u64],
     sets: &[Vec<u64>],
     ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
-    shared: &(dyn Fn(usize, usize) -> usize + Sync),
+    shared: &[u32],
     region_overlap: f64,
 ) -> Grouping {
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for &e in edges {
+    // Neighbours, sorted, each with the size of the intersection.
+    let mut links: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    for (&e, &s) in edges.iter().zip(shared) {
         let (a, b) = crate::lsh::unpack(e);
-        adj[a as usize].push(b);
-        adj[b as usize].push(a);
+        links[a as usize].push((b, s));
+        links[b as usize].push((a, s));
     }
-    for a in &mut adj {
-        a.sort_unstable();
+    for l in &mut links {
+        l.sort_unstable();
     }
+    let adj: Vec<Vec<u32>> = links
+        .iter()
+        .map(|l| l.iter().map(|&(u, _)| u).collect())
+        .collect();
+    let shared_with: Vec<Vec<u32>> = links
+        .into_iter()
+        .map(|l| l.into_iter().map(|(_, s)| s).collect())
+        .collect();
     let mut hubs: Vec<Hub> = (0..n)
         .into_par_iter()
-        .filter_map(|p| find_hub(p, &adj, sets, ordered, shared, region_overlap))
+        .filter_map(|p| find_hub(p, &adj, &shared_with[p], sets, ordered, region_overlap))
         .collect();
     cut_between_leads(&mut hubs, &adj);
     let mut cut: Vec<u64> = hubs
@@ -264,12 +273,14 @@ pub(crate) fn lead_part(
     (keep, cut)
 }
 
+/// `shared[i]` is the intersection of `p`'s set with that of its `i`-th
+/// neighbour.
 fn find_hub(
     p: usize,
     adj: &[Vec<u32>],
+    shared: &[u32],
     sets: &[Vec<u64>],
     ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
-    shared: &(dyn Fn(usize, usize) -> usize + Sync),
     region_overlap: f64,
 ) -> Option<Hub> {
     let nb = &adj[p];
@@ -381,10 +392,10 @@ fn region_parts<'a>(
     adj: &[Vec<u32>],
     sets: &[Vec<u64>],
     text_order: &dyn Fn() -> &'a Vec<u64>,
-    shared: &(dyn Fn(usize, usize) -> usize + Sync),
+    shared: &[u32],
 ) -> Option<Vec<Vec<usize>>> {
     let sp = &sets[p];
-    let cover = |i: usize| shared(p, nb[i] as usize) as f64 / sp.len().max(1) as f64;
+    let cover = |i: usize| shared[i] as f64 / sp.len().max(1) as f64;
     let partial: Vec<(f64, usize)> = (0..nb.len())
         .map(|i| (cover(i), i))
         .filter(|&(c, _)| c < PARTIAL_COVER)
@@ -502,6 +513,16 @@ mod tests {
     }
 
     /// Docs 0,1 tell story A; docs 2,3 story B; doc 4 is a page with A then B.
+    fn shared_of(edges: &[u64], sets: &[Vec<u64>]) -> Vec<u32> {
+        edges
+            .iter()
+            .map(|&e| {
+                let (a, b) = crate::lsh::unpack(e);
+                crate::similarity::intersection_size(&sets[a as usize], &sets[b as usize]) as u32
+            })
+            .collect()
+    }
+
     fn aggregator_fixture() -> (Vec<Vec<u64>>, Vec<Vec<u64>>, Vec<u64>) {
         let a: Vec<u64> = (0..100).collect();
         let b: Vec<u64> = (1000..1100).collect();
@@ -531,8 +552,14 @@ mod tests {
     #[test]
     fn aggregator_page_does_not_glue_two_stories() {
         let (ordered, sets, edges) = aggregator_fixture();
-        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
-        let g = group(5, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        let g = group(
+            5,
+            &edges,
+            &sets,
+            &|p| ordered[p].clone(),
+            &shared_of(&edges, &sets),
+            0.2,
+        );
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
         let hubs: Vec<(usize, Vec<usize>)> =
             g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
@@ -572,8 +599,14 @@ mod tests {
             }
         }
         edges.sort_unstable();
-        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
-        let g = group(7, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        let g = group(
+            7,
+            &edges,
+            &sets,
+            &|p| ordered[p].clone(),
+            &shared_of(&edges, &sets),
+            0.2,
+        );
         assert_eq!(g.groups, vec![vec![0, 1, 4, 5, 6], vec![2, 3]]);
         let hubs: Vec<(usize, Vec<usize>)> =
             g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
@@ -620,8 +653,14 @@ mod tests {
             edges.extend([pack(story, 4), pack(story, 5)]);
         }
         edges.sort_unstable();
-        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
-        let g = group(6, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        let g = group(
+            6,
+            &edges,
+            &sets,
+            &|p| ordered[p].clone(),
+            &shared_of(&edges, &sets),
+            0.2,
+        );
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3, 5]]);
     }
 
@@ -635,8 +674,14 @@ mod tests {
             .map(|o| crate::shingle::into_set(o.clone()))
             .collect();
         let edges = vec![pack(0, 1), pack(0, 2)];
-        let shared = |a: usize, b: usize| crate::similarity::intersection_size(&sets[a], &sets[b]);
-        let g = group(3, &edges, &sets, &|p| ordered[p].clone(), &shared, 0.2);
+        let g = group(
+            3,
+            &edges,
+            &sets,
+            &|p| ordered[p].clone(),
+            &shared_of(&edges, &sets),
+            0.2,
+        );
         assert_eq!(g.groups, vec![vec![0, 1, 2]]);
         assert!(g.hubs.is_empty());
     }

@@ -382,11 +382,11 @@ impl Clusterer {
             .collect();
         let mut edges: Vec<Edge> = verified.into_iter().flatten().collect();
         supersede_weak_containment(&mut edges, docs.len(), cfg);
-        let packed: Vec<u64> = edges
+        let (packed, packed_shared): (Vec<u64>, Vec<u32>) = edges
             .iter()
             .filter(|e| e.kind != EdgeKind::Superseded)
-            .map(|e| lsh::pack(e.a as u32, e.b as u32))
-            .collect();
+            .map(|e| (lsh::pack(e.a as u32, e.b as u32), e.shared as u32))
+            .unzip();
         timer.lap("verify");
 
         // Text order is needed only for the few documents the anti-chaining
@@ -400,7 +400,7 @@ impl Clusterer {
             &packed,
             &f.sets,
             &ordered,
-            &|a, b| shared_size(&edges, &f.sets, a, b),
+            &packed_shared,
             cfg.hub_region_overlap,
         );
         for h in &grouping.hubs {
