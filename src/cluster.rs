@@ -18,6 +18,7 @@
 use rayon::prelude::*;
 
 use crate::lsh::pack;
+use crate::similarity::for_each_match;
 
 /// Disjoint-set forest with path halving and union by size.
 #[derive(Debug, Clone)]
@@ -202,18 +203,7 @@ pub(crate) fn lead_part(
         .map(|part| {
             let mut held = vec![0u32; sp.len()];
             for sx in part {
-                let (mut i, mut j) = (0, 0);
-                while i < sp.len() && j < sx.len() {
-                    match sp[i].cmp(&sx[j]) {
-                        std::cmp::Ordering::Less => i += 1,
-                        std::cmp::Ordering::Greater => j += 1,
-                        std::cmp::Ordering::Equal => {
-                            held[i] += 1;
-                            i += 1;
-                            j += 1;
-                        }
-                    }
-                }
+                for_each_match(sp, sx, |i, _| held[i] += 1);
             }
             let support = ((REGION_SUPPORT * part.len() as f64).floor() as u32).max(1);
             sp.iter()
@@ -365,18 +355,10 @@ fn linked_parts(nb: &[u32], adj: &[Vec<u32>]) -> Option<Vec<Vec<usize>>> {
     let mut uf = UnionFind::new(nb.len());
     for (i, &u) in nb.iter().enumerate() {
         let au = &adj[u as usize];
-        let (mut x, mut y) = (au.partition_point(|&w| w <= u), i + 1);
-        while x < au.len() && y < nb.len() {
-            match au[x].cmp(&nb[y]) {
-                std::cmp::Ordering::Less => x += 1,
-                std::cmp::Ordering::Greater => y += 1,
-                std::cmp::Ordering::Equal => {
-                    uf.union(i as u32, y as u32);
-                    x += 1;
-                    y += 1;
-                }
-            }
-        }
+        let later = &au[au.partition_point(|&w| w <= u)..];
+        for_each_match(later, &nb[i + 1..], |_, y| {
+            uf.union(i as u32, (i + 1 + y) as u32);
+        });
     }
     let parts = uf.components();
     (parts.len() >= 2).then_some(parts)
@@ -428,23 +410,13 @@ fn region_parts<'a>(
     let stretches: Vec<(u32, u32, usize)> = partial
         .iter()
         .filter_map(|&i| {
-            let su = &sets[nb[i] as usize];
             let (mut lo, mut hi) = (u32::MAX, 0);
-            let (mut x, mut y) = (0, 0);
-            while x < sp.len() && y < su.len() {
-                match sp[x].cmp(&su[y]) {
-                    std::cmp::Ordering::Less => x += 1,
-                    std::cmp::Ordering::Greater => y += 1,
-                    std::cmp::Ordering::Equal => {
-                        if first[x] != u32::MAX {
-                            lo = lo.min(first[x]);
-                            hi = hi.max(first[x]);
-                        }
-                        x += 1;
-                        y += 1;
-                    }
+            for_each_match(sp, &sets[nb[i] as usize], |x, _| {
+                if first[x] != u32::MAX {
+                    lo = lo.min(first[x]);
+                    hi = hi.max(first[x]);
                 }
-            }
+            });
             (lo <= hi && ((hi - lo + 1) as f64) < max_span).then_some((lo, hi, i))
         })
         .collect();
@@ -512,20 +484,45 @@ mod tests {
         }
     }
 
-    /// Docs 0,1 tell story A; docs 2,3 story B; doc 4 is a page with A then B.
-    fn shared_of(edges: &[u64], sets: &[Vec<u64>]) -> Vec<u32> {
-        edges
+    /// Groups documents given as their shingles in text order, linked by
+    /// `edges`, with the default region overlap.
+    fn group_texts(ordered: &[Vec<u64>], mut edges: Vec<u64>) -> Grouping {
+        let sets: Vec<Vec<u64>> = ordered
+            .iter()
+            .map(|o| crate::shingle::into_set(o.clone()))
+            .collect();
+        edges.sort_unstable();
+        let shared: Vec<u32> = edges
             .iter()
             .map(|&e| {
                 let (a, b) = crate::lsh::unpack(e);
                 crate::similarity::intersection_size(&sets[a as usize], &sets[b as usize]) as u32
             })
-            .collect()
+            .collect();
+        group(
+            ordered.len(),
+            &edges,
+            &sets,
+            &|p| ordered[p].clone(),
+            &shared,
+            0.2,
+        )
     }
 
-    fn aggregator_fixture() -> (Vec<Vec<u64>>, Vec<Vec<u64>>, Vec<u64>) {
-        let a: Vec<u64> = (0..100).collect();
-        let b: Vec<u64> = (1000..1100).collect();
+    /// Each page found to hold several stories, with the neighbours cut.
+    fn cuts(g: &Grouping) -> Vec<(usize, Vec<usize>)> {
+        g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect()
+    }
+
+    /// Stories A (`0..100`) and B (`1000..1100`), as shingles in text order.
+    fn two_stories() -> (Vec<u64>, Vec<u64>) {
+        ((0..100).collect(), (1000..1100).collect())
+    }
+
+    /// Docs 0,1 tell story A; docs 2,3 story B; doc 4 is a page with A then B.
+    #[test]
+    fn aggregator_page_does_not_glue_two_stories() {
+        let (a, b) = two_stories();
         let ordered = vec![
             a.clone(),
             a[..60].to_vec(),
@@ -533,11 +530,7 @@ mod tests {
             b[..50].to_vec(),
             a.iter().chain(&b[..70]).copied().collect(),
         ];
-        let sets: Vec<Vec<u64>> = ordered
-            .iter()
-            .map(|o| crate::shingle::into_set(o.clone()))
-            .collect();
-        let mut edges = vec![
+        let edges = vec![
             pack(0, 1),
             pack(2, 3),
             pack(0, 4),
@@ -545,25 +538,9 @@ mod tests {
             pack(2, 4),
             pack(3, 4),
         ];
-        edges.sort_unstable();
-        (ordered, sets, edges)
-    }
-
-    #[test]
-    fn aggregator_page_does_not_glue_two_stories() {
-        let (ordered, sets, edges) = aggregator_fixture();
-        let g = group(
-            5,
-            &edges,
-            &sets,
-            &|p| ordered[p].clone(),
-            &shared_of(&edges, &sets),
-            0.2,
-        );
+        let g = group_texts(&ordered, edges);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
-        let hubs: Vec<(usize, Vec<usize>)> =
-            g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
-        assert_eq!(hubs, vec![(4, vec![2, 3])]);
+        assert_eq!(cuts(&g), vec![(4, vec![2, 3])]);
     }
 
     /// Hundreds of reprints per story bring several copies of one
@@ -572,10 +549,9 @@ mod tests {
     /// still tells the stories apart.
     #[test]
     fn copies_of_a_two_story_page_do_not_glue_the_stories() {
-        let a: Vec<u64> = (0..100).collect();
-        let b: Vec<u64> = (1000..1100).collect();
+        let (a, b) = two_stories();
         let page: Vec<u64> = a.iter().chain(&b).copied().collect();
-        let ordered = [
+        let ordered = vec![
             a.clone(),
             a[..80].to_vec(),
             b.clone(),
@@ -586,10 +562,6 @@ mod tests {
             // runs into both and is set aside.
             page[..150].to_vec(),
         ];
-        let sets: Vec<Vec<u64>> = ordered
-            .iter()
-            .map(|o| crate::shingle::into_set(o.clone()))
-            .collect();
         let mut edges = vec![pack(0, 1), pack(2, 3), pack(4, 5), pack(4, 6), pack(5, 6)];
         for story in [0, 1, 2, 3] {
             for p in [4, 5, 6] {
@@ -598,19 +570,9 @@ mod tests {
                 }
             }
         }
-        edges.sort_unstable();
-        let g = group(
-            7,
-            &edges,
-            &sets,
-            &|p| ordered[p].clone(),
-            &shared_of(&edges, &sets),
-            0.2,
-        );
+        let g = group_texts(&ordered, edges);
         assert_eq!(g.groups, vec![vec![0, 1, 4, 5, 6], vec![2, 3]]);
-        let hubs: Vec<(usize, Vec<usize>)> =
-            g.hubs.iter().map(|h| (h.doc, h.cut.clone())).collect();
-        assert_eq!(hubs, vec![(4, vec![2, 3]), (5, vec![2, 3])]);
+        assert_eq!(cuts(&g), vec![(4, vec![2, 3]), (5, vec![2, 3])]);
     }
 
     /// A part's region is what enough of its members hold: one copy of a
@@ -618,8 +580,7 @@ mod tests {
     /// of the first, does not make the stories overlap.
     #[test]
     fn a_few_members_running_into_the_next_story_do_not_stretch_a_region() {
-        let a: Vec<u64> = (0..100).collect();
-        let b: Vec<u64> = (1000..1100).collect();
+        let (a, b) = two_stories();
         let page: Vec<u64> = a.iter().chain(&b).copied().collect();
         let cut_short: Vec<u64> = a.iter().chain(&b[..40]).copied().collect();
         let mut first: Vec<&[u64]> = vec![a.as_slice(); 20];
@@ -634,9 +595,8 @@ mod tests {
     /// between them is cut too.
     #[test]
     fn pages_leading_with_different_stories_are_cut_apart() {
-        let a: Vec<u64> = (0..100).collect();
-        let b: Vec<u64> = (1000..1100).collect();
-        let ordered = [
+        let (a, b) = two_stories();
+        let ordered = vec![
             a.clone(),
             a[..80].to_vec(),
             b.clone(),
@@ -644,23 +604,11 @@ mod tests {
             a.iter().chain(&b).copied().collect(),
             b.iter().chain(&a).copied().collect(),
         ];
-        let sets: Vec<Vec<u64>> = ordered
-            .iter()
-            .map(|o| crate::shingle::into_set(o.clone()))
-            .collect();
         let mut edges = vec![pack(0, 1), pack(2, 3), pack(4, 5)];
         for story in [0, 1, 2, 3] {
             edges.extend([pack(story, 4), pack(story, 5)]);
         }
-        edges.sort_unstable();
-        let g = group(
-            6,
-            &edges,
-            &sets,
-            &|p| ordered[p].clone(),
-            &shared_of(&edges, &sets),
-            0.2,
-        );
+        let g = group_texts(&ordered, edges);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3, 5]]);
     }
 
@@ -668,20 +616,8 @@ mod tests {
     fn truncations_sharing_the_lede_stay_together() {
         // Doc 0 is the full text; 1 and 2 are truncations not linked to each other.
         let full: Vec<u64> = (0..100).collect();
-        let ordered = [full.clone(), full[..40].to_vec(), full[..70].to_vec()];
-        let sets: Vec<Vec<u64>> = ordered
-            .iter()
-            .map(|o| crate::shingle::into_set(o.clone()))
-            .collect();
-        let edges = vec![pack(0, 1), pack(0, 2)];
-        let g = group(
-            3,
-            &edges,
-            &sets,
-            &|p| ordered[p].clone(),
-            &shared_of(&edges, &sets),
-            0.2,
-        );
+        let ordered = vec![full.clone(), full[..40].to_vec(), full[..70].to_vec()];
+        let g = group_texts(&ordered, vec![pack(0, 1), pack(0, 2)]);
         assert_eq!(g.groups, vec![vec![0, 1, 2]]);
         assert!(g.hubs.is_empty());
     }

@@ -43,6 +43,23 @@ pub fn intersection_size<T: Ord + Copy>(a: &[T], b: &[T]) -> usize {
     count
 }
 
+/// Calls `f(i, j)` for every `a[i] == b[j]` of two sorted slices of
+/// distinct values, in order.
+pub(crate) fn for_each_match<T: Ord>(a: &[T], b: &[T], mut f: impl FnMut(usize, usize)) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                f(i, j);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
 /// Exact overlap scores of two shingle sets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Overlap {
