@@ -378,26 +378,25 @@ fn region_parts<'a>(
 ) -> Option<Vec<Vec<usize>>> {
     let sp = &sets[p];
     let cover = |i: usize| shared[i] as f64 / sp.len().max(1) as f64;
-    let partial: Vec<(f64, usize)> = (0..nb.len())
+    // Partial neighbours, those covering least first.
+    let mut partial: Vec<(f64, usize)> = (0..nb.len())
         .map(|i| (cover(i), i))
         .filter(|&(c, _)| c < PARTIAL_COVER)
         .collect();
+    partial.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     // A page of several stories has two partial neighbours that are not
     // linked and could cover disjoint parts of it. Tried from the few that
     // cover least, this passes over most documents at the cost of a few
     // look-ups, before any text is read.
-    let mut by_cover = partial.clone();
-    by_cover.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let disjoint_pair = by_cover.iter().take(DISJOINT_TRIES).any(|&(c0, i0)| {
+    let disjoint_pair = partial.iter().take(DISJOINT_TRIES).any(|&(c0, i0)| {
         let u0 = &adj[nb[i0] as usize];
-        by_cover.iter().any(|&(c, i)| {
+        partial.iter().any(|&(c, i)| {
             i != i0 && c0 + c <= 1.0 + DISJOINT_SLACK && u0.binary_search(&nb[i]).is_err()
         })
     });
     if !disjoint_pair {
         return None;
     }
-    let partial: Vec<usize> = partial.into_iter().map(|(_, i)| i).collect();
     // Where each shingle of `p` first occurs in its text, by its rank in `sp`.
     let order = text_order();
     let max_span = PARTIAL_COVER * order.len() as f64;
@@ -409,7 +408,7 @@ fn region_parts<'a>(
     }
     let stretches: Vec<(u32, u32, usize)> = partial
         .iter()
-        .filter_map(|&i| {
+        .filter_map(|&(_, i)| {
             let (mut lo, mut hi) = (u32::MAX, 0);
             for_each_match(sp, &sets[nb[i] as usize], |x, _| {
                 if first[x] != u32::MAX {
