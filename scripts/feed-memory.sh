@@ -9,9 +9,8 @@ cd "$(dirname "$0")/.."
 out=target/feed-memory
 mkdir -p "$out"
 if [ ! -s "$out/stream.jsonl" ]; then
-    python3 ../shared/eval/make_corpus.py --n-base 50000 --max-reprints 12 --seed 1 \
-        --synthetic-base 36000 --out "$out/corpus.jsonl" > /dev/null
-    python3 - "$out/corpus.jsonl" "$out/stream.jsonl" <<'PY'
+    corpus=$(scripts/corpus-200k.sh)
+    python3 - "$corpus" "$out/stream.jsonl" <<'PY'
 import datetime, json, sys
 with open(sys.argv[1]) as src, open(sys.argv[2], "w") as dst:
     for i, line in enumerate(src):

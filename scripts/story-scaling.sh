@@ -8,10 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/story-scaling
 mkdir -p "$out"
-if [ ! -s "$out/c200k.jsonl" ]; then
-    python3 ../shared/eval/make_corpus.py --n-base 50000 --max-reprints 12 --seed 1 \
-        --synthetic-base 36000 --out "$out/c200k.jsonl" > /dev/null
-fi
+ln -sf "../corpus-200k.jsonl" "$out/c200k.jsonl"
+scripts/corpus-200k.sh > /dev/null
 if [ ! -s "$out/c20k.jsonl" ]; then
     python3 - "$out/c200k.jsonl" "$out/c20k.jsonl" <<'PY'
 import json, sys, zlib
