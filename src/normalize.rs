@@ -166,16 +166,29 @@ pub fn normalize_text(text: &str) -> String {
     out
 }
 
-/// ASCII letters and digits, as a table for the tokenizer's inner loop.
-static IS_ALNUM: [bool; 256] = {
-    let mut t = [false; 256];
+/// Byte classes for the tokenizer's inner loop: [`ALNUM`] for ASCII letters
+/// and digits, with [`DIGIT`] or [`UPPER`] beside it.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
-        t[i] = (i as u8).is_ascii_alphanumeric();
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() {
+            t[i] = ALNUM;
+        }
+        if b.is_ascii_digit() {
+            t[i] |= DIGIT;
+        }
+        if b.is_ascii_uppercase() {
+            t[i] |= UPPER;
+        }
         i += 1;
     }
     t
 };
+const ALNUM: u8 = 1;
+const DIGIT: u8 = 2;
+const UPPER: u8 = 4;
 
 /// The streaming tokenizer behind [`for_each_token`]. It holds back one token
 /// to fold two-word variants ("united states", "per cent").
@@ -224,17 +237,25 @@ impl Tokenizer {
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    // A whole run of ASCII letters and digits at once.
+                let class = CLASS[b as usize];
+                if class & ALNUM != 0 {
+                    // A whole run of ASCII letters and digits at once, noting
+                    // whether it holds a digit or a capital on the way.
                     let mut end = i + 1;
-                    while end < bytes.len() && IS_ALNUM[bytes[end] as usize] {
+                    let mut seen = class;
+                    while end < bytes.len() {
+                        let c = CLASS[bytes[end] as usize];
+                        if c & ALNUM == 0 {
+                            break;
+                        }
+                        seen |= c;
                         end += 1;
                     }
                     let run = &text[i..end];
                     if self.word.is_empty() {
-                        self.start_word(b.is_ascii_uppercase());
+                        self.start_word(class & UPPER != 0);
                     }
-                    if run.bytes().any(|c| c.is_ascii_digit()) {
+                    if seen & DIGIT != 0 {
                         self.entity = true;
                     }
                     // Fast path: a whole word that joins nothing after it.
@@ -246,18 +267,23 @@ impl Tokenizer {
                         None => false,
                     };
                     if self.word.is_empty() && !joins_next {
-                        // The empty word buffer serves as scratch: lower-cased
-                        // in place, it stays valid UTF-8 with no check.
-                        let mut word = std::mem::take(&mut self.word);
-                        word.push_str(run);
-                        word.make_ascii_lowercase();
-                        self.emit(&word, f);
-                        word.clear();
-                        self.word = word;
+                        if seen & UPPER == 0 {
+                            self.emit(run, f);
+                        } else {
+                            // The empty word buffer serves as scratch:
+                            // lower-cased in place, it stays valid UTF-8
+                            // with no check.
+                            let mut word = std::mem::take(&mut self.word);
+                            word.push_str(run);
+                            word.make_ascii_lowercase();
+                            self.emit(&word, f);
+                            word.clear();
+                            self.word = word;
+                        }
                         i = end;
                         continue;
                     }
-                    if run.bytes().any(|c| c.is_ascii_uppercase()) {
+                    if seen & UPPER != 0 {
                         self.word
                             .extend(run.bytes().map(|c| c.to_ascii_lowercase() as char));
                     } else {
