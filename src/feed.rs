@@ -1326,12 +1326,21 @@ impl FeedIndex {
             if !live_story(g.story) {
                 continue;
             }
-            let sig = story::combine(
-                scaled_cosine(vector, &g.sum, g.sum_norm),
-                scaled_cosine(entities, &g.entity_sum, g.entity_norm),
-                story::range_gap(published.map(|t| (t, t)), g.time),
-                sc,
-            );
+            // As in the batch stage, the story-vector cosine is skipped when
+            // the names-and-numbers or time factor already makes the score
+            // zero; such a pair's signals are never reported (a story is
+            // chosen only with a positive mean, and its best pair then has a
+            // positive score).
+            let ent = scaled_cosine(entities, &g.entity_sum, g.entity_norm);
+            let gap = story::range_gap(published.map(|t| (t, t)), g.time);
+            let zero = (sc.entity_agreement > 0.0 && ent == 0.0)
+                || story::time_factor(gap, sc.time_window_days) == 0.0;
+            let cos = if zero {
+                0.0
+            } else {
+                scaled_cosine(vector, &g.sum, g.sum_norm)
+            };
+            let sig = story::combine(cos, ent, gap, sc);
             let score = sig.total();
             let slot = per_story
                 .entry(g.story)
@@ -1637,11 +1646,12 @@ impl FeedIndex {
         let ex = self.entries.get_mut(&x).expect("live article");
         ex.contain_sum = x_sum;
         ex.contain_n = x_n;
-        let (v, ent, t) = (ex.vector.clone(), ex.entities.clone(), ex.published);
+        let ex = &self.entries[&x];
         let g = self.groups.get_mut(&gk).expect("live group");
+        let t = ex.published;
         g.members.push(x);
-        g.sum = add(&g.sum, &v);
-        g.entity_sum = add(&g.entity_sum, &ent);
+        g.sum = add(&g.sum, &ex.vector);
+        g.entity_sum = add(&g.entity_sum, &ex.entities);
         g.sum_norm = norm(&g.sum);
         g.entity_norm = norm(&g.entity_sum);
         if let Some(t) = t {
@@ -1689,7 +1699,8 @@ impl FeedIndex {
     /// The canonical member by the configured policy; ties by earliest date
     /// (undated last), then smallest id.
     fn choose_canonical(&self, members: &[u64]) -> u64 {
-        let score = |m: u64| {
+        // Each member is looked up and scored once.
+        let scored = members.iter().map(|&m| {
             let e = &self.entries[&m];
             let s = match &self.config.canonical {
                 CanonicalPolicy::MostComplete => e.contain_sum / (e.contain_n.max(1) as f64),
@@ -1699,16 +1710,16 @@ impl FeedIndex {
                     -(source_rank(e.source.as_deref(), list) as f64)
                 }
             };
-            (s * 1e9).round()
-        };
-        *members
-            .iter()
-            .min_by(|&&a, &&b| {
-                score(b)
-                    .total_cmp(&score(a))
-                    .then_with(|| self.date_then_id(a, b))
+            ((s * 1e9).round(), m, e)
+        });
+        scored
+            .min_by(|(sa, _, a), (sb, _, b)| {
+                sb.total_cmp(sa).then_with(|| {
+                    crate::canonical::dated_then_id((a.published, &a.id), (b.published, &b.id))
+                })
             })
             .expect("a group has members")
+            .1
     }
 
     fn date_then_id(&self, a: u64, b: u64) -> std::cmp::Ordering {
