@@ -317,15 +317,17 @@ impl Clusterer {
         let k = hasher.len();
         let mut signatures = vec![0u64; docs.len() * k];
         let stop = signals::stop_word_hashes();
+        // Each document's tokens are freed as soon as its features are
+        // computed, so the allocator hands their memory to the next
+        // documents' features instead of taking fresh pages.
         let per_doc: Vec<DocFeatures> = tokenized
-            .par_iter()
+            .into_par_iter()
             .zip(docs.par_iter())
             .zip(signatures.par_chunks_mut(k))
             .map_init(Vec::new, |content, ((t, d), sig)| {
-                doc_features(cfg, &norm, t, d, &hasher, &stop, content, sig)
+                doc_features(cfg, &norm, &t, d, &hasher, &stop, content, sig)
             })
             .collect();
-        drop(tokenized);
         let mut f = Features {
             sets: Vec::with_capacity(docs.len()),
             signatures,
