@@ -19,22 +19,9 @@ pub(crate) fn shared_key_pairs(
     accept: impl Fn(usize, usize, usize) -> bool + Sync,
 ) -> (Vec<(u32, u32)>, usize) {
     let n = keys.len();
-    let postings = sorted_postings(keys);
     // Posting lists as runs of `items`; each item lists the runs of its
     // usable keys (CSR layout, no look-ups while counting).
-    let items: Vec<u32> = postings.iter().map(|&(_, i)| i).collect();
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    let mut skipped = 0;
-    let mut start = 0usize;
-    for run in postings.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() > max_posting {
-            skipped += 1;
-        } else if run.len() > 1 {
-            runs.push((start as u32, (start + run.len()) as u32));
-        }
-        start += run.len();
-    }
-    drop(postings);
+    let (items, runs, skipped) = posting_runs(keys, max_posting);
     // The runs of each item, in run order: counted, then filled.
     let mut offsets = vec![0u32; n + 1];
     for &(a, b) in &runs {
@@ -58,9 +45,16 @@ pub(crate) fn shared_key_pairs(
     // For each item, the later items met in its lists are gathered, sorted
     // and counted in runs: the work is the sum of the posting lengths and
     // the scratch stays small and hot in cache whatever the corpus size.
-    let pairs = (0..n)
-        .into_par_iter()
-        .map_init(Vec::<u32>::new, |met, i| {
+    // Items are visited in the order of their first list, so that items
+    // sharing lists (reprints of one text) come one after the other and
+    // find those lists still in cache; the pairs are then put back in item
+    // order.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&i| (runs_of(i as usize).first().copied(), i));
+    let found: Vec<Vec<(u32, u32)>> = order
+        .par_iter()
+        .map_init(Vec::<u32>::new, |met, &i| {
+            let i = i as usize;
             met.clear();
             for &r in runs_of(i) {
                 let (a, b) = runs[r as usize];
@@ -73,50 +67,96 @@ pub(crate) fn shared_key_pairs(
             met.chunk_by(|x, y| x == y)
                 .filter(|run| accept(i, run[0] as usize, run.len()))
                 .map(|run| (i as u32, run[0]))
-                .collect::<Vec<_>>()
+                .collect()
         })
-        .flatten()
         .collect();
+    let mut by_item: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    for (&i, p) in order.iter().zip(found) {
+        by_item[i as usize] = p;
+    }
+    let pairs = by_item.into_iter().flatten().collect();
     (pairs, skipped)
 }
 
-/// Every `(key, item)`, sorted. Keys are hashes, so their top bits spread
-/// them evenly: the pairs are written straight into buckets by those bits
-/// (one counting pass and one writing pass over `keys`, no growing vector),
-/// and each bucket, small enough to stay in cache, is sorted on its own.
-/// The result equals a sort of all pairs.
-fn sorted_postings(keys: &[Vec<u64>]) -> Vec<(u64, u32)> {
+/// The posting lists of `keys`: every `(key, item)` pair in sorted order,
+/// given as the items in that order and the runs of equal keys that are
+/// usable (2 to `max_posting` items, as `(start, end)` into the items), with
+/// the number of keys skipped for having more than `max_posting` items.
+///
+/// Keys are hashes, so their top bits spread them evenly: the keys and items
+/// are written straight into buckets by those bits (one counting pass and
+/// one writing pass over `keys`, no growing vector, keys and items apart so
+/// no padding), then each bucket, small enough to stay in cache, is sorted
+/// on its own and its runs found. The keys are dropped before returning.
+/// The order equals a sort of all pairs.
+fn posting_runs(keys: &[Vec<u64>], max_posting: usize) -> (Vec<u32>, Vec<(u32, u32)>, usize) {
     const BITS: u32 = 12;
+    const BUCKETS: usize = 1 << BITS;
     let bucket = |k: u64| (k >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; (1 << BITS) + 1];
+    let mut starts = vec![0usize; BUCKETS + 1];
     for ks in keys {
         for &k in ks {
             starts[bucket(k) + 1] += 1;
         }
     }
-    for b in 0..1 << BITS {
+    for b in 0..BUCKETS {
         starts[b + 1] += starts[b];
     }
-    let total = starts[1 << BITS];
-    let mut postings: Vec<(u64, u32)> = vec![(0, 0); total];
+    let total = starts[BUCKETS];
+    let mut bucket_keys = vec![0u64; total];
+    let mut items = vec![0u32; total];
     let mut next = starts.clone();
     for (i, ks) in keys.iter().enumerate() {
         for &k in ks {
             let b = bucket(k);
-            postings[next[b]] = (k, i as u32);
+            bucket_keys[next[b]] = k;
+            items[next[b]] = i as u32;
             next[b] += 1;
         }
     }
-    // Disjoint buckets, sorted in parallel.
-    let mut rest: &mut [(u64, u32)] = &mut postings;
-    let mut parts: Vec<&mut [(u64, u32)]> = Vec::with_capacity(1 << BITS);
-    for b in 0..1 << BITS {
-        let (part, tail) = rest.split_at_mut(starts[b + 1] - starts[b]);
-        parts.push(part);
-        rest = tail;
+    drop(next);
+    // Disjoint buckets, sorted and cut into runs in parallel, in order.
+    let (mut key_parts, mut item_parts) =
+        (Vec::with_capacity(BUCKETS), Vec::with_capacity(BUCKETS));
+    let (mut ks, mut is): (&mut [u64], &mut [u32]) = (&mut bucket_keys, &mut items);
+    for b in 0..BUCKETS {
+        let len = starts[b + 1] - starts[b];
+        let (k, k_rest) = ks.split_at_mut(len);
+        let (i, i_rest) = is.split_at_mut(len);
+        key_parts.push(k);
+        item_parts.push(i);
+        (ks, is) = (k_rest, i_rest);
     }
-    parts.into_par_iter().for_each(|p| p.sort_unstable());
-    postings
+    let per_bucket: Vec<(Vec<(u32, u32)>, usize)> = key_parts
+        .into_par_iter()
+        .zip(item_parts)
+        .zip(&starts[..BUCKETS])
+        .map_init(
+            Vec::new,
+            |scratch: &mut Vec<(u64, u32)>, ((ks, is), &base)| {
+                scratch.clear();
+                scratch.extend(ks.iter().copied().zip(is.iter().copied()));
+                scratch.sort_unstable();
+                for (slot, &(_, i)) in is.iter_mut().zip(scratch.iter()) {
+                    *slot = i;
+                }
+                let (mut runs, mut skipped, mut start) = (Vec::new(), 0, base);
+                for run in scratch.chunk_by(|a, b| a.0 == b.0) {
+                    if run.len() > max_posting {
+                        skipped += 1;
+                    } else if run.len() > 1 {
+                        runs.push((start as u32, (start + run.len()) as u32));
+                    }
+                    start += run.len();
+                }
+                (runs, skipped)
+            },
+        )
+        .collect();
+    drop(bucket_keys);
+    let skipped = per_bucket.iter().map(|(_, s)| s).sum();
+    let runs = per_bucket.into_iter().flat_map(|(r, _)| r).collect();
+    (items, runs, skipped)
 }
 
 #[cfg(test)]
@@ -138,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn bucketed_postings_equal_a_full_sort() {
+    fn bucketed_posting_lists_equal_those_of_a_full_sort() {
         // Spread keys, keys sharing their top bits (one bucket), and the
         // extremes.
         let mut x = 0x1234_5678_9abc_def0u64;
@@ -159,12 +199,28 @@ mod tests {
             .collect();
         keys.push(vec![0, u64::MAX]);
         keys.push(vec![u64::MAX]);
-        let mut want: Vec<(u64, u32)> = keys
+        let mut all: Vec<(u64, u32)> = keys
             .iter()
             .enumerate()
             .flat_map(|(i, ks)| ks.iter().map(move |&k| (k, i as u32)))
             .collect();
-        want.sort_unstable();
-        assert_eq!(sorted_postings(&keys), want);
+        all.sort_unstable();
+        let max_posting = 3;
+        let (mut want_runs, mut want_skipped, mut start) = (Vec::new(), 0, 0u32);
+        for run in all.chunk_by(|a, b| a.0 == b.0) {
+            let len = run.len() as u32;
+            if run.len() > max_posting {
+                want_skipped += 1;
+            } else if len > 1 {
+                want_runs.push((start, start + len));
+            }
+            start += len;
+        }
+        let want_items: Vec<u32> = all.iter().map(|&(_, i)| i).collect();
+        let (items, runs, skipped) = posting_runs(&keys, max_posting);
+        assert_eq!(items, want_items);
+        assert_eq!(runs, want_runs);
+        assert_eq!(skipped, want_skipped);
+        assert!(!runs.is_empty() && skipped > 0);
     }
 }
