@@ -639,6 +639,9 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
     }
     out.entities.sort_unstable();
     out.entities.dedup();
+    // A batch keeps every document's tokens until its boilerplate is
+    // learned: the guessed capacity is given back (a shrink in place).
+    out.tokens.shrink_to_fit();
     out
 }
 
