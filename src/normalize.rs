@@ -398,6 +398,9 @@ impl Tokenizer {
                 (Held::Per, _) => f("per", false),
             }
         }
+        if !may_fold(word) {
+            return f(word, entity);
+        }
         match word {
             "united" => self.held = Some((Held::United, entity)),
             "per" => self.held = Some((Held::Per, entity)),
@@ -414,25 +417,65 @@ impl Tokenizer {
     }
 }
 
+/// One-word variants and their folded forms (see the module docs).
+const FOLDS: [(&str, &str); 16] = [
+    ("usa", "us"),
+    ("britain", "uk"),
+    ("says", "said"),
+    ("stated", "said"),
+    ("january", "jan"),
+    ("february", "feb"),
+    ("march", "mar"),
+    ("april", "apr"),
+    ("june", "jun"),
+    ("july", "jul"),
+    ("august", "aug"),
+    ("september", "sep"),
+    ("sept", "sep"),
+    ("october", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
+];
+
+/// First words of two-word variants, held back by the tokenizer.
+const HELD: [&str; 2] = ["united", "per"];
+
+/// For each word length below 16, the first letters (bit `c − 'a'`) of the
+/// words that folding may change or hold back ([`FOLDS`] and [`HELD`]). Most
+/// words are passed on after one look-up here.
+static FOLD_FIRST: [u32; 16] = {
+    let mut t = [0u32; 16];
+    let mut i = 0;
+    while i < FOLDS.len() + HELD.len() {
+        let w = if i < FOLDS.len() {
+            FOLDS[i].0
+        } else {
+            HELD[i - FOLDS.len()]
+        }
+        .as_bytes();
+        t[w.len()] |= 1 << (w[0] - b'a');
+        i += 1;
+    }
+    t
+};
+
+/// Whether folding may change or hold back `w`.
+#[inline]
+fn may_fold(w: &str) -> bool {
+    let b = w.as_bytes();
+    let first = b.first().map_or(u8::MAX, |c| c.wrapping_sub(b'a'));
+    b.len() < 16 && first < 26 && FOLD_FIRST[b.len()] >> first & 1 == 1
+}
+
 /// One-word variant folding (see the module docs).
 fn fold_word(w: &str) -> &str {
-    match w {
-        "usa" => "us",
-        "britain" => "uk",
-        "says" | "stated" => "said",
-        "january" => "jan",
-        "february" => "feb",
-        "march" => "mar",
-        "april" => "apr",
-        "june" => "jun",
-        "july" => "jul",
-        "august" => "aug",
-        "september" | "sept" => "sep",
-        "october" => "oct",
-        "november" => "nov",
-        "december" => "dec",
-        _ => w,
+    if !may_fold(w) {
+        return w;
     }
+    FOLDS
+        .iter()
+        .find(|&&(from, _)| from == w)
+        .map_or(w, |&(_, to)| to)
 }
 
 fn starts_ci(s: &str, prefix: &str) -> bool {
@@ -920,6 +963,11 @@ mod tests {
         assert_eq!(toks("September 5"), toks("Sept. 5"));
         assert_eq!(toks("United Nations"), ["united", "nations"]);
         assert_eq!(toks("he was per"), ["he", "was", "per"]);
+        // Every one-word variant folds, and words like them do not.
+        for (from, to) in FOLDS {
+            assert_eq!(toks(from), [to]);
+        }
+        assert_eq!(toks("sayS Junes usable"), ["said", "junes", "usable"]);
     }
 
     #[test]
