@@ -375,14 +375,31 @@ impl Clusterer {
         candidates.dedup();
         timer.lap("containment");
 
-        let verified: Vec<Option<Edge>> = candidates
+        // Pairs are verified grouped by the component of the candidate
+        // graph they fall in, so that the shingle sets of one text's
+        // reprints are read together while in cache; the edges are then put
+        // back in pair order.
+        let mut uf = cluster::UnionFind::new(docs.len());
+        for &p in &candidates {
+            let (a, b) = lsh::unpack(p);
+            uf.union(a, b);
+        }
+        let root: Vec<u32> = (0..docs.len() as u32).map(|i| uf.find(i)).collect();
+        drop(uf);
+        let mut order: Vec<u32> = (0..candidates.len() as u32).collect();
+        order.sort_unstable_by_key(|&k| (root[lsh::unpack(candidates[k as usize]).0 as usize], k));
+        drop(root);
+        let mut verified: Vec<(u32, Edge)> = order
             .par_iter()
-            .map(|&p| {
-                let (a, b) = lsh::unpack(p);
+            .filter_map(|&k| {
+                let (a, b) = lsh::unpack(candidates[k as usize]);
                 self.verify(docs, &f.sets, a as usize, b as usize)
+                    .map(|e| (k, e))
             })
             .collect();
-        let mut edges: Vec<Edge> = verified.into_iter().flatten().collect();
+        drop(order);
+        verified.sort_unstable_by_key(|&(k, _)| k);
+        let mut edges: Vec<Edge> = verified.into_iter().map(|(_, e)| e).collect();
         supersede_weak_containment(&mut edges, docs.len(), cfg);
         let (packed, packed_shared): (Vec<u64>, Vec<u32>) = edges
             .iter()
