@@ -569,10 +569,12 @@ impl Clusterer {
                 *df.entry(t).or_insert(0) += c;
             }
         }
-        let idf_of = |t: u64| {
-            let d = df.get(&t).copied().unwrap_or(0);
-            ((n_docs as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0
-        };
+        // The IDF of each distinct term, computed once (the vocabulary is
+        // small next to the number of term occurrences).
+        let idf_for = |d: u64| ((n_docs as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0;
+        let idf: ahash::AHashMap<u64, f64> = df.iter().map(|(&t, &d)| (t, idf_for(d))).collect();
+        let unseen = idf_for(0);
+        let idf_of = |t: u64| idf.get(&t).copied().unwrap_or(unseen);
         let doc_vectors: Vec<SparseVec> = f
             .raw_terms
             .par_iter()

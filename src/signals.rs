@@ -410,10 +410,9 @@ pub(crate) fn weigh(
             } else {
                 1.0
             };
-            (
-                t,
-                ((1.0 + (c.max(1.0) as f64).ln()) * idf(i, t) * boost) as f32,
-            )
+            // `1 + ln(max(c, 1))`; most terms occur once, where it is 1.
+            let tf = if c <= 1.0 { 1.0 } else { 1.0 + (c as f64).ln() };
+            (t, (tf * idf(i, t) * boost) as f32)
         })
         .collect();
     if v.len() > max_terms {
