@@ -922,7 +922,7 @@ impl FeedIndex {
             doc,
             &self.hasher,
             &self.stop,
-            &mut Vec::new(),
+            &mut Default::default(),
             &mut signature,
         );
         p.learned_at = self.learned.len();

@@ -324,8 +324,8 @@ impl Clusterer {
             .into_par_iter()
             .zip(docs.par_iter())
             .zip(signatures.par_chunks_mut(k))
-            .map_init(Vec::new, |content, ((t, d), sig)| {
-                doc_features(cfg, &norm, &t, d, &hasher, &stop, content, sig)
+            .map_init(Scratch::default, |scratch, ((t, d), sig)| {
+                doc_features(cfg, &norm, &t, d, &hasher, &stop, scratch, sig)
             })
             .collect();
         let mut f = Features {
@@ -876,8 +876,16 @@ pub(crate) fn ordered_shingles(
     (ordered, removed)
 }
 
+/// Buffers reused from one document's features to the next.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// The content token hashes.
+    content: Vec<u64>,
+    /// Story term occurrences before they are counted.
+    terms: Vec<(u64, f32)>,
+}
+
 /// Computes one document's features and writes its signature into `sig`.
-/// `content` is scratch space.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn doc_features(
     cfg: &Config,
@@ -886,12 +894,14 @@ pub(crate) fn doc_features(
     d: &Document,
     hasher: &MinHasher,
     stop: &ahash::AHashSet<u64>,
-    content: &mut Vec<u64>,
+    scratch: &mut Scratch,
     sig: &mut [u64],
 ) -> DocFeatures {
+    let content = &mut scratch.content;
     let (mut ordered, removed) = ordered_shingles(cfg, norm, t, &d.text, content);
     let raw = if cfg.story.enabled {
         signals::raw_terms(
+            &mut scratch.terms,
             content,
             &t.entities,
             d.title.as_deref(),

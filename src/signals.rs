@@ -295,19 +295,6 @@ pub(crate) struct RawTerms {
     pub entities: Vec<u64>,
 }
 
-/// Names and numbers in a short text such as a headline, sorted, distinct.
-pub(crate) fn entity_terms(text: &str, fold: bool) -> Vec<u64> {
-    let mut out = Vec::new();
-    crate::normalize::for_each_flagged_token(text, fold, |t, entity| {
-        if entity {
-            out.push(token_hash(t));
-        }
-    });
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
 /// Counts the story terms of a document from its content token hashes and
 /// headline.
 /// How occurrences count towards a term's frequency: the headline and the
@@ -320,7 +307,10 @@ pub(crate) struct Positional {
     pub lede_boost: f32,
 }
 
+/// `scratch` holds the occurrences while they are sorted and summed, so the
+/// counts kept for the whole run are allocated once at their exact size.
 pub(crate) fn raw_terms(
+    scratch: &mut Vec<(u64, f32)>,
     content: &[u64],
     text_entities: &[u64],
     title: Option<&str>,
@@ -328,10 +318,8 @@ pub(crate) fn raw_terms(
     fold: bool,
     pos: Positional,
 ) -> RawTerms {
-    // One allocation, sized for the content and a title; the counts are
-    // merged into its front and the rest given back (kept for the whole
-    // run, so no spare capacity).
-    let mut all: Vec<(u64, f32)> = Vec::with_capacity(content.len() + 16);
+    let all = scratch;
+    all.clear();
     all.extend(
         content
             .iter()
@@ -348,28 +336,40 @@ pub(crate) fn raw_terms(
                 )
             }),
     );
-    let mut entities = text_entities.to_vec();
+    let mut title_entities = Vec::new();
     if let Some(t) = title {
-        crate::normalize::for_each_token(t, fold, |w| {
+        // One pass gives the headline's terms and which are names.
+        crate::normalize::for_each_flagged_token(t, fold, |w, entity| {
             let h = token_hash(w);
             if !stop.contains(&h) {
                 all.push((h, pos.lede_boost));
             }
+            if entity {
+                title_entities.push(h);
+            }
         });
-        entities.extend(entity_terms(t, fold));
+    }
+    all.sort_unstable_by_key(|&(t, _)| t);
+    let n = sum_runs_in_place(all);
+    let counts = all[..n].to_vec();
+    // Only entities that occur among the counted terms matter.
+    let mut entities: Vec<u64> = text_entities
+        .iter()
+        .chain(&title_entities)
+        .copied()
+        .filter(|e| counts.binary_search_by_key(e, |&(t, _)| t).is_ok())
+        .collect();
+    if !title_entities.is_empty() {
         entities.sort_unstable();
         entities.dedup();
     }
-    all.sort_unstable_by_key(|&(t, _)| t);
-    let counts = sum_runs(all);
-    // Only entities that occur among the counted terms matter.
-    entities.retain(|e| counts.binary_search_by_key(e, |&(t, _)| t).is_ok());
+    entities.shrink_to_fit();
     RawTerms { counts, entities }
 }
 
-/// Sums the weights of equal terms of a vector sorted by term, in place;
-/// the result holds no spare capacity.
-fn sum_runs(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
+/// Sums the weights of equal terms of a vector sorted by term into its
+/// front; returns how many distinct terms there are.
+fn sum_runs_in_place(v: &mut [(u64, f32)]) -> usize {
     let mut out = 0;
     let mut i = 0;
     while i < v.len() {
@@ -382,7 +382,14 @@ fn sum_runs(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
         v[out] = (t, w);
         out += 1;
     }
-    v.truncate(out);
+    out
+}
+
+/// Sums the weights of equal terms of a vector sorted by term, in place;
+/// the result holds no spare capacity.
+fn sum_runs(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
+    let n = sum_runs_in_place(&mut v);
+    v.truncate(n);
     v.shrink_to_fit();
     v
 }
@@ -486,6 +493,19 @@ pub(crate) fn centroid<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> Spars
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names and numbers in a short text, sorted, distinct.
+    fn entity_terms(text: &str, fold: bool) -> Vec<u64> {
+        let mut out = Vec::new();
+        crate::normalize::for_each_flagged_token(text, fold, |t, entity| {
+            if entity {
+                out.push(token_hash(t));
+            }
+        });
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 
     #[test]
     fn names_are_capitalized_words_inside_sentences() {
