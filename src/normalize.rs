@@ -22,6 +22,7 @@
 //! Every removed line can be listed with its reason by
 //! [`Normalizer::explain`].
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -779,17 +780,23 @@ impl Normalizer {
             .max((b.min_doc_fraction * docs.len() as f64).ceil() as usize)
             .max(2);
         let eligible = |s: &Segment| (3..=b.max_line_words).contains(&((s.end - s.start) as usize));
-        // Pass 1: documents per sentence.
-        let mut keys: Vec<u64> = Vec::new();
-        let mut per_doc: Vec<u64> = Vec::new();
-        for d in docs {
-            per_doc.clear();
-            per_doc.extend(d.segments.iter().filter(|s| eligible(s)).map(|s| s.key));
-            per_doc.sort_unstable();
-            per_doc.dedup();
-            keys.extend_from_slice(&per_doc);
-        }
-        keys.sort_unstable();
+        // Pass 1: documents per sentence (each document's distinct keys,
+        // gathered and sorted on all cores).
+        let mut keys: Vec<u64> = docs
+            .par_iter()
+            .flat_map_iter(|d| {
+                let mut per_doc: Vec<u64> = d
+                    .segments
+                    .iter()
+                    .filter(|s| eligible(s))
+                    .map(|s| s.key)
+                    .collect();
+                per_doc.sort_unstable();
+                per_doc.dedup();
+                per_doc
+            })
+            .collect();
+        keys.par_sort_unstable();
         let mut frequent: Vec<u64> = Vec::new();
         for run in keys.chunk_by(|a, b| a == b) {
             if run.len() >= threshold {
@@ -803,16 +810,20 @@ impl Normalizer {
         // document is the document's longest other sentence: the same for
         // every reprint of one dispatch, different for every story that an
         // outlet's stock line is pasted into.
-        let mut contexts: Vec<(u64, u64)> = Vec::new();
-        for d in docs {
-            for_each_context(d, |i, ctx| {
-                let key = d.segments[i].key;
-                if frequent.binary_search(&key).is_ok() {
-                    contexts.push((key, ctx));
-                }
-            });
-        }
-        contexts.sort_unstable();
+        let mut contexts: Vec<(u64, u64)> = docs
+            .par_iter()
+            .flat_map_iter(|d| {
+                let mut found = Vec::new();
+                for_each_context(d, |i, ctx| {
+                    let key = d.segments[i].key;
+                    if frequent.binary_search(&key).is_ok() {
+                        found.push((key, ctx));
+                    }
+                });
+                found
+            })
+            .collect();
+        contexts.par_sort_unstable();
         contexts.dedup();
         // `contexts` now holds distinct (sentence, context) pairs; compare
         // their number with the sentence's document count.
