@@ -17,7 +17,7 @@
 
 use rayon::prelude::*;
 
-use crate::lsh::pack;
+use crate::lsh::{pack, unpack};
 use crate::similarity::for_each_match;
 
 /// Disjoint-set forest with path halving and union by size.
@@ -72,6 +72,22 @@ impl UnionFind {
         }
         out
     }
+}
+
+/// The indices of `pairs` (packed, see [`pack`]) ordered by the component
+/// of the graph they form (then by index), so that work on the pairs of one
+/// component, such as the reprints of one text, reads the same documents'
+/// data one after the other while it is in cache.
+pub(crate) fn component_order(n: usize, pairs: &[u64]) -> Vec<u32> {
+    let mut uf = UnionFind::new(n);
+    for &p in pairs {
+        let (a, b) = unpack(p);
+        uf.union(a, b);
+    }
+    let root: Vec<u32> = (0..n as u32).map(|i| uf.find(i)).collect();
+    let mut order: Vec<u32> = (0..pairs.len() as u32).collect();
+    order.sort_unstable_by_key(|&k| (root[unpack(pairs[k as usize]).0 as usize], k));
+    order
 }
 
 /// Neighbourhoods larger than this are not examined for hubs: a bound on
@@ -140,7 +156,7 @@ pub(crate) fn group(
     // Neighbours, sorted, each with the size of the intersection.
     let mut links: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
     for (&e, &s) in edges.iter().zip(shared) {
-        let (a, b) = crate::lsh::unpack(e);
+        let (a, b) = unpack(e);
         links[a as usize].push((b, s));
         links[b as usize].push((a, s));
     }
@@ -168,7 +184,7 @@ pub(crate) fn group(
     let mut uf = UnionFind::new(n);
     for &e in edges {
         if cut.binary_search(&e).is_err() {
-            let (a, b) = crate::lsh::unpack(e);
+            let (a, b) = unpack(e);
             uf.union(a, b);
         }
     }
@@ -494,7 +510,7 @@ mod tests {
         let shared: Vec<u32> = edges
             .iter()
             .map(|&e| {
-                let (a, b) = crate::lsh::unpack(e);
+                let (a, b) = unpack(e);
                 crate::similarity::intersection_size(&sets[a as usize], &sets[b as usize]) as u32
             })
             .collect();

@@ -379,16 +379,7 @@ impl Clusterer {
         // graph they fall in, so that the shingle sets of one text's
         // reprints are read together while in cache; the edges are then put
         // back in pair order.
-        let mut uf = cluster::UnionFind::new(docs.len());
-        for &p in &candidates {
-            let (a, b) = lsh::unpack(p);
-            uf.union(a, b);
-        }
-        let root: Vec<u32> = (0..docs.len() as u32).map(|i| uf.find(i)).collect();
-        drop(uf);
-        let mut order: Vec<u32> = (0..candidates.len() as u32).collect();
-        order.sort_unstable_by_key(|&k| (root[lsh::unpack(candidates[k as usize]).0 as usize], k));
-        drop(root);
+        let order = cluster::component_order(docs.len(), &candidates);
         let mut verified: Vec<(u32, Edge)> = order
             .par_iter()
             .filter_map(|&k| {

@@ -295,8 +295,6 @@ pub(crate) struct RawTerms {
     pub entities: Vec<u64>,
 }
 
-/// Counts the story terms of a document from its content token hashes and
-/// headline.
 /// How occurrences count towards a term's frequency: the headline and the
 /// first `lede_words` words of the content count `lede_boost` times, the rest
 /// once. News puts the event (who, where, when) in the headline and lede, and
@@ -307,8 +305,10 @@ pub(crate) struct Positional {
     pub lede_boost: f32,
 }
 
-/// `scratch` holds the occurrences while they are sorted and summed, so the
-/// counts kept for the whole run are allocated once at their exact size.
+/// Counts the story terms of a document from its content token hashes and
+/// headline. `scratch` holds the occurrences while they are sorted and
+/// summed, so the counts kept for the whole run are allocated once at their
+/// exact size.
 pub(crate) fn raw_terms(
     scratch: &mut Vec<(u64, f32)>,
     content: &[u64],
