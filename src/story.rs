@@ -141,7 +141,13 @@ pub(crate) fn candidate_pairs(
     min_shared: usize,
     max_posting: usize,
 ) -> Vec<(u32, u32)> {
-    crate::index::shared_key_pairs(top, max_posting, |_, _, shared| shared >= min_shared).0
+    crate::index::shared_key_pairs(
+        top,
+        max_posting,
+        crate::index::Visit::InOrder,
+        |_, _, shared| shared >= min_shared,
+    )
+    .0
 }
 
 /// Mixes each pair's cosine with its shared-nearest-neighbour score.

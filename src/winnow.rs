@@ -65,11 +65,15 @@ pub(crate) fn candidate_pairs(
     min_fraction: f64,
     max_posting: usize,
 ) -> ContainmentCandidates {
-    let (pairs, common_fingerprints) =
-        crate::index::shared_key_pairs(fingerprints, max_posting, |a, b, shared| {
+    let (pairs, common_fingerprints) = crate::index::shared_key_pairs(
+        fingerprints,
+        max_posting,
+        crate::index::Visit::ByFirstList,
+        |a, b, shared| {
             let smaller = fingerprints[a].len().min(fingerprints[b].len()) as f64;
             shared as f64 >= (min_fraction * smaller).ceil().max(1.0)
-        });
+        },
+    );
     ContainmentCandidates {
         pairs: pairs.into_iter().map(|(a, b)| pack(a, b)).collect(),
         common_fingerprints,
