@@ -61,12 +61,13 @@ pub(crate) fn shared_key_pairs(
     // For each item, the later items met in its lists are gathered, sorted
     // and counted in runs: the work is the sum of the posting lengths and
     // the scratch stays small and hot in cache whatever the corpus size.
-    // The pairs are put back in item order afterwards.
+    // The pairs, distinct, are sorted back into item order when the items
+    // were visited in another.
     let mut order: Vec<u32> = (0..n as u32).collect();
     if visit == Visit::ByFirstList {
         order.sort_unstable_by_key(|&i| (runs_of(i as usize).first().copied(), i));
     }
-    let found: Vec<Vec<(u32, u32)>> = order
+    let mut pairs: Vec<(u32, u32)> = order
         .par_iter()
         .map_init(Vec::<u32>::new, |met, &i| {
             let i = i as usize;
@@ -82,14 +83,13 @@ pub(crate) fn shared_key_pairs(
             met.chunk_by(|x, y| x == y)
                 .filter(|run| accept(i, run[0] as usize, run.len()))
                 .map(|run| (i as u32, run[0]))
-                .collect()
+                .collect::<Vec<_>>()
         })
+        .flatten()
         .collect();
-    let mut by_item: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
-    for (&i, p) in order.iter().zip(found) {
-        by_item[i as usize] = p;
+    if visit == Visit::ByFirstList {
+        pairs.par_sort_unstable();
     }
-    let pairs = by_item.into_iter().flatten().collect();
     (pairs, skipped)
 }
 
