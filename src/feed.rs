@@ -862,8 +862,9 @@ impl FeedIndex {
             for &key in &e.band_keys {
                 index.bands.entry(key).or_default().push(seq);
             }
+            let item = fingerprint_item(seq, e.fingerprints.len());
             for &fp in &e.fingerprints {
-                index.fingerprints.entry(fp).or_default().push(seq);
+                index.fingerprints.entry(fp).or_default().push(item);
             }
             index.ids.insert(e.id.clone(), seq);
             index.count_sentences(&e.sentences);
@@ -1007,6 +1008,18 @@ impl FeedIndex {
         }
     }
 
+    /// The arrival number and fingerprint count of a fingerprint posting
+    /// item (see [`fingerprint_item`]).
+    fn fingerprint_holder(&self, item: u64) -> (u64, usize) {
+        let seq = item >> FP_COUNT_BITS;
+        let count = (item & FP_COUNT_MAX) as usize;
+        if count < FP_COUNT_MAX as usize {
+            (seq, count)
+        } else {
+            (seq, self.entries[&seq].fingerprints.len())
+        }
+    }
+
     fn band_keys(&self, sig: &[u64]) -> Vec<u64> {
         if sig.first().is_none_or(|&v| v == u64::MAX) {
             return Vec::new();
@@ -1068,10 +1081,10 @@ impl FeedIndex {
         }
         met.sort_unstable();
         for run in met.chunk_by(|a, b| a == b) {
-            let other = self.entries[&run[0]].fingerprints.len();
+            let (y, other) = self.fingerprint_holder(run[0]);
             let smaller = p.fingerprints.len().min(other) as f64;
             if run.len() as f64 >= (cfg.containment_candidate * smaller).ceil().max(1.0) {
-                cands.push(run[0]);
+                cands.push(y);
             }
         }
         cands.sort_unstable();
@@ -1383,8 +1396,9 @@ impl FeedIndex {
         for &key in &p.band_keys {
             self.bands.entry(key).or_default().push(seq);
         }
+        let item = fingerprint_item(seq, p.fingerprints.len());
         for &fp in &p.fingerprints {
-            self.fingerprints.entry(fp).or_default().push(seq);
+            self.fingerprints.entry(fp).or_default().push(item);
         }
         self.ids.insert(doc.id.clone(), seq);
         let new_group = plan.group.is_none();
@@ -1785,8 +1799,9 @@ impl FeedIndex {
         for &key in &e.band_keys {
             remove_posting(&mut self.bands, key, seq);
         }
+        let item = fingerprint_item(seq, e.fingerprints.len());
         for &fp in &e.fingerprints {
-            remove_posting(&mut self.fingerprints, fp, seq);
+            remove_posting(&mut self.fingerprints, fp, item);
         }
         self.n_docs = self.n_docs.saturating_sub(1);
         for t in &e.terms {
@@ -1892,6 +1907,19 @@ fn add(a: &SparseVec, b: &SparseVec) -> SparseVec {
 /// without a heap allocation.
 type Posting = smallvec::SmallVec<[u64; 2]>;
 
+/// Bits of a fingerprint posting item that hold the article's fingerprint
+/// count; the arrival number takes the rest (2^40 arrivals).
+const FP_COUNT_BITS: u32 = 24;
+/// The largest count held in an item; articles with more are looked up.
+const FP_COUNT_MAX: u64 = (1 << FP_COUNT_BITS) - 1;
+
+/// A fingerprint posting item: the article's arrival number and its
+/// fingerprint count, so that the containment-candidate test needs no
+/// look-up of the article. Items sort by arrival number.
+fn fingerprint_item(seq: u64, count: usize) -> u64 {
+    (seq << FP_COUNT_BITS) | (count as u64).min(FP_COUNT_MAX)
+}
+
 fn remove_posting(map: &mut AHashMap<u64, Posting>, key: u64, item: u64) {
     if let Some(list) = map.get_mut(&key) {
         list.retain(|x| *x != item);
@@ -1913,6 +1941,20 @@ mod tests {
         to curb fighting in Syria, the two presidents said after talks in Hangzhou on Monday. \
         A string of bombings killed dozens of people across the country, including in Hama \
         and Homs, a monitoring group said.";
+
+    #[test]
+    fn fingerprint_items_keep_arrival_order_and_count() {
+        let a = fingerprint_item(5, 3);
+        let b = fingerprint_item(6, 0);
+        assert!(a < b, "items sort by arrival number");
+        let ix = index();
+        assert_eq!(ix.fingerprint_holder(a), (5, 3));
+        assert_eq!(ix.fingerprint_holder(b), (6, 0));
+        // A count too large for the item saturates (and is then looked up).
+        let big = fingerprint_item(7, usize::MAX);
+        assert_eq!(big >> FP_COUNT_BITS, 7);
+        assert_eq!(big & FP_COUNT_MAX, FP_COUNT_MAX);
+    }
 
     #[test]
     fn sums_merge_sorted_vectors() {
