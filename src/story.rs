@@ -231,7 +231,14 @@ pub(crate) fn common_terms(
 /// The heaviest `k` terms of a vector whose df passes the filter.
 pub(crate) fn top_terms(v: &SparseVec, k: usize, usable: &dyn Fn(u64) -> bool) -> Vec<u64> {
     let mut terms: Vec<(u64, f32)> = v.iter().copied().filter(|&(t, _)| usable(t)).collect();
-    terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Heaviest first, ties by term: a total order, so selecting the first
+    // `k` before sorting them gives the same terms as a full sort.
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if terms.len() > k && k > 0 {
+        terms.select_nth_unstable_by(k - 1, order);
+        terms.truncate(k);
+    }
+    terms.sort_unstable_by(order);
     terms.truncate(k);
     terms.into_iter().map(|(t, _)| t).collect()
 }
@@ -454,6 +461,19 @@ mod tests {
 
     fn p(a: u32, b: u32, score: f64) -> ScoredPair {
         ScoredPair { a, b, score }
+    }
+
+    #[test]
+    fn top_terms_are_the_heaviest_usable_ones_ties_by_term() {
+        // Weights with many ties; term 13 is not usable.
+        let v: SparseVec = (0..40u64).map(|t| (t, ((t * 7) % 5) as f32)).collect();
+        let usable = |t: u64| t != 13;
+        for k in [0, 1, 3, 8, 39, 40, 60] {
+            let mut all: Vec<(u64, f32)> = v.iter().copied().filter(|&(t, _)| usable(t)).collect();
+            all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let want: Vec<u64> = all.iter().take(k).map(|&(t, _)| t).collect();
+            assert_eq!(top_terms(&v, k, &usable), want, "k = {k}");
+        }
     }
 
     #[test]
