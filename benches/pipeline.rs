@@ -68,6 +68,20 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
+/// The two levels benched: duplicate groups and stories (the default), and
+/// duplicate groups only.
+fn levels() -> [(&'static str, Config); 2] {
+    let mut groups_only = wirecluster::StoryConfig::default();
+    groups_only.enabled = false;
+    [
+        ("stories", Config::default()),
+        (
+            "groups_only",
+            Config::builder().story(groups_only).build().unwrap(),
+        ),
+    ]
+}
+
 fn end_to_end(c: &mut Criterion) {
     let mut inputs = vec![("sample".to_string(), std::fs::read(sample_path()).unwrap())];
     if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
@@ -76,15 +90,7 @@ fn end_to_end(c: &mut Criterion) {
             std::fs::read(&p).expect("WIRECLUSTER_BENCH_CORPUS reads"),
         ));
     }
-    let mut groups_only = wirecluster::StoryConfig::default();
-    groups_only.enabled = false;
-    let levels = [
-        ("stories", Config::default()),
-        (
-            "groups_only",
-            Config::builder().story(groups_only).build().unwrap(),
-        ),
-    ];
+    let levels = levels();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -120,7 +126,7 @@ fn end_to_end(c: &mut Criterion) {
 }
 
 /// Live index: articles placed one by one on one thread, from parsed
-/// documents (criterion reports articles/s).
+/// documents, at both levels (criterion reports articles/s).
 fn feed_insert(c: &mut Criterion) {
     let mut inputs = vec![("sample".to_string(), sample_path())];
     if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
@@ -134,25 +140,27 @@ fn feed_insert(c: &mut Criterion) {
         let docs = read_jsonl(&path, &ReadOptions::default())
             .unwrap()
             .documents;
-        let mut g = c.benchmark_group("feed_insert/1thread");
-        g.sample_size(10);
-        g.throughput(Throughput::Elements(docs.len() as u64));
-        // The index is returned and dropped outside the timed part: the rate
-        // is of inserting, not of tearing the index down.
-        g.bench_function(name, |b| {
-            b.iter_with_large_drop(|| {
-                pool.install(|| {
-                    let mut ix =
-                        wirecluster::FeedIndex::new(Config::default(), Default::default()).unwrap();
-                    for d in &docs {
-                        black_box(ix.insert(d).unwrap());
-                    }
-                    assert_eq!(ix.stats().inserted as usize, docs.len());
-                    ix
+        for (level, cfg) in levels() {
+            let mut g = c.benchmark_group(format!("feed_insert/{level}/1thread"));
+            g.sample_size(10);
+            g.throughput(Throughput::Elements(docs.len() as u64));
+            // The index is returned and dropped outside the timed part: the
+            // rate is of inserting, not of tearing the index down.
+            g.bench_function(&name, |b| {
+                b.iter_with_large_drop(|| {
+                    pool.install(|| {
+                        let mut ix =
+                            wirecluster::FeedIndex::new(cfg.clone(), Default::default()).unwrap();
+                        for d in &docs {
+                            black_box(ix.insert(d).unwrap());
+                        }
+                        assert_eq!(ix.stats().inserted as usize, docs.len());
+                        ix
+                    })
                 })
-            })
-        });
-        g.finish();
+            });
+            g.finish();
+        }
     }
 }
 
