@@ -449,6 +449,9 @@ struct Plan {
     /// Links the new article supersedes (see [`Cut`]).
     cut: Option<Cut>,
     story: Option<(u64, Option<StoryMatch>)>,
+    /// `(candidate, shingles shared with it)` for every verified candidate,
+    /// by arrival number.
+    shared: Vec<(u64, usize)>,
 }
 
 /// Links that a new article shows to be weak, as the batch pipeline sets
@@ -1090,8 +1093,10 @@ impl FeedIndex {
         cands.sort_unstable();
         cands.dedup();
 
-        // Verify exactly; keep (strength, seq, overlap, kind).
+        // Verify exactly; keep (strength, seq, overlap, kind), and every
+        // intersection size for the completeness scores of the group joined.
         let mut edges: Vec<(u64, Overlap, EdgeKind)> = Vec::new();
+        let mut shared: Vec<(u64, usize)> = Vec::with_capacity(cands.len());
         for &y in &cands {
             let e = &self.entries[&y];
             if !live_story(self.groups[&e.group].story) {
@@ -1103,6 +1108,7 @@ impl FeedIndex {
                 continue;
             }
             let o = Overlap::of(&p.set, &e.set);
+            shared.push((y, o.shared));
             if let Some(kind) = pipeline::edge_kind(cfg, &o) {
                 edges.push((y, o, kind));
             }
@@ -1304,6 +1310,7 @@ impl FeedIndex {
             link,
             cut,
             story,
+            shared,
         }
     }
 
@@ -1440,7 +1447,7 @@ impl FeedIndex {
             None
         } else {
             let prev = self.groups[&gk].canonical;
-            self.join_group(gk, seq);
+            self.join_group(gk, seq, &plan.shared);
             Some(prev)
         };
         let prev_story_canonical = if new_story {
@@ -1601,7 +1608,7 @@ impl FeedIndex {
         e.link = Some((c, true));
         for &x in &xs {
             self.entries.get_mut(&x).expect("live article").group = gk;
-            self.join_group(gk, x);
+            self.join_group(gk, x, &[]);
         }
         let sk = self.groups[&gk].story;
         self.refresh_story(sk);
@@ -1624,15 +1631,16 @@ impl FeedIndex {
         self.start_group(gk, xs[0], Vec::new(), gk);
         for &x in &xs[1..] {
             self.entries.get_mut(&x).expect("live article").group = gk;
-            self.join_group(gk, x);
+            self.join_group(gk, x, &[]);
         }
         self.start_story(gk, vec![gk]);
         xs.iter().map(|&x| self.doc_id(x)).collect()
     }
 
     /// Adds article `x` to group `gk`: completeness scores, vector sums,
-    /// time range, canonical.
-    fn join_group(&mut self, gk: u64, x: u64) {
+    /// time range, canonical. `known` holds intersection sizes of `x` with
+    /// some articles, by arrival number, that need not be computed again.
+    fn join_group(&mut self, gk: u64, x: u64, known: &[(u64, usize)]) {
         let members: Vec<u64> = self.groups[&gk]
             .members
             .iter()
@@ -1643,7 +1651,10 @@ impl FeedIndex {
         let mut x_n = 0;
         for &o in members.iter().take(MAX_COMPARED) {
             let (so, sx) = (&self.entries[&o].set, &self.entries[&x].set);
-            let shared = intersection_size(so, sx) as f64;
+            let shared = match known.binary_search_by_key(&o, |&(y, _)| y) {
+                Ok(i) => known[i].1,
+                Err(_) => intersection_size(so, sx),
+            } as f64;
             if !so.is_empty() {
                 x_sum += shared / so.len() as f64;
             }
