@@ -1649,17 +1649,17 @@ impl FeedIndex {
             .collect();
         let mut x_sum = 0.0;
         let mut x_n = 0;
-        for &o in members.iter().take(MAX_COMPARED) {
-            let (so, sx) = (&self.entries[&o].set, &self.entries[&x].set);
+        let x_len = self.entries[&x].set.len();
+        for &o in &members {
+            let so = &self.entries[&o].set;
             let shared = match known.binary_search_by_key(&o, |&(y, _)| y) {
                 Ok(i) => known[i].1,
-                Err(_) => intersection_size(so, sx),
+                Err(_) => intersection_size(so, &self.entries[&x].set),
             } as f64;
             if !so.is_empty() {
                 x_sum += shared / so.len() as f64;
             }
             x_n += 1;
-            let x_len = sx.len();
             let eo = self.entries.get_mut(&o).expect("live member");
             if (eo.contain_n as usize) < MAX_COMPARED {
                 if x_len > 0 {
@@ -1928,6 +1928,7 @@ const FP_COUNT_MAX: u64 = (1 << FP_COUNT_BITS) - 1;
 /// fingerprint count, so that the containment-candidate test needs no
 /// look-up of the article. Items sort by arrival number.
 fn fingerprint_item(seq: u64, count: usize) -> u64 {
+    debug_assert!(seq < 1 << (64 - FP_COUNT_BITS), "arrival number overflows");
     (seq << FP_COUNT_BITS) | (count as u64).min(FP_COUNT_MAX)
 }
 

@@ -230,16 +230,18 @@ pub(crate) fn common_terms(
 
 /// The heaviest `k` terms of a vector whose df passes the filter.
 pub(crate) fn top_terms(v: &SparseVec, k: usize, usable: &dyn Fn(u64) -> bool) -> Vec<u64> {
+    if k == 0 {
+        return Vec::new();
+    }
     let mut terms: Vec<(u64, f32)> = v.iter().copied().filter(|&(t, _)| usable(t)).collect();
     // Heaviest first, ties by term: a total order, so selecting the first
     // `k` before sorting them gives the same terms as a full sort.
     let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if terms.len() > k && k > 0 {
+    if terms.len() > k {
         terms.select_nth_unstable_by(k - 1, order);
         terms.truncate(k);
     }
     terms.sort_unstable_by(order);
-    terms.truncate(k);
     terms.into_iter().map(|(t, _)| t).collect()
 }
 
