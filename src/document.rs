@@ -15,8 +15,12 @@ use crate::error::{Error, RecordError, Result};
 
 /// A publication time, stored as whole seconds since the Unix epoch (UTC).
 ///
-/// Parsed from RFC 3339 (`2016-09-05T20:31:00Z`, any offset) or a bare date
-/// (`2016-09-05`, read as midnight UTC); serialized as RFC 3339 in UTC.
+/// Parsed from RFC 3339 (`2016-09-05T20:31:00Z`, any offset), RFC 2822 as
+/// RSS `pubDate` writes it (`Mon, 05 Sep 2016 20:31:00 GMT`), a date and
+/// time without offset (`2016-09-05 20:31:00` or with a `T`, read as UTC), a
+/// bare date (`2016-09-05`, read as midnight UTC) or epoch seconds (digits;
+/// 12 digits or more are read as milliseconds); serialized as RFC 3339 in
+/// UTC.
 ///
 /// ```
 /// use wirecluster::Timestamp;
@@ -25,6 +29,9 @@ use crate::error::{Error, RecordError, Result};
 /// assert_eq!(t.to_string(), "2016-09-05T20:31:00Z");
 /// let d: Timestamp = "2016-09-05".parse().unwrap();
 /// assert_eq!(t.seconds() - d.seconds(), 20 * 3600 + 31 * 60);
+/// for same in ["Mon, 05 Sep 2016 20:31:00 GMT", "2016-09-05 20:31:00", "1473107460", "1473107460000"] {
+///     assert_eq!(same.parse::<Timestamp>().unwrap(), t, "{same}");
+/// }
 /// assert!("05/09/2016".parse::<Timestamp>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,16 +47,49 @@ impl Timestamp {
     pub fn seconds(self) -> i64 {
         self.0
     }
+
+    /// Epoch seconds, or milliseconds when the magnitude is 10^11 or more
+    /// (10^11 seconds is the year 5138; 10^11 milliseconds is 1973).
+    fn from_epoch_number(v: f64) -> Self {
+        let secs = if v.abs() >= 1e11 { v / 1000.0 } else { v };
+        Timestamp(secs.floor() as i64)
+    }
 }
 
 impl std::str::FromStr for Timestamp {
     type Err = RecordError;
 
     fn from_str(s: &str) -> std::result::Result<Self, RecordError> {
-        use time::format_description::well_known::Rfc3339;
+        use time::format_description::well_known::{Rfc2822, Rfc3339};
         let s = s.trim();
         if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
             return Ok(Timestamp(t.unix_timestamp()));
+        }
+        if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc2822) {
+            return Ok(Timestamp(t.unix_timestamp()));
+        }
+        // RSS feeds often name the zone ("GMT", "UTC", "Z") where RFC 2822
+        // wants "+0000".
+        for zone in [" GMT", " UTC", " UT", " Z"] {
+            if let Some(rest) = s.strip_suffix(zone)
+                && let Ok(t) = time::OffsetDateTime::parse(&format!("{rest} +0000"), &Rfc2822)
+            {
+                return Ok(Timestamp(t.unix_timestamp()));
+            }
+        }
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        if !digits.is_empty() && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let v: i64 = s
+                .parse()
+                .map_err(|_| RecordError::InvalidDate(s.to_string()))?;
+            return Ok(Timestamp::from_epoch_number(v as f64));
+        }
+        let date_time = time::macros::format_description!(
+            version = 2,
+            "[year]-[month]-[day][first [ ][T]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
+        );
+        if let Ok(t) = time::PrimitiveDateTime::parse(s, &date_time) {
+            return Ok(Timestamp(t.assume_utc().unix_timestamp()));
         }
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
         match time::Date::parse(s, &fmt) {
@@ -212,14 +252,28 @@ enum IdValue {
 }
 
 impl IdValue {
-    fn into_string(self) -> String {
+    /// The id as text; a float id beyond 2^53 (or beyond 64 bits) cannot be
+    /// the number that was written, and is refused.
+    fn into_string(self) -> std::result::Result<String, RecordError> {
         match self {
-            IdValue::Str(s) => s,
-            IdValue::Int(i) => i.to_string(),
-            IdValue::Uint(u) => u.to_string(),
-            IdValue::Float(f) => f.to_string(),
+            IdValue::Str(s) => Ok(s),
+            IdValue::Int(i) => Ok(i.to_string()),
+            IdValue::Uint(u) => Ok(u.to_string()),
+            IdValue::Float(f) if f.abs() >= 9_007_199_254_740_992.0 => {
+                Err(RecordError::InexactId(format!("{f:e}")))
+            }
+            IdValue::Float(f) => Ok(f.to_string()),
         }
     }
+}
+
+/// A `published` value: text, or epoch seconds or milliseconds as a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DateValue {
+    Int(i64),
+    Float(f64),
+    Str(String),
 }
 
 /// The fields of one input record, before checking (shared by the JSONL and
@@ -229,13 +283,18 @@ pub(crate) struct RawRecord {
     id: Option<IdValue>,
     #[serde(alias = "body")]
     text: Option<String>,
+    #[serde(alias = "description")]
+    summary: Option<String>,
     title: Option<String>,
-    #[serde(alias = "date")]
-    published: Option<String>,
+    #[serde(alias = "date", alias = "pubDate")]
+    published: Option<DateValue>,
     source: Option<String>,
     url: Option<String>,
     cluster: Option<IdValue>,
 }
+
+/// The byte order mark that some tools write at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// Parses one JSONL record (the fields of [`parse_jsonl`]); for readers that
 /// take lines one at a time, such as a live feed.
@@ -250,6 +309,7 @@ pub fn parse_record(bytes: &[u8]) -> std::result::Result<Document, RecordError> 
 }
 
 pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
     let raw: RawRecord =
         serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
@@ -258,20 +318,41 @@ pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordEr
 
 impl RawRecord {
     /// Checks the record: id and text present, date valid.
+    ///
+    /// The text is `text` (alias `body`); a record without one is
+    /// headline-only, and its text is `summary` (alias `description`), else
+    /// its `title`.
     pub(crate) fn into_document(self) -> std::result::Result<Document, RecordError> {
         let raw = self;
-        let id = raw.id.map(IdValue::into_string).unwrap_or_default();
+        let id = raw
+            .id
+            .map(IdValue::into_string)
+            .transpose()?
+            .unwrap_or_default();
         if id.trim().is_empty() {
             return Err(RecordError::MissingId);
         }
-        let text = raw.text.ok_or(RecordError::MissingText)?;
-        if text.trim().is_empty() {
+        let present = |t: &Option<String>| t.as_ref().is_some_and(|t| !t.trim().is_empty());
+        let any_given = raw.text.is_some() || raw.summary.is_some() || raw.title.is_some();
+        let text = if present(&raw.text) {
+            raw.text
+        } else if present(&raw.summary) {
+            raw.summary
+        } else if present(&raw.title) {
+            raw.title.clone()
+        } else if any_given {
             return Err(RecordError::EmptyText);
-        }
-        let published = match raw.published.as_deref() {
+        } else {
+            return Err(RecordError::MissingText);
+        };
+        let text = text.unwrap_or_default();
+        let published = match raw.published {
             None => None,
-            Some(p) if p.trim().is_empty() => None,
-            Some(p) => Some(p.parse::<Timestamp>()?),
+            Some(DateValue::Str(p)) if p.trim().is_empty() => None,
+            Some(DateValue::Str(p)) => Some(p.parse::<Timestamp>()?),
+            Some(DateValue::Int(v)) => Some(Timestamp::from_epoch_number(v as f64)),
+            Some(DateValue::Float(v)) if v.is_finite() => Some(Timestamp::from_epoch_number(v)),
+            Some(DateValue::Float(v)) => return Err(RecordError::InvalidDate(v.to_string())),
         };
         Ok(Document {
             id,
@@ -280,15 +361,19 @@ impl RawRecord {
             published,
             source: raw.source,
             url: raw.url,
-            label: raw.cluster.map(IdValue::into_string),
+            label: raw.cluster.map(IdValue::into_string).transpose()?,
         })
     }
 }
 
 /// Parses JSONL from bytes: one object per line with `id` (string or number),
-/// `text` (alias `body`), and optional `title`, `published` (alias `date`;
-/// RFC 3339 or `YYYY-MM-DD`; null or empty for unknown), `source`, `url` and
-/// `cluster` (a gold label). Unknown fields are ignored. Lines are parsed in parallel; the result is in line order.
+/// `text` (alias `body`), and optional `title`, `summary` (alias
+/// `description`), `published` (alias `date`, `pubDate`; any form
+/// [`Timestamp`] reads, or epoch seconds or milliseconds as a number; null
+/// or empty for unknown), `source`, `url` and `cluster` (a gold label). A
+/// headline-only record (no `text`) takes its summary, else its title, as
+/// its text. A byte order mark at the start is skipped. Unknown fields are
+/// ignored. Lines are parsed in parallel; the result is in line order.
 ///
 /// `path` only labels errors.
 ///
@@ -296,7 +381,7 @@ impl RawRecord {
 /// use wirecluster::{parse_jsonl, ReadOptions};
 /// let input = b"{\"id\": 1, \"text\": \"hello world\"}\n{\"id\": 2}\n";
 /// let err = parse_jsonl(input, None, &ReadOptions::default()).unwrap_err();
-/// assert_eq!(err.to_string(), "line 2: missing `text` (or `body`) field");
+/// assert_eq!(err.to_string(), "line 2: missing `text` (or `body`; for headline-only records `summary`, `description` or `title`) field");
 ///
 /// let opts = ReadOptions { skip_invalid: true };
 /// let out = parse_jsonl(input, None, &opts).unwrap();
@@ -304,6 +389,7 @@ impl RawRecord {
 /// assert_eq!(out.skipped[0].line, 2);
 /// ```
 pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let lines: Vec<(usize, &[u8])> = bytes
         .split(|&b| b == b'\n')
         .enumerate()
@@ -462,6 +548,39 @@ mod tests {
         assert!(out.documents.is_empty());
         assert_eq!(out.skipped[0].reason.kind(), "malformed_json");
         assert_eq!(out.skipped[1].reason, RecordError::NotUtf8);
+    }
+
+    #[test]
+    fn headline_feeds_dates_bom_and_large_ids() {
+        let input = concat!(
+            "\u{feff}{\"id\":\"a\",\"title\":\"Only a headline\",\"text\":null,\"pubDate\":\"Mon, 05 Sep 2016 20:31:00 GMT\"}\n",
+            "{\"id\":\"b\",\"title\":\"Headline\",\"description\":\"A summary.\",\"date\":1473107460}\n",
+            "{\"id\":\"c\",\"title\":\"H\",\"date\":1473107460000}\n",
+            "{\"id\":\"d\",\"text\":\"x\",\"date\":\"2016-09-05 20:31:00\"}\n",
+            "{\"id\":9007199254740993,\"text\":\"exact as an integer\"}\n",
+            "{\"id\":9.007199254740993e15,\"text\":\"inexact as a float\"}\n",
+            "{\"id\":123456789012345678901234567890,\"text\":\"beyond 64 bits\"}\n",
+            "{\"id\":\"e\",\"title\":\" \"}\n",
+        );
+        let out = parse_jsonl(input.as_bytes(), None, &skip()).unwrap();
+        let ids: Vec<_> = out.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d", "9007199254740993"]);
+        assert_eq!(out.documents[0].text, "Only a headline");
+        assert_eq!(out.documents[1].text, "A summary.");
+        assert_eq!(out.documents[1].title.as_deref(), Some("Headline"));
+        let t = Timestamp::from_seconds(1_473_107_460);
+        for d in &out.documents[..4] {
+            assert_eq!(d.published, Some(t), "{}", d.id);
+        }
+        let reasons: Vec<_> = out
+            .skipped
+            .iter()
+            .map(|s| (s.line, s.reason.kind()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [(6, "inexact_id"), (7, "inexact_id"), (8, "empty_text")]
+        );
     }
 
     #[test]

@@ -107,8 +107,12 @@ pub enum RecordError {
     },
     /// A live feed index already holds an article with this id.
     AlreadyIndexed(String),
-    /// `published` is neither RFC 3339 nor `YYYY-MM-DD`.
+    /// `published` is in none of the accepted forms (see
+    /// [`Timestamp`](crate::Timestamp)).
     InvalidDate(String),
+    /// A numeric `id` that JSON numbers cannot hold exactly (beyond 2^53 as
+    /// a float, or beyond 64 bits): write it as a string.
+    InexactId(String),
     /// The line is not valid UTF-8.
     NotUtf8,
 }
@@ -118,7 +122,10 @@ impl std::fmt::Display for RecordError {
         match self {
             RecordError::MalformedJson(e) => write!(f, "malformed JSON: {e}"),
             RecordError::MalformedCsv(e) => write!(f, "malformed CSV row: {e}"),
-            RecordError::MissingText => write!(f, "missing `text` (or `body`) field"),
+            RecordError::MissingText => write!(
+                f,
+                "missing `text` (or `body`; for headline-only records `summary`, `description` or `title`) field"
+            ),
             RecordError::EmptyText => write!(f, "empty `text`"),
             RecordError::MissingId => write!(f, "missing or empty `id`"),
             RecordError::DuplicateId { id, first_line } => {
@@ -130,9 +137,14 @@ impl std::fmt::Display for RecordError {
             RecordError::InvalidDate(s) => {
                 write!(
                     f,
-                    "invalid `published` {s:?}: expected RFC 3339 or YYYY-MM-DD"
+                    "invalid `published` {s:?}: expected RFC 3339, RFC 2822, YYYY-MM-DD, \
+                     YYYY-MM-DD HH:MM:SS or epoch seconds or milliseconds"
                 )
             }
+            RecordError::InexactId(s) => write!(
+                f,
+                "numeric id {s} cannot be held exactly by a JSON number: write it as a string"
+            ),
             RecordError::NotUtf8 => write!(f, "line is not valid UTF-8"),
         }
     }
@@ -150,6 +162,7 @@ impl RecordError {
             RecordError::DuplicateId { .. } => "duplicate_id",
             RecordError::AlreadyIndexed(_) => "already_indexed",
             RecordError::InvalidDate(_) => "invalid_date",
+            RecordError::InexactId(_) => "inexact_id",
             RecordError::NotUtf8 => "not_utf8",
         }
     }

@@ -225,13 +225,19 @@ mod tests {
         let p = d.join("a.csv");
         std::fs::write(
             &p,
-            "id,title,body,date\n1,Head,\"Some text, with a comma\",2016-09-05\n2,Other,,\n3,T,text,notadate\n4,x\n5,\"two\nlines\",\"body\nhere\",\n",
+            "id,title,body,date\n1,Head,\"Some text, with a comma\",2016-09-05\n2,,,\n3,T,text,notadate\n4,x\n5,\"two\nlines\",\"body\nhere\",\n6,Headline only,,1473033600\n",
         )
         .unwrap();
         let out = read_input(&p, &skip()).unwrap();
-        assert_eq!(out.documents.len(), 2);
+        assert_eq!(out.documents.len(), 3);
         assert_eq!(out.documents[0].text, "Some text, with a comma");
         assert_eq!(out.documents[1].text, "body\nhere");
+        // A headline-only row takes its title as its text; epoch seconds.
+        assert_eq!(out.documents[2].text, "Headline only");
+        assert_eq!(
+            out.documents[2].published.map(|t| t.seconds()),
+            Some(1_473_033_600)
+        );
         assert_eq!(out.documents[0].title.as_deref(), Some("Head"));
         let reasons: Vec<_> = out
             .skipped
@@ -251,7 +257,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.ends_with("a.csv: line 3: missing `text` (or `body`) field"),
+            err.ends_with("a.csv: line 3: missing `text` (or `body`; for headline-only records `summary`, `description` or `title`) field"),
             "{err}"
         );
 

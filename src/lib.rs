@@ -39,7 +39,7 @@
 //! | stage | items |
 //! |---|---|
 //! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`parse_record`], [`ReadOptions`] |
-//! | normalization | [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
+//! | repair and normalization | [`repair_text`], [`RepairConfig`], [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
 //! | shingling (stable hash) | [`ShingleUnit`], [`token_hash`], [`word_shingles`], [`char_shingles`] |
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
 //! | candidates | [`LshParams`], [`winnow`] |
@@ -67,6 +67,7 @@ mod lsh;
 mod minhash;
 mod normalize;
 mod pipeline;
+mod repair;
 mod report;
 mod shingle;
 mod signals;
@@ -98,6 +99,7 @@ pub use pipeline::{
     Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats, Story,
     StoryMember,
 };
+pub use repair::{RepairConfig, repair_text};
 pub use report::html_report;
 pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
 pub use signals::{IDF_MODEL_VERSION, IdfModel};

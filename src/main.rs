@@ -1011,4 +1011,12 @@ fn print_closing(loaded: &Loaded, c: &Clustering) {
             s.removed_lines
         );
     }
+    if !s.repaired_documents.is_empty() {
+        let steps: Vec<String> = s
+            .repaired_documents
+            .iter()
+            .map(|(n, c)| format!("{n} {c}"))
+            .collect();
+        eprintln!("  text repaired (documents per step): {}", steps.join(", "));
+    }
 }

@@ -7,6 +7,7 @@
 //! | split into words: runs of letters and digits; `.` and `'` (any apostrophe) inside a word are dropped | `U.S.` → `us`, `don’t` → `dont` |
 //! | case folding (Unicode lower case, ASCII fast path) and NFKC for non-ASCII words | `ＢＢＣ` → `bbc` |
 //! | `%` is the word `percent`; quotes, dashes and other punctuation separate words | `5%` → `5 percent` |
+//! | in scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) each character is a token, so shingles of words become shingles of characters | `东京电力` → `东 京 电 力` |
 //! | variant folding ([`NormalizeConfig::fold_variants`]) | `United States`, `USA` → `us`; `per cent` → `percent`; `September`, `Sept` → `sep`; `says`, `stated` → `said` |
 //!
 //! Boilerplate removal works on lines, before shingling:
@@ -26,12 +27,17 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::repair::{RepairConfig, Repairs};
 use crate::shingle::{fmix64, token_hash};
 
 /// Settings for text normalization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NormalizeConfig {
+    /// Text repair before normalization ([`RepairConfig`]): mojibake,
+    /// markup, hyphenation, invisible characters, Unicode spaces. Default:
+    /// every step on.
+    pub repair: RepairConfig,
     /// Fold common spelling variants of news copy (see the module table).
     /// Default: `true`.
     pub fold_variants: bool,
@@ -42,6 +48,7 @@ pub struct NormalizeConfig {
 impl Default for NormalizeConfig {
     fn default() -> Self {
         NormalizeConfig {
+            repair: RepairConfig::default(),
             fold_variants: true,
             boilerplate: BoilerplateConfig::default(),
         }
@@ -320,7 +327,15 @@ impl Tokenizer {
             } else {
                 let c = text[i..].chars().next().unwrap_or(' ');
                 let len = c.len_utf8();
-                if c.is_alphanumeric() {
+                if unspaced_script(c) {
+                    // Scripts written without spaces: each character is a
+                    // token, so word shingles become character shingles.
+                    self.end_word(f);
+                    self.start_word(false);
+                    self.non_ascii = true;
+                    self.word.push(c);
+                    self.end_word(f);
+                } else if c.is_alphanumeric() {
                     if self.word.is_empty() {
                         self.start_word(c.is_uppercase());
                     }
@@ -335,6 +350,13 @@ impl Tokenizer {
                     if !next_is_word {
                         self.end_word(f);
                     }
+                } else if matches!(c, '\u{3002}' | '\u{ff01}' | '\u{ff1f}' | '\u{ff0e}') {
+                    // The full stop, exclamation and question marks of
+                    // Chinese and Japanese end a sentence wherever they are.
+                    self.end_word(f);
+                    self.flush(f);
+                    f("", false);
+                    self.sentence_start = true;
                 } else {
                     self.end_word(f);
                     if c == '\u{201c}' {
@@ -416,6 +438,22 @@ impl Tokenizer {
             None => {}
         }
     }
+}
+
+/// Whether `c` belongs to a script written without spaces between words
+/// (Chinese, Japanese kana, Thai, Lao, Khmer, Myanmar): such characters are
+/// tokens of their own.
+fn unspaced_script(c: char) -> bool {
+    matches!(c,
+        '\u{0e00}'..='\u{0eff}' // Thai, Lao
+        | '\u{1000}'..='\u{109f}' // Myanmar
+        | '\u{1780}'..='\u{17ff}' // Khmer
+        | '\u{3040}'..='\u{30ff}' // Hiragana, Katakana
+        | '\u{3400}'..='\u{4dbf}' // CJK extension A
+        | '\u{4e00}'..='\u{9fff}' // CJK unified ideographs
+        | '\u{f900}'..='\u{faff}' // CJK compatibility ideographs
+        | '\u{ff66}'..='\u{ff9f}' // half-width Katakana
+        | '\u{20000}'..='\u{3134f}') // CJK extensions B to G
 }
 
 /// One-word variants and their folded forms (see the module docs).
@@ -611,6 +649,8 @@ pub(crate) struct Tokenized {
     pub segments: Vec<Segment>,
     /// Hashes of the tokens flagged as names or numbers, sorted, distinct.
     pub entities: Vec<u64>,
+    /// The text repairs the document needed.
+    pub repairs: Repairs,
 }
 
 fn sequence_key(tokens: &[u64]) -> u64 {
@@ -623,13 +663,17 @@ fn sequence_key(tokens: &[u64]) -> u64 {
     fmix64(key ^ tokens.len() as u64)
 }
 
-/// Tokenizes a text line by line, hashing each token with [`token_hash`].
+/// Repairs a text ([`crate::repair`]), then tokenizes it line by line,
+/// hashing each token with [`token_hash`].
 pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
+    let (text, repairs) = crate::repair::repair(text, &cfg.repair);
+    let text = text.as_ref();
     let mut out = Tokenized {
         tokens: Vec::with_capacity(text.len() / 5),
         lines: Vec::new(),
         segments: Vec::new(),
         entities: Vec::new(),
+        repairs,
     };
     let mut tok = Tokenizer::new(cfg.fold_variants);
     let mut bounds: Vec<u32> = Vec::new();
@@ -897,6 +941,8 @@ impl Normalizer {
 
     /// The normalized tokens of the text's content, as strings.
     pub fn content_tokens(&self, text: &str) -> Vec<String> {
+        let repaired = crate::repair::repair_text(text, &self.cfg.repair);
+        let text = repaired.as_ref();
         let words = all_tokens(text, self.cfg.fold_variants);
         let t = tokenize(text, &self.cfg);
         let mut out = Vec::new();
@@ -911,9 +957,11 @@ impl Normalizer {
     }
 
     /// Every line or sentence of `text` that is removed, with the reason.
-    /// Removed lines are quoted as written; learned sentences in normalized
-    /// form.
+    /// Removed lines are quoted as repaired ([`RepairConfig`]); learned
+    /// sentences in normalized form.
     pub fn explain(&self, text: &str) -> Vec<RemovedLine> {
+        let repaired = crate::repair::repair_text(text, &self.cfg.repair);
+        let text = repaired.as_ref();
         let words = all_tokens(text, self.cfg.fold_variants);
         let lines: Vec<&str> = text.split('\n').collect();
         let t = tokenize(text, &self.cfg);
@@ -990,6 +1038,17 @@ mod tests {
         // Compatibility forms that decompose into capitals or marks.
         assert_eq!(toks("ℌello"), ["hello"]);
         assert_eq!(normalize_text("ﹲ x"), "\u{64c} x");
+    }
+
+    #[test]
+    fn unspaced_scripts_are_tokenized_by_character() {
+        assert_eq!(toks("东京电力公司"), ["东", "京", "电", "力", "公", "司"]);
+        assert_eq!(toks("ﾃｽﾄ abc"), ["テ", "ス", "ト", "abc"]);
+        assert_eq!(toks("กรุงเทพ"), ["ก", "ร", "ุ", "ง", "เ", "ท", "พ"]);
+        // Sentences end at the ideographic full stop.
+        let t = tokenize("他说了这些。我们听到了", &NormalizeConfig::default());
+        let lens: Vec<u32> = t.segments.iter().map(|s| s.end - s.start).collect();
+        assert_eq!(lens, [5, 5]);
     }
 
     #[test]

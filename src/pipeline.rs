@@ -160,6 +160,12 @@ pub struct Stats {
     pub learned_boilerplate_sentences: usize,
     /// Lines and sentences removed as boilerplate (rules and learned).
     pub removed_lines: usize,
+    /// Documents that each text repair step changed, by step name
+    /// (`mojibake`, `markup`, `hyphenation`, `invisible`, `spaces`; see
+    /// [`RepairConfig`](crate::RepairConfig)); steps that changed nothing
+    /// are left out.
+    #[serde(default)]
+    pub repaired_documents: std::collections::BTreeMap<String, usize>,
     /// Documents with no content left after normalization (they stay
     /// singletons).
     pub empty_documents: usize,
@@ -216,6 +222,8 @@ pub(crate) struct Features {
     pub num_perm: usize,
     pub fingerprints: Vec<Vec<u64>>,
     pub removed_lines: usize,
+    /// Documents each repair step changed ([`Stats::repaired_documents`]).
+    pub repaired_documents: std::collections::BTreeMap<String, usize>,
     pub learned_sentences: usize,
     /// Story terms per document (empty when the story level is off).
     pub raw_terms: Vec<RawTerms>,
@@ -310,6 +318,7 @@ impl Clusterer {
             .par_iter()
             .map(|d| normalize::tokenize(&d.text, &cfg.normalize))
             .collect();
+        let repaired_documents = crate::repair::Repairs::count(tokenized.iter().map(|t| t.repairs));
         timer.lap("tokenize");
         let norm = Normalizer::from_tokenized(&tokenized, &cfg.normalize);
         timer.lap("boilerplate");
@@ -351,6 +360,7 @@ impl Clusterer {
             num_perm: k,
             fingerprints: Vec::with_capacity(docs.len()),
             removed_lines: 0,
+            repaired_documents,
             learned_sentences: norm.learned_sentences(),
             norm,
             raw_terms: Vec::with_capacity(docs.len()),
@@ -473,6 +483,7 @@ impl Clusterer {
             threads: rayon::current_num_threads(),
             learned_boilerplate_sentences: f.learned_sentences,
             removed_lines: f.removed_lines,
+            repaired_documents: f.repaired_documents.clone(),
             empty_documents: f.sets.iter().filter(|s| s.is_empty()).count(),
             lsh: Some(params),
             lsh_candidates: lsh_pairs.len(),

@@ -1,20 +1,26 @@
-//! Story clustering on ECB+ (`../shared/data/ecb-plus/`): 982 real articles,
-//! 86 stories, each topic holding two similar events.
+//! Story clustering on ECB+ (bundled in `tests/data/ecb-plus/`, CC BY 3.0,
+//! see its README): 982 real articles, 86 stories, each topic holding two
+//! similar events.
 //!
 //! `ecb_plus_story_quality` checks the default config. The parameters were
 //! chosen with `tune_story_parameters_on_train_and_dev` (ignored by default:
 //! `cargo test --release --test ecb_plus -- --ignored --nocapture`), which
 //! clusters only the train and dev articles and never looks at test.
 
+use std::io::Read;
 use std::path::Path;
 
 use wirecluster::{Clusterer, Config, Document, Scores, StoryConfig, score};
 
-const ECB: &str = "../shared/data/ecb-plus/ecbplus_articles.jsonl";
+const ECB: &str = "tests/data/ecb-plus/ecbplus_articles.jsonl.gz";
 
-fn load() -> Option<Vec<(Document, String)>> {
+fn load() -> Vec<(Document, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(ECB);
-    let text = std::fs::read_to_string(&path).ok()?;
+    let file = std::fs::File::open(&path).expect("the bundled ECB+ file opens");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut text)
+        .expect("the bundled ECB+ file is gzip-compressed UTF-8");
     let docs = wirecluster::parse_jsonl(text.as_bytes(), Some(&path), &Default::default())
         .expect("ECB+ parses")
         .documents;
@@ -22,7 +28,7 @@ fn load() -> Option<Vec<(Document, String)>> {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         v["split"].as_str().unwrap().to_string()
     });
-    Some(docs.into_iter().zip(splits).collect())
+    docs.into_iter().zip(splits).collect()
 }
 
 fn story_scores(cfg: &Config, docs: &[Document]) -> Scores {
@@ -41,9 +47,7 @@ fn subset(all: &[(Document, String)], splits: &[&str]) -> Vec<Document> {
 
 #[test]
 fn ecb_plus_story_quality() {
-    let Some(all) = load() else {
-        panic!("{ECB} not found: the ECB+ check needs the shared data");
-    };
+    let all = load();
     let cfg = Config::default();
     let docs: Vec<Document> = all.iter().map(|(d, _)| d.clone()).collect();
     let s = story_scores(&cfg, &docs);
@@ -105,7 +109,7 @@ fn synthetic_tuning_corpus() -> Option<Vec<Document>> {
 #[test]
 #[ignore = "parameter search; run by hand"]
 fn tune_story_parameters_on_train_and_dev() {
-    let all = load().expect("ECB+ data");
+    let all = load();
     let docs = subset(&all, &["train", "dev"]);
     let synthetic = synthetic_tuning_corpus();
     let mut results = Vec::new();
@@ -146,9 +150,7 @@ fn tune_story_parameters_on_train_and_dev() {
 /// 0.01 BCubed F1 of the batch pipeline's.
 #[test]
 fn ecb_plus_feed_matches_batch_after_consolidation() {
-    let Some(all) = load() else {
-        panic!("{ECB} not found: the ECB+ check needs the shared data");
-    };
+    let all = load();
     let docs: Vec<Document> = all.iter().map(|(d, _)| d.clone()).collect();
     let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
     let batch = story_scores(&Config::default(), &docs);

@@ -48,6 +48,18 @@ proptest! {
     }
 
     #[test]
+    fn repair_never_panics_and_leaves_no_invisible_characters(
+        text in "([a-zA-Z<>&;#/ \n-]|[\u{80}-\u{ff}]|\u{2019}|\u{20ac}|\u{200b}|\u{fffd}|\u{4e2d}){0,80}",
+        any_text in any::<String>(),
+    ) {
+        let cfg = wirecluster::RepairConfig::default();
+        for t in [&text, &any_text] {
+            let out = wirecluster::repair_text(t, &cfg);
+            prop_assert!(!out.contains(['\u{ad}', '\u{a0}', '\u{200b}', '\u{feff}']), "{:?} -> {:?}", t, out);
+        }
+    }
+
+    #[test]
     fn normalizing_ascii_is_idempotent(text in "[ -~\n]{0,200}") {
         let once = normalize_text(&text);
         prop_assert_eq!(normalize_text(&once), once.clone());
