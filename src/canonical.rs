@@ -24,10 +24,21 @@ use crate::document::Document;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CanonicalPolicy {
-    /// The member that contains the most of the others: the largest mean
-    /// containment `|S_o ∩ S_m| / |S_o|` of the other members `o` in it.
-    /// For groups of more than 64 members, the first 64 others (in input
-    /// order) are compared.
+    /// The cleanest complete copy of the text the members share: the
+    /// largest `completeness × cleanness^¾`, where
+    ///
+    /// * completeness is the mean containment `|S_o ∩ S_m| / |S_o|` of the
+    ///   other members `o` in `m`, and
+    /// * cleanness is the share of `m`'s own text that another member also
+    ///   carries, `max_o |S_o ∩ S_m| / |S_m|`,
+    ///
+    /// so that text only `m` carries (a dateline, a site header or footer)
+    /// counts against it, though less than missing text does: the original
+    /// dispatch is chosen over reprints that wrap it in their furniture,
+    /// and a full copy over its excerpt. Equal scores (copies whose
+    /// furniture was all removed as boilerplate) go to the shorter text,
+    /// then to the usual ties. For groups of more than 64
+    /// members, the first 64 others (in input order) are compared.
     #[default]
     MostComplete,
     /// The earliest published member.
@@ -45,7 +56,8 @@ pub(crate) struct Choice {
     pub reason: String,
 }
 
-const MAX_COMPARED: usize = 64;
+/// Members compared per member in larger groups.
+pub(crate) const MAX_COMPARED: usize = 64;
 
 pub(crate) fn date_then_id(a: &Document, b: &Document) -> Ordering {
     dated_then_id(
@@ -83,10 +95,18 @@ pub(crate) fn choose(
         };
     }
     // A score per member, higher is better; ties by date, then id.
-    let scores: Vec<f64> = match policy {
+    let parts: Vec<MostCompleteParts> = match policy {
         CanonicalPolicy::MostComplete => members
             .iter()
             .map(|&m| completeness(m, members, sets, shared))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let scores: Vec<f64> = match policy {
+        CanonicalPolicy::MostComplete => members
+            .iter()
+            .zip(&parts)
+            .map(|(&m, p)| p.score(sets[m].len()))
             .collect(),
         CanonicalPolicy::Earliest => vec![0.0; members.len()],
         CanonicalPolicy::Longest => members.iter().map(|&m| sets[m].len() as f64).collect(),
@@ -95,22 +115,33 @@ pub(crate) fn choose(
             .map(|&m| -(source_rank(docs[m].source.as_deref(), list) as f64))
             .collect(),
     };
+    // Equal "most complete" scores: the shorter text carries less furniture.
+    let furniture = |i: usize| match policy {
+        CanonicalPolicy::MostComplete => docs[members[i]].text.len(),
+        _ => 0,
+    };
     let best = (0..members.len())
         .min_by(|&a, &b| {
             // Round so that float noise never decides a tie.
             let (sa, sb) = ((scores[a] * 1e9).round(), (scores[b] * 1e9).round());
             sb.partial_cmp(&sa)
                 .unwrap_or(Ordering::Equal)
+                .then_with(|| furniture(a).cmp(&furniture(b)))
                 .then_with(|| date_then_id(&docs[members[a]], &docs[members[b]]))
         })
         .unwrap_or(0);
     let doc = &docs[members[best]];
     let reason = match policy {
-        CanonicalPolicy::MostComplete => format!(
-            "most complete: contains on average {:.0}% of the text of the other {} members",
-            scores[best] * 100.0,
-            members.len() - 1
-        ),
+        CanonicalPolicy::MostComplete => {
+            let (complete, clean) = parts[best].parts(sets[members[best]].len());
+            format!(
+                "most complete: contains on average {:.0}% of the text of the other {} members, \
+                 and {:.0}% of its own text is shared with them (text only it carries counts against it)",
+                complete * 100.0,
+                members.len() - 1,
+                clean * 100.0,
+            )
+        }
         CanonicalPolicy::Earliest => match doc.published {
             Some(t) => format!("earliest published ({t})"),
             None => "no member has a date: smallest id".to_string(),
@@ -130,30 +161,65 @@ pub(crate) fn choose(
     }
 }
 
+/// The "most complete" score parts of `m` against the compared members.
 fn completeness(
     m: usize,
     members: &[usize],
     sets: &[Vec<u64>],
     shared: &dyn Fn(usize, usize) -> usize,
-) -> f64 {
-    let others: Vec<usize> = members
+) -> MostCompleteParts {
+    let mut parts = MostCompleteParts::default();
+    for o in members
         .iter()
         .copied()
         .filter(|&o| o != m)
         .take(MAX_COMPARED)
-        .collect();
-    let total: f64 = others
-        .iter()
-        .map(|&o| {
-            let so = &sets[o];
-            if so.is_empty() {
-                0.0
-            } else {
-                shared(o, m) as f64 / so.len() as f64
-            }
-        })
-        .sum();
-    total / others.len().max(1) as f64
+    {
+        parts.add(shared(o, m), sets[o].len());
+    }
+    parts
+}
+
+/// What the "most complete" score of one member needs, gathered one
+/// compared member at a time: the batch run compares them all at once, the
+/// live index as members join. Both score with [`MostCompleteParts::score`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MostCompleteParts {
+    /// Sum of the compared members' containment in this one.
+    pub contain_sum: f64,
+    /// How many members were compared.
+    pub compared: u32,
+    /// The largest intersection with a compared member.
+    pub best_shared: u32,
+}
+
+impl MostCompleteParts {
+    /// Adds a compared member with `other_len` shingles, `shared` of them
+    /// in this one.
+    pub fn add(&mut self, shared: usize, other_len: usize) {
+        if other_len > 0 {
+            self.contain_sum += shared as f64 / other_len as f64;
+        }
+        self.compared += 1;
+        self.best_shared = self.best_shared.max(shared.min(u32::MAX as usize) as u32);
+    }
+
+    /// Completeness and cleanness of a member of `len` shingles.
+    pub fn parts(&self, len: usize) -> (f64, f64) {
+        let complete = self.contain_sum / self.compared.max(1) as f64;
+        let clean = if len == 0 {
+            0.0
+        } else {
+            (self.best_shared as f64 / len as f64).min(1.0)
+        };
+        (complete, clean)
+    }
+
+    /// The score: completeness × cleanness^¾.
+    pub fn score(&self, len: usize) -> f64 {
+        let (complete, clean) = self.parts(len);
+        complete * clean.powf(0.75)
+    }
 }
 
 pub(crate) fn source_rank(source: Option<&str>, list: &[String]) -> usize {
@@ -196,6 +262,60 @@ mod tests {
         );
         assert_eq!(c.member, 0);
         assert!(c.reason.contains("100%"), "{}", c.reason);
+    }
+
+    #[test]
+    fn most_complete_prefers_the_original_over_reprints_with_furniture() {
+        // The original 0..100; two reprints add a header and a footer of
+        // their own.
+        let d = vec![
+            Document::new("reprint-a", "x"),
+            Document::new("original", "x"),
+            Document::new("reprint-b", "x"),
+        ];
+        let mut s: Vec<Vec<u64>> = vec![
+            (1000..1010).chain(0..100).chain(2000..2015).collect(),
+            (0..100).collect(),
+            (3000..3020).chain(0..100).collect(),
+        ];
+        s.iter_mut().for_each(|v| v.sort_unstable());
+        let c = choose(
+            &CanonicalPolicy::MostComplete,
+            &[0, 1, 2],
+            &d,
+            &s,
+            &exact(&s),
+        );
+        assert_eq!(d[c.member].id, "original", "{}", c.reason);
+        assert!(
+            c.reason.contains("100% of its own text is shared"),
+            "{}",
+            c.reason
+        );
+        // A full copy is chosen over its excerpt, alone or with another.
+        let s2: Vec<Vec<u64>> = vec![(0..100).collect(), (0..50).collect()];
+        let c = choose(
+            &CanonicalPolicy::MostComplete,
+            &[0, 1],
+            &d,
+            &s2,
+            &exact(&s2),
+        );
+        assert_eq!(c.member, 0, "{}", c.reason);
+    }
+
+    #[test]
+    fn equal_copies_go_to_the_one_with_less_furniture() {
+        let d = vec![
+            Document::new("a", "Subscribe now\nThe text."),
+            Document::new("b", "The text."),
+            Document::new("c", "The text, longer."),
+        ];
+        let s: Vec<Vec<u64>> = vec![(0..10).collect(); 3];
+        let p = CanonicalPolicy::MostComplete;
+        assert_eq!(choose(&p, &[0, 1], &d, &s, &exact(&s)).member, 1);
+        assert_eq!(choose(&p, &[0, 2], &d, &s, &exact(&s)).member, 1);
+        assert_eq!(choose(&p, &[1, 2], &d, &s, &exact(&s)).member, 0);
     }
 
     #[test]

@@ -87,7 +87,7 @@ use ahash::{AHashMap, AHashSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{CanonicalPolicy, source_rank};
+use crate::canonical::{CanonicalPolicy, MAX_COMPARED, MostCompleteParts, source_rank};
 use crate::config::Config;
 use crate::document::{Document, Timestamp};
 use crate::error::{Error, Result};
@@ -100,7 +100,7 @@ use crate::similarity::{Overlap, intersection_size};
 use crate::story::{self, PairSignals};
 
 /// The format version written by [`FeedIndex::save`].
-pub const FEED_INDEX_VERSION: u32 = 1;
+pub const FEED_INDEX_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"WCFEED\0\0";
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8;
@@ -109,10 +109,6 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8;
 /// synthetic tuning corpus (`make_corpus.py --seed 11`, not the seed-1
 /// evaluation corpus) from 0.2, 1/3, 0.5 and off.
 const LATE_START: f64 = 1.0 / 3.0;
-
-/// Members compared when updating "most complete" canonical scores (as in
-/// the batch policy).
-const MAX_COMPARED: usize = 64;
 
 /// A value that changes if the stable token hash ever changes: stored in
 /// saved indexes so that sets hashed another way are never mixed.
@@ -364,10 +360,10 @@ struct Entry {
     /// if this article is the smaller side, contained `c` in the parent;
     /// `(c, false)` if the parent is, contained `c` in this article.
     link: Option<(f64, bool)>,
-    /// "Most complete" score parts: the sum of the other members'
-    /// containment in this one, and how many were compared.
-    contain_sum: f64,
-    contain_n: u32,
+    /// "Most complete" score parts, gathered as members join.
+    complete: MostCompleteParts,
+    /// Bytes of the article's text (ties of the "most complete" score).
+    text_len: u64,
 }
 
 /// One live duplicate group, keyed by a counter of groups created.
@@ -1432,8 +1428,8 @@ impl FeedIndex {
                 group: gk,
                 parent: plan.parent,
                 link: plan.link,
-                contain_sum: 0.0,
-                contain_n: 0,
+                complete: MostCompleteParts::default(),
+                text_len: doc.text.len() as u64,
             },
         );
 
@@ -1626,8 +1622,7 @@ impl FeedIndex {
         let gk = self.next_key;
         self.next_key += 1;
         let e0 = self.entries.get_mut(&xs[0]).expect("live article");
-        e0.contain_sum = 0.0;
-        e0.contain_n = 0;
+        e0.complete = MostCompleteParts::default();
         self.start_group(gk, xs[0], Vec::new(), gk);
         for &x in &xs[1..] {
             self.entries.get_mut(&x).expect("live article").group = gk;
@@ -1647,30 +1642,21 @@ impl FeedIndex {
             .take(MAX_COMPARED)
             .copied()
             .collect();
-        let mut x_sum = 0.0;
-        let mut x_n = 0;
+        let mut x_parts = MostCompleteParts::default();
         let x_len = self.entries[&x].set.len();
         for &o in &members {
             let so = &self.entries[&o].set;
             let shared = match known.binary_search_by_key(&o, |&(y, _)| y) {
                 Ok(i) => known[i].1,
                 Err(_) => intersection_size(so, &self.entries[&x].set),
-            } as f64;
-            if !so.is_empty() {
-                x_sum += shared / so.len() as f64;
-            }
-            x_n += 1;
+            };
+            x_parts.add(shared, so.len());
             let eo = self.entries.get_mut(&o).expect("live member");
-            if (eo.contain_n as usize) < MAX_COMPARED {
-                if x_len > 0 {
-                    eo.contain_sum += shared / x_len as f64;
-                }
-                eo.contain_n += 1;
+            if (eo.complete.compared as usize) < MAX_COMPARED {
+                eo.complete.add(shared, x_len);
             }
         }
-        let ex = self.entries.get_mut(&x).expect("live article");
-        ex.contain_sum = x_sum;
-        ex.contain_n = x_n;
+        self.entries.get_mut(&x).expect("live article").complete = x_parts;
         let ex = &self.entries[&x];
         let g = self.groups.get_mut(&gk).expect("live group");
         let t = ex.published;
@@ -1699,17 +1685,12 @@ impl FeedIndex {
             }
         }
         for &m in &members {
-            let (mut s, mut n) = (0.0, 0u32);
+            let mut parts = MostCompleteParts::default();
             for &o in members.iter().filter(|&&o| o != m).take(MAX_COMPARED) {
                 let so = &self.entries[&o].set;
-                if !so.is_empty() {
-                    s += intersection_size(so, &self.entries[&m].set) as f64 / so.len() as f64;
-                }
-                n += 1;
+                parts.add(intersection_size(so, &self.entries[&m].set), so.len());
             }
-            let e = self.entries.get_mut(&m).expect("live member");
-            e.contain_sum = s;
-            e.contain_n = n;
+            self.entries.get_mut(&m).expect("live member").complete = parts;
         }
         let canonical = self.choose_canonical(&members);
         let g = self.groups.get_mut(&gk).expect("live group");
@@ -1728,23 +1709,28 @@ impl FeedIndex {
         let scored = members.iter().map(|&m| {
             let e = &self.entries[&m];
             let s = match &self.config.canonical {
-                CanonicalPolicy::MostComplete => e.contain_sum / (e.contain_n.max(1) as f64),
+                CanonicalPolicy::MostComplete => e.complete.score(e.set.len()),
                 CanonicalPolicy::Earliest => 0.0,
                 CanonicalPolicy::Longest => e.set.len() as f64,
                 CanonicalPolicy::SourcePriority(list) => {
                     -(source_rank(e.source.as_deref(), list) as f64)
                 }
             };
-            ((s * 1e9).round(), m, e)
+            // Equal "most complete" scores: the shorter text (as batch).
+            let furniture = match &self.config.canonical {
+                CanonicalPolicy::MostComplete => e.text_len,
+                _ => 0,
+            };
+            ((s * 1e9).round(), furniture, m, e)
         });
         scored
-            .min_by(|(sa, _, a), (sb, _, b)| {
-                sb.total_cmp(sa).then_with(|| {
+            .min_by(|(sa, fa, _, a), (sb, fb, _, b)| {
+                sb.total_cmp(sa).then(fa.cmp(fb)).then_with(|| {
                     crate::canonical::dated_then_id((a.published, &a.id), (b.published, &b.id))
                 })
             })
             .expect("a group has members")
-            .1
+            .2
     }
 
     fn date_then_id(&self, a: u64, b: u64) -> std::cmp::Ordering {
