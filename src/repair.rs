@@ -133,29 +133,12 @@ pub fn repair_text<'a>(text: &'a str, cfg: &RepairConfig) -> Cow<'a, str> {
 /// [`repair_text`] with the steps that changed something.
 pub(crate) fn repair<'a>(text: &'a str, cfg: &RepairConfig) -> (Cow<'a, str>, Repairs) {
     let mut done = 0u8;
-    // One scan decides which steps can apply; most texts need none.
-    let mut any_non_ascii = false;
-    let mut amp_or_lt = false;
-    let mut hyphen_break = false;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'&' | b'<' => amp_or_lt = true,
-            b'\n'
-                if i > 0
-                    && (bytes[i - 1] == b'-' || bytes[i - 1] == b' ' || bytes[i - 1] == b'\r') =>
-            {
-                hyphen_break = true
-            }
-            0x80.. => any_non_ascii = true,
-            _ => {}
-        }
-    }
-    if !any_non_ascii && !amp_or_lt && !hyphen_break {
+    let scan = Scan::of(text.as_bytes());
+    if !scan.mojibake && !scan.markup && !scan.hyphen_break && !scan.invisible {
         return (Cow::Borrowed(text), Repairs(0));
     }
     let mut cur: Cow<'a, str> = Cow::Borrowed(text);
-    if cfg.mojibake && any_non_ascii {
+    if cfg.mojibake && scan.mojibake {
         for _ in 0..3 {
             match fix_mojibake(&cur) {
                 Some(fixed) => {
@@ -166,7 +149,7 @@ pub(crate) fn repair<'a>(text: &'a str, cfg: &RepairConfig) -> (Cow<'a, str>, Re
             }
         }
     }
-    if cfg.markup && (amp_or_lt || done & Repairs::MOJIBAKE != 0) {
+    if cfg.markup && (scan.markup || done & Repairs::MOJIBAKE != 0) {
         if let Some(s) = strip_tags(&cur) {
             cur = Cow::Owned(s);
             done |= Repairs::MARKUP;
@@ -185,12 +168,14 @@ pub(crate) fn repair<'a>(text: &'a str, cfg: &RepairConfig) -> (Cow<'a, str>, Re
         }
     }
     if cfg.hyphenation
+        && (scan.hyphen_break || done != 0)
         && let Some(s) = join_hyphenated(&cur)
     {
         cur = Cow::Owned(s);
         done |= Repairs::HYPHENATION;
     }
-    if (cfg.invisible || cfg.spaces) && !cur.is_ascii() {
+    // Earlier steps can uncover invisible characters (`&shy;`, `Â\u{a0}`).
+    if (cfg.invisible || cfg.spaces) && (scan.invisible || done != 0) && !cur.is_ascii() {
         let mut out: Option<String> = None;
         let mut changed = 0u8;
         for (i, c) in cur.char_indices() {
@@ -218,6 +203,56 @@ pub(crate) fn repair<'a>(text: &'a str, cfg: &RepairConfig) -> (Cow<'a, str>, Re
         }
     }
     (cur, Repairs(done))
+}
+
+/// What one pass over the bytes found: which steps may change something.
+/// Most texts need none, and this is all they cost.
+struct Scan {
+    /// `Ã` to `ô` (U+00C2–U+00F4, bytes `C3 82`–`C3 B4`): a mojibake lead.
+    mojibake: bool,
+    /// `&` or `<`.
+    markup: bool,
+    /// A line break after a hyphen, a soft hyphen, a space or `\r`.
+    hyphen_break: bool,
+    /// The first bytes of an invisible character or a Unicode space.
+    invisible: bool,
+}
+
+impl Scan {
+    fn of(bytes: &[u8]) -> Scan {
+        let mut s = Scan {
+            mojibake: false,
+            markup: false,
+            hyphen_break: false,
+            invisible: false,
+        };
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'&' | b'<' => s.markup = true,
+                b'\n' if i > 0 && matches!(bytes[i - 1], b'-' | b' ' | b'\r' | 0xad | 0x90) => {
+                    s.hyphen_break = true
+                }
+                0xc3 if (0x82..=0xb4).contains(&at(i + 1)) => s.mojibake = true,
+                // U+00A0, U+00AD
+                0xc2 if matches!(at(i + 1), 0xa0 | 0xad) => s.invisible = true,
+                // U+2000–U+200F, U+2028–U+202F, U+205F–U+206F
+                0xe2 if (at(i + 1) == 0x80 && matches!(at(i + 2), 0x80..=0x8f | 0xa8..=0xaf))
+                    || (at(i + 1) == 0x81 && (0x9f..=0xaf).contains(&at(i + 2))) =>
+                {
+                    s.invisible = true
+                }
+                // U+FEFF, U+1680, U+180E, U+3000
+                0xef if at(i + 1) == 0xbb && at(i + 2) == 0xbf => s.invisible = true,
+                0xe1 if matches!((at(i + 1), at(i + 2)), (0x9a, 0x80) | (0xa0, 0x8e)) => {
+                    s.invisible = true
+                }
+                0xe3 if at(i + 1) == 0x80 && at(i + 2) == 0x80 => s.invisible = true,
+                _ => {}
+            }
+        }
+        s
+    }
 }
 
 /// Soft hyphen, zero-width characters, bidirectional controls, word joiner,
@@ -589,6 +624,20 @@ mod tests {
         assert_eq!(fix("10\u{a0}000\u{2009}m\u{3000}x"), "10 000 m x");
         let none = RepairConfig::none();
         assert_eq!(repair_text("a\u{a0}b", &none), "a\u{a0}b");
+    }
+
+    #[test]
+    fn the_scan_sees_every_character_a_step_repairs() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let t = format!("a{c}b");
+            let scan = Scan::of(t.as_bytes());
+            if is_invisible(c) || is_unicode_space(c) {
+                assert!(scan.invisible, "{:04x}", c as u32);
+            }
+            if ('\u{c2}'..='\u{f4}').contains(&c) {
+                assert!(scan.mojibake, "{:04x}", c as u32);
+            }
+        }
     }
 
     #[test]
