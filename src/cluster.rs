@@ -101,6 +101,51 @@ const MAX_HUB_DEGREE: usize = 20_000;
 /// more than this, over the same region, is cut: the region is stock text
 /// that the document shares with an unrelated story.
 const STRENGTH_MARGIN: f64 = 0.15;
+/// On a page without a headline, a part whose region is under this share of
+/// the largest part's region is a teaser, not the page's lead story.
+const TEASER_SHARE: f64 = 0.25;
+/// A part is a page's lead by its headlines when they match the page's
+/// headline at least this well (word Jaccard) …
+const TITLE_LEAD: f64 = 0.5;
+/// … and every other part's match is lower by at least this much.
+const TITLE_MARGIN: f64 = 0.3;
+
+/// Among the `candidates` (parts covering disjoint regions of a page), the
+/// one whose headlines clearly match the page's own, if any.
+fn title_lead(titles: &[f64], candidates: &[usize]) -> Option<usize> {
+    let score = |k: usize| titles.get(k).copied().unwrap_or(0.0);
+    let best = candidates
+        .iter()
+        .copied()
+        .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))?;
+    let clear = candidates
+        .iter()
+        .all(|&k| k == best || score(k) <= score(best) - TITLE_MARGIN);
+    (score(best) >= TITLE_LEAD && clear).then_some(best)
+}
+
+/// How well each part's headlines match a page's: the best word Jaccard
+/// between the page's headline terms and those of the part's first
+/// [`TITLE_MEMBERS`] members. Empty when the page has no headline.
+pub(crate) fn title_scores<'a, I>(page: &[u64], parts: impl Iterator<Item = I>) -> Vec<f64>
+where
+    I: Iterator<Item = &'a [u64]>,
+{
+    if page.is_empty() {
+        return Vec::new();
+    }
+    parts
+        .map(|members| {
+            members
+                .take(TITLE_MEMBERS)
+                .map(|t| crate::similarity::title_overlap(page, t))
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
+/// Members of a part whose headlines are compared with a page's.
+const TITLE_MEMBERS: usize = 64;
 
 /// A shingle of a document is in a part's region when at least this share of
 /// the part's members hold it.
@@ -150,6 +195,7 @@ pub(crate) fn group(
     edges: &[u64],
     sets: &[Vec<u64>],
     ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
+    titles: &(dyn Fn(usize) -> Vec<u64> + Sync),
     shared: &[u32],
     region_overlap: f64,
 ) -> Grouping {
@@ -173,7 +219,10 @@ pub(crate) fn group(
         .collect();
     let mut hubs: Vec<Hub> = (0..n)
         .into_par_iter()
-        .filter_map(|p| find_hub(p, &adj, &shared_with[p], sets, ordered, region_overlap))
+        .filter_map(|p| {
+            let page = PageText { ordered, titles };
+            find_hub(p, &adj, &shared_with[p], sets, &page, region_overlap)
+        })
         .collect();
     cut_between_leads(&mut hubs, &adj);
     let mut cut: Vec<u64> = hubs
@@ -204,11 +253,18 @@ pub(crate) fn group(
 /// lead story of a multi-story page. A part is cut when its region is
 /// disjoint from the lead's, or when it is tied more weakly by more than
 /// [`STRENGTH_MARGIN`] over the same region (stock text).
+///
+/// `titles[k]` is how well part `k`'s headlines match the document's own
+/// (see [`title_scores`]; empty when unknown): a part whose headlines match
+/// it ([`TITLE_LEAD`]) clearly better than every other part's is the lead,
+/// wherever its region is. A page's headline names its own story; teasers
+/// of other stories come with other headlines.
 pub(crate) fn lead_part(
     sp: &[u64],
     parts: &[Vec<&[u64]>],
     text_order: &[u64],
     region_overlap: f64,
+    titles: &[f64],
 ) -> (usize, Vec<bool>) {
     // The region of the document each part covers: the shingles that at
     // least a tenth of its members hold ([`REGION_SUPPORT`]; any member, for
@@ -265,18 +321,43 @@ pub(crate) fn lead_part(
         })
         .unwrap_or(0);
     // With disjoint regions, the lead story of a multi-story page is the
-    // one that starts first.
-    let keep = (0..parts.len())
+    // part whose headlines clearly match the page's own; failing that, the
+    // one that starts first. A page without a headline cannot say which
+    // story is its own: there a region under [`TEASER_SHARE`] of the
+    // largest is taken for a teaser (a headline and a line or two of
+    // another story, as round-up pages carry them above their own story),
+    // never the lead. (With headlines, that size rule costs more than it
+    // gains: an aggregator page's lead story can be short beside the story
+    // appended to it.)
+    let largest = regions.iter().map(Vec::len).max().unwrap_or(0);
+    let story_sized =
+        |k: usize| !titles.is_empty() || regions[k].len() as f64 >= TEASER_SHARE * largest as f64;
+    let candidates: Vec<usize> = (0..parts.len())
         .filter(|&k| !overlapping(k, keep))
         .chain(std::iter::once(keep))
-        .min_by_key(|&k| (pos[k], k))
-        .unwrap_or(keep);
+        .collect();
+    let keep = title_lead(titles, &candidates).unwrap_or_else(|| {
+        candidates
+            .iter()
+            .copied()
+            .filter(|&k| story_sized(k))
+            .min_by_key(|&k| (pos[k], k))
+            .unwrap_or(keep)
+    });
     let cut = (0..parts.len())
         .map(|k| {
             k != keep && (!overlapping(k, keep) || strength[k] < strength[keep] - STRENGTH_MARGIN)
         })
         .collect();
     (keep, cut)
+}
+
+/// What the guard reads of a document beyond its shingle set, computed
+/// only for the pages it examines: its shingles in text order, and its
+/// headline terms ([`crate::similarity::title_terms`]).
+pub(crate) struct PageText<'a> {
+    pub ordered: &'a (dyn Fn(usize) -> Vec<u64> + Sync),
+    pub titles: &'a (dyn Fn(usize) -> Vec<u64> + Sync),
 }
 
 /// `shared[i]` is the intersection of `p`'s set with that of its `i`-th
@@ -286,18 +367,35 @@ fn find_hub(
     adj: &[Vec<u32>],
     shared: &[u32],
     sets: &[Vec<u64>],
-    ordered: &(dyn Fn(usize) -> Vec<u64> + Sync),
+    page: &PageText,
     region_overlap: f64,
 ) -> Option<Hub> {
+    let ordered = page.ordered;
     let nb = &adj[p];
     if nb.len() < 2 || nb.len() > MAX_HUB_DEGREE {
         return None;
     }
     let order_cell = std::cell::OnceCell::new();
     let text_order = || order_cell.get_or_init(|| ordered(p));
+    let all: Vec<usize> = (0..nb.len()).collect();
     let parts = match linked_parts(nb, adj) {
-        Some(parts) => parts,
-        None => region_parts(p, nb, adj, sets, &text_order, shared)?,
+        // A linked part can still hold two stories, joined through copies
+        // of the page itself (noisy or cut short): the largest is split by
+        // region too, when it can be.
+        Some(mut parts) => {
+            let largest = (0..parts.len())
+                .max_by_key(|&k| (parts[k].len(), std::cmp::Reverse(k)))
+                .unwrap_or(0);
+            if let Some(split) =
+                region_parts(p, nb, &parts[largest], adj, sets, &text_order, shared)
+            {
+                parts.swap_remove(largest);
+                parts.extend(split);
+                parts.sort_unstable();
+            }
+            parts
+        }
+        None => region_parts(p, nb, &all, adj, sets, &text_order, shared)?,
     };
     let part_sets: Vec<Vec<&[u64]>> = parts
         .iter()
@@ -307,7 +405,20 @@ fn find_hub(
                 .collect()
         })
         .collect();
-    let (keep, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap);
+    let member_titles: Vec<Vec<Vec<u64>>> = parts
+        .iter()
+        .map(|part| {
+            part.iter()
+                .take(TITLE_MEMBERS)
+                .map(|&i| (page.titles)(nb[i] as usize))
+                .collect()
+        })
+        .collect();
+    let titles = title_scores(
+        &(page.titles)(p),
+        member_titles.iter().map(|m| m.iter().map(Vec::as_slice)),
+    );
+    let (keep, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap, &titles);
     let mut cut: Vec<usize> = parts
         .iter()
         .zip(&cut_parts)
@@ -380,13 +491,15 @@ fn linked_parts(nb: &[u32], adj: &[Vec<u32>]) -> Option<Vec<Vec<usize>>> {
     (parts.len() >= 2).then_some(parts)
 }
 
-/// The parts of a neighbourhood that is one linked part, by region: the
-/// neighbours covering only part of document `p` ([`PARTIAL_COVER`]), on
-/// either side of the point of `p`'s text that best separates the stretches
-/// they cover. `None` when no point has stretches on both sides.
+/// The parts of neighbours that are one linked part (`among`, positions in
+/// `nb`), by region: those covering only part of document `p`
+/// ([`PARTIAL_COVER`]), on either side of the point of `p`'s text that best
+/// separates the stretches they cover. `None` when no point has stretches on
+/// both sides.
 fn region_parts<'a>(
     p: usize,
     nb: &[u32],
+    among: &[usize],
     adj: &[Vec<u32>],
     sets: &[Vec<u64>],
     text_order: &dyn Fn() -> &'a Vec<u64>,
@@ -395,8 +508,9 @@ fn region_parts<'a>(
     let sp = &sets[p];
     let cover = |i: usize| shared[i] as f64 / sp.len().max(1) as f64;
     // Partial neighbours, those covering least first.
-    let mut partial: Vec<(f64, usize)> = (0..nb.len())
-        .map(|i| (cover(i), i))
+    let mut partial: Vec<(f64, usize)> = among
+        .iter()
+        .map(|&i| (cover(i), i))
         .filter(|&(c, _)| c < PARTIAL_COVER)
         .collect();
     partial.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -519,6 +633,7 @@ mod tests {
             &edges,
             &sets,
             &|p| ordered[p].clone(),
+            &|_| Vec::new(),
             &shared,
             0.2,
         )
@@ -601,7 +716,7 @@ mod tests {
         let mut first: Vec<&[u64]> = vec![a.as_slice(); 20];
         first.push(cut_short.as_slice());
         let second: Vec<&[u64]> = vec![b.as_slice(); 5];
-        let (keep, cut) = lead_part(&page, &[first, second], &page, 0.2);
+        let (keep, cut) = lead_part(&page, &[first, second], &page, 0.2, &[]);
         assert_eq!((keep, cut), (0, vec![false, true]));
     }
 

@@ -364,6 +364,9 @@ struct Entry {
     complete: MostCompleteParts,
     /// Bytes of the article's text (ties of the "most complete" score).
     text_len: u64,
+    /// Its headline's terms, for the aggregator guard
+    /// ([`crate::similarity::title_terms`]).
+    title_terms: Vec<u64>,
 }
 
 /// One live duplicate group, keyed by a counter of groups created.
@@ -1180,8 +1183,26 @@ impl FeedIndex {
                 })
                 .collect();
             let order = text_order();
-            let (keep, _) =
-                crate::cluster::lead_part(&p.set, &part_sets, order, cfg.hub_region_overlap);
+            let page_title = doc
+                .title
+                .as_deref()
+                .map_or_else(Vec::new, crate::similarity::title_terms);
+            let titles = crate::cluster::title_scores(
+                &page_title,
+                parts.iter().map(|&g| {
+                    edges
+                        .iter()
+                        .filter(move |(y, _, _)| group_of(*y) == g)
+                        .map(|(y, _, _)| self.entries[y].title_terms.as_slice())
+                }),
+            );
+            let (keep, _) = crate::cluster::lead_part(
+                &p.set,
+                &part_sets,
+                order,
+                cfg.hub_region_overlap,
+                &titles,
+            );
             Some(parts[keep])
         } else {
             None
@@ -1430,6 +1451,10 @@ impl FeedIndex {
                 link: plan.link,
                 complete: MostCompleteParts::default(),
                 text_len: doc.text.len() as u64,
+                title_terms: doc
+                    .title
+                    .as_deref()
+                    .map_or_else(Vec::new, crate::similarity::title_terms),
             },
         );
 

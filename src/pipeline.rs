@@ -432,11 +432,18 @@ impl Clusterer {
             let t = normalize::tokenize(&docs[p].text, &cfg.normalize);
             ordered_shingles(cfg, &f.norm, &t, &docs[p].text, &mut Vec::new()).0
         };
+        let titles = |p: usize| {
+            docs[p]
+                .title
+                .as_deref()
+                .map_or_else(Vec::new, crate::similarity::title_terms)
+        };
         let grouping = cluster::group(
             docs.len(),
             &packed,
             &f.sets,
             &ordered,
+            &titles,
             &packed_shared,
             cfg.hub_region_overlap,
         );

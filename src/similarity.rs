@@ -130,6 +130,25 @@ pub fn title_similarity(a: &str, b: &str) -> f64 {
     normalized_title_similarity(&crate::normalize_text(a), &crate::normalize_text(b))
 }
 
+/// The distinct normalized words of a headline, hashed ([`crate::token_hash`])
+/// and sorted.
+pub(crate) fn title_terms(title: &str) -> Vec<u64> {
+    let mut v = Vec::new();
+    crate::for_each_token(title, true, |t| v.push(crate::token_hash(t)));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Word Jaccard of two headlines' [`title_terms`]; 0 when either is empty.
+pub(crate) fn title_overlap(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let shared = intersection_size(a, b);
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
 /// [`title_similarity`] of two already normalized headlines.
 pub(crate) fn normalized_title_similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() && b.is_empty() {

@@ -205,14 +205,27 @@ fn all_at_once(text: &str, rng: &mut Rng) -> String {
 /// Clusters the sample with a noisy reprint of every article (made by
 /// `noise`, or for round-up pages by `roundup`) and checks recall and
 /// precision.
-fn check(kind: &str, make: impl Fn(usize, &[Document], &mut Rng) -> String) {
-    let clean = load("news-sample.jsonl");
+fn check(kind: &str, make: impl Fn(usize, &[Document], &mut Rng) -> Option<String>) {
+    check_on(kind, load("news-sample.jsonl"), make)
+}
+
+fn check_on(
+    kind: &str,
+    clean: Vec<Document>,
+    make: impl Fn(usize, &[Document], &mut Rng) -> Option<String>,
+) {
     let mut rng = Rng(SEED);
     let mut docs = clean.clone();
+    // (original, noisy reprint) positions in `docs`.
+    let mut pairs = Vec::new();
     for (i, d) in clean.iter().enumerate() {
+        let Some(text) = make(i, &clean, &mut rng) else {
+            continue;
+        };
         let mut n = d.clone();
         n.id = format!("{}~{kind}", d.id);
-        n.text = make(i, &clean, &mut rng);
+        n.text = text;
+        pairs.push((i, docs.len()));
         docs.push(n);
     }
     if let Ok(dir) = std::env::var("NOISE_DUMP") {
@@ -226,11 +239,11 @@ fn check(kind: &str, make: impl Fn(usize, &[Document], &mut Rng) -> String) {
         .unwrap()
         .cluster(&docs)
         .unwrap();
-    let half = clean.len();
-    let joined = (0..half)
-        .filter(|&i| c.assignments[i].duplicate_group == c.assignments[half + i].duplicate_group)
+    let joined = pairs
+        .iter()
+        .filter(|&&(i, j)| c.assignments[i].duplicate_group == c.assignments[j].duplicate_group)
         .count();
-    let recall = joined as f64 / half as f64;
+    let recall = joined as f64 / pairs.len() as f64;
     let pred: Vec<&str> = c
         .assignments
         .iter()
@@ -258,8 +271,25 @@ fn check(kind: &str, make: impl Fn(usize, &[Document], &mut Rng) -> String) {
     );
 }
 
-fn noise(f: fn(&str, &mut Rng) -> String) -> impl Fn(usize, &[Document], &mut Rng) -> String {
-    move |i, docs, rng| f(&docs[i].text, rng)
+/// Ids of the sample's multi-story pages: the generator's edits name them.
+fn aggregate_pages() -> Vec<String> {
+    let text = std::fs::read_to_string(common::data("news-sample.jsonl")).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            let edits = v["edits"].as_array()?;
+            edits
+                .iter()
+                .any(|e| e.as_str().is_some_and(|e| e.starts_with("aggregate")))
+                .then(|| v["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn noise(
+    f: fn(&str, &mut Rng) -> String,
+) -> impl Fn(usize, &[Document], &mut Rng) -> Option<String> {
+    move |i, docs, rng| Some(f(&docs[i].text, rng))
 }
 
 #[test]
@@ -292,33 +322,55 @@ fn figures_updated_in_a_later_version() {
     check("figures", noise(updated_figures));
 }
 
-/// Measured at 0.990 recall and 0.966 precision: the reprints of one ECB+
-/// story are pulled into another's group through stock sentences once the
-/// noisy copies double them. Open: issue 14.
 #[test]
-#[ignore = "precision 0.966 < 0.99 (issue 14, open)"]
 fn every_kind_at_once() {
     check("all", noise(all_at_once));
 }
 
-/// A round-up page: the story, then teasers (headline and first lines) of
-/// three other stories. Measured at 0.975 recall and 0.677 precision: the
-/// teasers link their stories' excerpts to the page, and the aggregator
-/// guard does not cut them when every story has such a page. Open: issue 14.
-#[test]
-#[ignore = "precision 0.677 < 0.99 (issue 14, open)"]
-fn round_up_page_joins_its_lead_story() {
-    check("roundup", |i, docs, rng| {
-        let mut page = docs[i].text.clone();
+/// A round-up page: a story of at least 150 words and teasers (headline and
+/// first lines) of three other stories, after the story or, as a "top
+/// stories" block, before it. Pages of the sample that are already
+/// multi-story pages (an `aggregate` edit) are not made leads.
+fn round_up(teasers_first: bool) -> impl Fn(usize, &[Document], &mut Rng) -> Option<String> {
+    let aggregates = aggregate_pages();
+    move |i, docs, rng| {
+        if docs[i].text.split_whitespace().count() < 150 || aggregates.contains(&docs[i].id) {
+            return None;
+        }
+        let mut teasers = Vec::new();
         for _ in 0..3 {
             let other = &docs[rng.below(docs.len())];
-            if other.label == docs[i].label {
-                continue;
+            if other.label != docs[i].label {
+                teasers.push(other.text.lines().take(3).collect::<Vec<_>>().join("\n"));
             }
-            let teaser: Vec<&str> = other.text.lines().take(3).collect();
-            page.push_str("\n\n");
-            page.push_str(&teaser.join("\n"));
         }
-        page
-    });
+        let teasers = teasers.join("\n\n");
+        Some(if teasers_first {
+            format!("{teasers}\n\n{}", docs[i].text)
+        } else {
+            format!("{}\n\n{teasers}", docs[i].text)
+        })
+    }
+}
+
+#[test]
+fn round_up_page_joins_its_lead_story() {
+    check("roundup", round_up(false));
+}
+
+#[test]
+fn round_up_page_with_teasers_first_joins_its_story() {
+    check("roundup-top", round_up(true));
+}
+
+/// The same with no headlines anywhere, as in scraped text without its
+/// page's title. Measured at 0.953 recall and 0.994 precision: without a
+/// headline, a teaser of three long paragraphs above a short story passes
+/// for the lead. Open: issue 14.
+#[test]
+#[ignore = "recall 0.953 < 0.97 (issue 14, open)"]
+fn round_up_page_with_teasers_first_and_no_headlines_joins_its_story() {
+    let mut docs = load("news-sample.jsonl");
+    docs.iter_mut().for_each(|d| d.title = None);
+    check_on("roundup-top-untitled", docs, round_up(true));
 }
