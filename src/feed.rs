@@ -493,7 +493,7 @@ pub struct FeedIndex {
     norm: Normalizer,
     hasher: MinHasher,
     params: LshParams,
-    stop: AHashSet<u64>,
+    stop: signals::StopWords,
     next_seq: u64,
     /// The key of the next new group (and of the story it may start).
     next_key: u64,
@@ -530,7 +530,7 @@ impl FeedIndex {
             norm: Normalizer::new(&config.normalize),
             params: config.lsh_params(),
             hasher,
-            stop: signals::stop_word_hashes(),
+            stop: signals::StopWords::new(),
             config,
             feed,
             next_seq: 0,

@@ -142,7 +142,8 @@ pub fn for_each_token(text: &str, fold_variants: bool, mut f: impl FnMut(&str)) 
 }
 
 /// Like [`for_each_token`], with a flag per token: `true` for names and
-/// numbers (capitalized where no sentence starts, or with a digit).
+/// numbers (capitalized where no sentence starts, with a digit, or any word
+/// of a script without case).
 pub(crate) fn for_each_flagged_token(
     text: &str,
     fold_variants: bool,
@@ -239,6 +240,15 @@ impl Tokenizer {
         self.sentence_start = false;
     }
 
+    /// Notes the first character of a word in a script without case
+    /// (Chinese, Japanese, Thai, Arabic, Hebrew, …), where no capital can
+    /// mark a name: every such word counts as a possible name, and the
+    /// story level's IDF weighting lets the rare ones (the names) dominate.
+    fn start_caseless_word(&mut self) {
+        self.entity = true;
+        self.sentence_start = false;
+    }
+
     fn run(&mut self, text: &str, f: &mut impl FnMut(&str, bool)) {
         let bytes = text.as_bytes();
         let mut i = 0;
@@ -331,13 +341,17 @@ impl Tokenizer {
                     // Scripts written without spaces: each character is a
                     // token, so word shingles become character shingles.
                     self.end_word(f);
-                    self.start_word(false);
+                    self.start_caseless_word();
                     self.non_ascii = true;
                     self.word.push(c);
                     self.end_word(f);
                 } else if c.is_alphanumeric() {
                     if self.word.is_empty() {
-                        self.start_word(c.is_uppercase());
+                        if c.is_uppercase() || c.is_lowercase() || !c.is_alphabetic() {
+                            self.start_word(c.is_uppercase());
+                        } else {
+                            self.start_caseless_word();
+                        }
                     }
                     self.non_ascii = true;
                     self.word.extend(c.to_lowercase());
@@ -1038,6 +1052,22 @@ mod tests {
         // Compatibility forms that decompose into capitals or marks.
         assert_eq!(toks("ℌello"), ["hello"]);
         assert_eq!(normalize_text("ﹲ x"), "\u{64c} x");
+    }
+
+    #[test]
+    fn words_of_caseless_scripts_may_be_names() {
+        let mut flagged = Vec::new();
+        for_each_flagged_token(
+            "Talks in Geneva. 日内瓦 محادثات the end",
+            true,
+            |t, e| flagged.push((t.to_string(), e)),
+        );
+        let names: Vec<&str> = flagged
+            .iter()
+            .filter(|f| f.1)
+            .map(|f| f.0.as_str())
+            .collect();
+        assert_eq!(names, ["geneva", "日", "内", "瓦", "محادثات"]);
     }
 
     #[test]

@@ -325,7 +325,7 @@ impl Clusterer {
         let hasher = MinHasher::new(cfg.algorithm, cfg.num_perm, cfg.seed);
         let k = hasher.len();
         let mut signatures = vec![0u64; docs.len() * k];
-        let stop = signals::stop_word_hashes();
+        let stop = signals::StopWords::new();
         let compute = |scratch: &mut Scratch, t: &normalize::Tokenized, d, sig: &mut [u64]| {
             doc_features(cfg, &norm, t, d, &hasher, &stop, scratch, sig)
         };
@@ -919,7 +919,7 @@ pub(crate) fn doc_features(
     t: &normalize::Tokenized,
     d: &Document,
     hasher: &MinHasher,
-    stop: &ahash::AHashSet<u64>,
+    stop: &signals::StopWords,
     scratch: &mut Scratch,
     sig: &mut [u64],
 ) -> DocFeatures {

@@ -181,8 +181,71 @@ const STOP_WORDS: &[&str] = &[
     "us",
 ];
 
-pub(crate) fn stop_word_hashes() -> ahash::AHashSet<u64> {
-    STOP_WORDS.iter().map(|w| token_hash(w)).collect()
+/// The languages whose stop words (the NLTK lists, from the `stop-words`
+/// crate) are known besides English, by ISO 639-1 code. English uses
+/// [`STOP_WORDS`], tuned for news.
+const OTHER_LANGUAGES: [&str; 26] = [
+    "ar", "az", "ca", "da", "de", "el", "es", "eu", "fi", "fr", "he", "hu", "id", "it", "kk", "ne",
+    "nl", "no", "pt", "ro", "ru", "sl", "sv", "tg", "tr", "zh",
+];
+
+/// Stop words of several languages, by token hash, each with a bit per
+/// language that lists it (bit 0: English).
+///
+/// A document's story terms drop the stop words of its language: the one
+/// whose stop words its text holds most of (English on ties and when none
+/// occur). One language per document, because a word that is empty in one
+/// language carries meaning in another (German "die", English "die").
+#[derive(Debug, Clone)]
+pub(crate) struct StopWords {
+    languages: ahash::AHashMap<u64, u32>,
+}
+
+impl StopWords {
+    pub fn new() -> Self {
+        let mut languages: ahash::AHashMap<u64, u32> = ahash::AHashMap::new();
+        let lists = std::iter::once(STOP_WORDS).chain(
+            OTHER_LANGUAGES
+                .iter()
+                .map(|l| stop_words::lookup(l).unwrap_or(&[])),
+        );
+        for (bit, words) in lists.enumerate() {
+            for w in words {
+                // As the tokenizer writes it; lists hold a few phrases, and
+                // those are left out.
+                let mut tokens = Vec::new();
+                crate::normalize::for_each_token(w, false, |t| tokens.push(token_hash(t)));
+                if let [h] = tokens[..] {
+                    *languages.entry(h).or_default() |= 1 << bit;
+                }
+            }
+        }
+        StopWords { languages }
+    }
+
+    /// The language (a bit) of a document's content tokens.
+    pub fn language_of(&self, tokens: &[u64]) -> u32 {
+        let mut hits = [0u32; 1 + OTHER_LANGUAGES.len()];
+        for t in tokens {
+            if let Some(&mask) = self.languages.get(t) {
+                let mut m = mask;
+                while m != 0 {
+                    hits[m.trailing_zeros() as usize] += 1;
+                    m &= m - 1;
+                }
+            }
+        }
+        let best = (0..hits.len())
+            .max_by_key(|&i| (hits[i], std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        1 << best
+    }
+
+    /// Whether `t` is a stop word of `language` (a bit from
+    /// [`StopWords::language_of`]).
+    pub fn is_stop(&self, t: u64, language: u32) -> bool {
+        self.languages.get(&t).is_some_and(|&m| m & language != 0)
+    }
 }
 
 /// Document frequencies learned from a corpus, to save and reuse.
@@ -314,17 +377,18 @@ pub(crate) fn raw_terms(
     content: &[u64],
     text_entities: &[u64],
     title: Option<&str>,
-    stop: &ahash::AHashSet<u64>,
+    stop: &StopWords,
     fold: bool,
     pos: Positional,
 ) -> RawTerms {
+    let language = stop.language_of(content);
     let all = scratch;
     all.clear();
     all.extend(
         content
             .iter()
             .enumerate()
-            .filter(|(_, t)| !stop.contains(t))
+            .filter(|&(_, &t)| !stop.is_stop(t, language))
             .map(|(i, &t)| {
                 (
                     t,
@@ -341,7 +405,7 @@ pub(crate) fn raw_terms(
         // One pass gives the headline's terms and which are names.
         crate::normalize::for_each_flagged_token(t, fold, |w, entity| {
             let h = token_hash(w);
-            if !stop.contains(&h) {
+            if !stop.is_stop(h, language) {
                 all.push((h, pos.lede_boost));
             }
             if entity {
@@ -505,6 +569,36 @@ mod tests {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    #[test]
+    fn each_document_drops_the_stop_words_of_its_own_language() {
+        let stop = StopWords::new();
+        let hashes = |text: &str| {
+            let mut v = Vec::new();
+            crate::normalize::for_each_token(text, true, |t| v.push(token_hash(t)));
+            v
+        };
+        let english = hashes("The soldiers who die in the war will be remembered by the nation.");
+        let german = hashes(
+            "Die Regierung hat am Mittwoch ein Paket für die Familien und die Rentner beschlossen.",
+        );
+        let french = hashes(
+            "Le gouvernement a présenté mercredi un plan pour les familles et les retraités.",
+        );
+        let russian =
+            hashes("Центральный банк в пятницу повысил ставку, и это было ожидаемо для рынка.");
+        let (en, de) = (stop.language_of(&english), stop.language_of(&german));
+        assert_eq!(en, 1, "English is bit 0");
+        assert_ne!(de, en);
+        assert_ne!(stop.language_of(&french), en);
+        assert_ne!(stop.language_of(&russian), en);
+        let die = token_hash("die");
+        // "die" is a German article, and an English verb.
+        assert!(stop.is_stop(die, de));
+        assert!(!stop.is_stop(die, en));
+        assert!(stop.is_stop(token_hash("und"), de));
+        assert!(stop.is_stop(token_hash("the"), en));
     }
 
     #[test]

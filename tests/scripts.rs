@@ -120,3 +120,28 @@ fn reprints_in_other_scripts_group_with_their_original() {
         );
     }
 }
+
+/// Two Chinese outlets' own accounts of one typhoon are one story, apart
+/// from a report on the economy: names cannot be told by capitals in a
+/// script without case, so all its words may count as names.
+#[test]
+fn rewrites_in_a_caseless_script_form_one_story() {
+    let typhoon = CASES[0].2;
+    let rewrite = "周二，强台风登陆南部沿海地区，导致多地停电、交通受阻。气象部门启动红色预警，要求沿海居民撤离到安全区域。地方政府组织数万名救援人员随时待命，所有学校和工厂暂停运营。初步统计显示，此次台风至少导致三人遇难、数十人受伤，超过十万公顷农田受灾。";
+    let docs = vec![
+        Document::new("typhoon", typhoon),
+        Document::new("typhoon-rewrite", rewrite),
+        Document::new("economy", CASES[0].1),
+    ];
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let a = &c.assignments;
+    assert_ne!(
+        a[0].duplicate_group, a[1].duplicate_group,
+        "a rewrite, not a reprint"
+    );
+    assert_eq!(a[0].story, a[1].story);
+    assert_ne!(a[0].story, a[2].story);
+}
