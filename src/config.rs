@@ -11,6 +11,11 @@ use crate::normalize::NormalizeConfig;
 use crate::shingle::ShingleUnit;
 use crate::story::StoryConfig;
 
+/// The longest signature [`Config::validate`] accepts: 32 KiB per document.
+const MAX_NUM_PERM: usize = 4096;
+/// The longest shingle and winnowing window it accepts.
+const MAX_SHINGLE: usize = 1000;
+
 /// Every setting of a clustering run.
 ///
 /// Quick advice: [`Config::default()`] is tuned for news reprints (word
@@ -27,7 +32,7 @@ use crate::story::StoryConfig;
 /// # Ok::<(), wirecluster::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Config {
     /// Normalization and boilerplate removal.
@@ -186,6 +191,22 @@ impl Config {
         }
         positive("shingle", self.shingle.size())?;
         positive("num_perm", self.num_perm)?;
+        for (field, v, max) in [
+            ("num_perm", self.num_perm, MAX_NUM_PERM),
+            ("shingle", self.shingle.size(), MAX_SHINGLE),
+            ("winnow_window", self.winnow_window, MAX_SHINGLE),
+        ] {
+            if v > max {
+                return Err(Error::Config {
+                    field,
+                    value: v.to_string(),
+                    reason: match field {
+                        "num_perm" => "must be at most 4096",
+                        _ => "must be at most 1000",
+                    },
+                });
+            }
+        }
         positive("max_bucket", self.max_bucket)?;
         positive("winnow_window", self.winnow_window)?;
         positive("max_posting", self.max_posting)?;
@@ -235,7 +256,7 @@ impl Config {
             }
         }
         if let Some((b, r)) = self.lsh_bands_rows
-            && (b == 0 || r == 0 || b * r > self.num_perm)
+            && (b == 0 || r == 0 || b.checked_mul(r).is_none_or(|n| n > self.num_perm))
         {
             return Err(Error::Config {
                 field: "lsh_bands_rows",

@@ -127,7 +127,7 @@ fn hash_check() -> u64 {
 /// assert!(c.validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FeedConfig {
     /// Days after which a story with no newer dated article is evicted,

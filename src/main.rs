@@ -1,6 +1,6 @@
 //! The `wirecluster` command line.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -210,12 +210,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         // A reader that stops early (`| head`) is not an error.
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(e) if is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wirecluster: {e}");
             ExitCode::from(1)
@@ -224,6 +219,155 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error>;
+
+/// The most worker threads `--threads` accepts.
+const MAX_THREADS: usize = 1024;
+
+/// Whether an error, or any error it wraps, is a write to a closed pipe
+/// (`| head`): not a failure.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return true;
+        }
+        if let Some(j) = err.downcast_ref::<serde_json::Error>()
+            && j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        if let Some(c) = err.downcast_ref::<csv::Error>()
+            && let csv::ErrorKind::Io(io) = c.kind()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// An output file written whole or not at all: the text goes to a
+/// temporary file beside it (its folder created if missing), which
+/// replaces the output only when everything was written and synced. A
+/// failed run leaves the previous output as it was; every error names the
+/// output's path.
+struct AtomicOutput {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicOutput {
+    fn create(path: &std::path::Path) -> Result<Self, BoxError> {
+        let named = |e: std::io::Error| format!("{}: {e}", path.display());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(named)?;
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let file = std::fs::File::create(&tmp).map_err(named)?;
+        Ok(AtomicOutput {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(std::io::BufWriter::new(file)),
+        })
+    }
+
+    /// Flushes, syncs and renames the temporary file over the output.
+    fn commit(mut self) -> Result<(), BoxError> {
+        let named = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let file = self.file.take().expect("committed once");
+        let file = file.into_inner().map_err(|e| named(e.into_error()))?;
+        file.sync_all().map_err(named)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(named)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let path = &self.path;
+        self.file
+            .as_mut()
+            .expect("not committed")
+            .write(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let path = &self.path;
+        self.file
+            .as_mut()
+            .expect("not committed")
+            .flush()
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    }
+}
+
+impl Drop for AtomicOutput {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Refuses an output that is also the input: writing it would destroy the
+/// input before it is read.
+fn check_not_input(input: &std::path::Path, output: &std::path::Path) -> Result<(), BoxError> {
+    if input.as_os_str() == "-" {
+        return Ok(());
+    }
+    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(format!(
+            "{}: the output is the input file; write it elsewhere",
+            output.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A cell for CSV output: text that a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+/// leading `'`, as OWASP advises against CSV injection.
+fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Text for a terminal: control characters (escape sequences, carriage
+/// returns, …) from the input are shown escaped, never sent raw.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
 
 /// Writes one line to standard output, returning (not panicking on) errors
 /// such as a closed pipe.
@@ -289,7 +433,24 @@ fn load(cli: &Cli, input: &PathBuf, progress: &Progress) -> Result<Loaded, BoxEr
     let opts = ReadOptions {
         skip_invalid: cli.skip_invalid,
     };
-    let out = read_input(input, &opts)?;
+    let out = if input.as_os_str() == "-" {
+        // Standard input: JSONL, gzip-compressed or not.
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("<stdin>: {e}"))?;
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut plain)
+                .map_err(|e| format!("<stdin>: gzip: {e}"))?;
+            bytes = plain;
+        }
+        wirecluster::parse_jsonl(&bytes, Some(std::path::Path::new("<stdin>")), &opts)?
+    } else {
+        read_input(input, &opts)?
+    };
     // Every skipped record is reported, even with --quiet.
     for s in &out.skipped {
         let file = s.file.as_ref().unwrap_or(input);
@@ -356,6 +517,9 @@ fn clusterer(cli: &Cli) -> Result<Clusterer, BoxError> {
 
 fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     if let Some(t) = cli.threads {
+        if !(1..=MAX_THREADS).contains(&t) {
+            return Err(format!("--threads {t}: must be from 1 to {MAX_THREADS}").into());
+        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build_global()
@@ -370,6 +534,9 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             edges,
             save_idf,
         } => {
+            for out in [output, edges, save_idf].into_iter().flatten() {
+                check_not_input(input, out)?;
+            }
             let progress = Progress::new(&cli);
             let loaded = load(&cli, input, &progress)?;
             let docs = &loaded.docs;
@@ -403,12 +570,15 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             output,
             max_stories,
         } => {
+            check_not_input(input, output)?;
             let progress = Progress::new(&cli);
             let loaded = load(&cli, input, &progress)?;
             progress.step("clustering");
             let c = clusterer(&cli)?.cluster(&loaded.docs)?;
             let html = wirecluster::html_report(&loaded.docs, &c, *max_stories);
-            std::fs::write(output, html).map_err(|e| format!("{}: {e}", output.display()))?;
+            let mut file = AtomicOutput::create(output)?;
+            file.write_all(html.as_bytes())?;
+            file.commit()?;
             drop(progress);
             if !cli.quiet {
                 print_closing(&loaded, &c);
@@ -425,7 +595,7 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             if *json {
                 stdout_line(&serde_json::to_string_pretty(&e)?)?;
             } else {
-                stdout_line(&e.summary)?;
+                stdout_line(&printable(&e.summary))?;
                 stdout_line(&format!(
                     "top shared words: {}",
                     e.story.shared_terms.join(", ")
@@ -637,6 +807,11 @@ fn stream(
 ) -> Result<ExitCode, BoxError> {
     use std::io::BufRead;
     let from_stdin = input.is_none_or(|p| p.as_os_str() == "-");
+    if let Some(input) = input {
+        for out in [output, index_path].into_iter().flatten() {
+            check_not_input(input, out)?;
+        }
+    }
     let name = if from_stdin {
         PathBuf::from("<stdin>")
     } else {
@@ -816,12 +991,21 @@ fn print_scores(level: &str, s: &wirecluster::Scores) -> std::io::Result<()> {
 }
 
 fn write_output(c: &Clustering, format: Format, output: Option<&PathBuf>) -> Result<(), BoxError> {
-    let mut w: Box<dyn Write> = match output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    match output {
+        Some(p) => {
+            let mut file = AtomicOutput::create(p)?;
+            write_clustering(c, format, &mut file)?;
+            file.commit()
+        }
+        None => write_clustering(
+            c,
+            format,
+            &mut std::io::BufWriter::new(std::io::stdout().lock()),
+        ),
+    }
+}
+
+fn write_clustering(c: &Clustering, format: Format, mut w: &mut dyn Write) -> Result<(), BoxError> {
     match format {
         Format::Assignments => {
             for a in &c.assignments {
@@ -848,8 +1032,29 @@ fn write_output(c: &Clustering, format: Format, output: Option<&PathBuf>) -> Res
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut w);
+            csv.write_record([
+                "id",
+                "duplicate_group",
+                "canonical",
+                "group_size",
+                "jaccard_to_canonical",
+                "containment_in_canonical",
+                "story",
+                "story_canonical",
+                "story_similarity",
+            ])?;
             for a in &c.assignments {
-                csv.serialize(a)?;
+                csv.write_record([
+                    csv_cell(&a.id).as_ref(),
+                    &csv_cell(&a.duplicate_group),
+                    &a.canonical.to_string(),
+                    &a.group_size.to_string(),
+                    &a.jaccard_to_canonical.to_string(),
+                    &a.containment_in_canonical.to_string(),
+                    &csv_cell(&a.story),
+                    &a.story_canonical.to_string(),
+                    &a.story_similarity.to_string(),
+                ])?;
             }
             csv.flush()?;
         }
@@ -858,10 +1063,8 @@ fn write_output(c: &Clustering, format: Format, output: Option<&PathBuf>) -> Res
     Ok(())
 }
 
-fn write_edges(docs: &[Document], c: &Clustering, path: &PathBuf) -> Result<(), BoxError> {
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
-    );
+fn write_edges(docs: &[Document], c: &Clustering, path: &std::path::Path) -> Result<(), BoxError> {
+    let mut w = AtomicOutput::create(path)?;
     for e in &c.edges {
         let line = serde_json::json!({
             "a": docs[e.a].id,
@@ -876,8 +1079,7 @@ fn write_edges(docs: &[Document], c: &Clustering, path: &PathBuf) -> Result<(), 
         serde_json::to_writer(&mut w, &line)?;
         w.write_all(b"\n")?;
     }
-    w.flush()?;
-    Ok(())
+    w.commit()
 }
 
 fn print_summary(docs: &[Document], c: &Clustering) -> std::io::Result<()> {
@@ -894,7 +1096,7 @@ fn print_summary(docs: &[Document], c: &Clustering) -> std::io::Result<()> {
     );
     let mut shown: Vec<_> = c.stories.iter().filter(|s| s.members.len() > 1).collect();
     shown.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
-    let title = |i: usize| docs[i].title.as_deref().unwrap_or("(no title)");
+    let title = |i: usize| printable(docs[i].title.as_deref().unwrap_or("(no title)"));
     for s in shown.iter().take(8) {
         let _ = writeln!(
             out,

@@ -32,7 +32,7 @@ use crate::shingle::{fmix64, token_hash};
 
 /// Settings for text normalization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NormalizeConfig {
     /// Text repair before normalization ([`RepairConfig`]): mojibake,
     /// markup, hyphenation, invisible characters, Unicode spaces. Default:
@@ -57,7 +57,7 @@ impl Default for NormalizeConfig {
 
 /// Settings for boilerplate removal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BoilerplateConfig {
     /// Apply the built-in line rules ([`BoilerplateRule`]). Default: `true`.
     pub rules: bool,

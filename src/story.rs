@@ -38,7 +38,7 @@ use crate::signals::{SparseVec, cosine};
 /// same-kind wire reports apart (story BCubed F1 ≥ 0.88); ECB+ test was not
 /// used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct StoryConfig {
     /// Build story clusters at all. Default: `true`.

@@ -513,3 +513,206 @@ fn directory_without_permission_is_an_error_naming_it() {
         "{stderr}"
     );
 }
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wirecluster-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_output_that_is_the_input_is_refused_and_the_input_kept() {
+    let dir = scratch("same-io");
+    let input = dir.join("in.jsonl");
+    std::fs::copy(data("syria-2016.jsonl"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    for args in [
+        vec![
+            "cluster",
+            input.to_str().unwrap(),
+            "-o",
+            input.to_str().unwrap(),
+        ],
+        vec![
+            "stream",
+            input.to_str().unwrap(),
+            "-o",
+            input.to_str().unwrap(),
+        ],
+        vec![
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            input.to_str().unwrap(),
+        ],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr_of(&out).contains("the output is the input"),
+            "{}",
+            stderr_of(&out)
+        );
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            before,
+            "{args:?} changed the input"
+        );
+    }
+}
+
+#[test]
+fn outputs_create_their_folder_and_a_failed_write_keeps_the_old_file() {
+    let dir = scratch("atomic");
+    let nested = dir.join("a/b/report.html");
+    ok(bin().args([
+        "report",
+        &data("syria-2016.jsonl"),
+        "-o",
+        nested.to_str().unwrap(),
+        "-q",
+    ]));
+    assert!(std::fs::read_to_string(&nested).unwrap().contains("<html"));
+    // A file-size limit of 1 KiB stops the write of the sample's output
+    // midway: the previous output must stay whole.
+    let out_path = dir.join("out.jsonl");
+    std::fs::write(&out_path, "previous output\n").unwrap();
+    let status = Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -f 1; exec {} cluster {} -o {} -q",
+                env!("CARGO_BIN_EXE_wirecluster"),
+                data("news-sample.jsonl"),
+                out_path.display()
+            ),
+        ])
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "previous output\n"
+    );
+}
+
+#[test]
+fn standard_input_as_dash_and_a_closed_pipe_end_quietly() {
+    let mut child = bin()
+        .args(["cluster", "-", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        &std::fs::read(data("syria-2016.jsonl")).unwrap(),
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 5);
+    // `| head -n 1` closes the pipe after one line.
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "{} cluster {} --format csv -q | head -n 1 > /dev/null; exit ${{PIPESTATUS[0]}}",
+                env!("CARGO_BIN_EXE_wirecluster"),
+                data("news-sample.jsonl")
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}
+
+#[test]
+fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
+    let dir = scratch("csv-formula");
+    let input = dir.join("in.jsonl");
+    let text = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"id\":\"=HYPERLINK(\\\"http://x\\\")\",\"text\":\"{text}\"}}\n{{\"id\":\"@SUM(A1)\",\"text\":\"{text}\"}}\n{{\"id\":\"-2+3\",\"text\":\"Other words entirely about a storm that closed the airport.\"}}\n"
+        ),
+    )
+    .unwrap();
+    let out = ok(bin().args(["cluster", input.to_str().unwrap(), "--format", "csv", "-q"]));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    for line in csv.lines().skip(1) {
+        let first = line.trim_start_matches('"');
+        assert!(!first.starts_with(['=', '+', '-', '@']), "{line}");
+    }
+    assert!(csv.contains("'@SUM(A1)"), "{csv}");
+    assert!(csv.contains("'-2+3"), "{csv}");
+}
+
+#[test]
+fn terminal_output_escapes_control_characters() {
+    let dir = scratch("control");
+    let input = dir.join("in.jsonl");
+    let text = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"id\":\"a\",\"title\":\"evil \\u001b[2J title\",\"text\":\"{text}\"}}\n{{\"id\":\"b\",\"title\":\"evil \\u001b[2J title\",\"text\":\"{text}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let out = ok(bin().args(["cluster", input.to_str().unwrap(), "--summary", "-q"]));
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+}
+
+#[test]
+fn config_typos_and_out_of_range_values_are_refused_by_name() {
+    let dir = scratch("cfg-bounds");
+    for (body, want) in [
+        (r#"{"num_prem": 64}"#, "num_prem"),
+        (r#"{"story": {"treshold": 0.2}}"#, "treshold"),
+        (r#"{"num_perm": 1000000000}"#, "num_perm"),
+        (
+            r#"{"lsh_bands_rows": [9223372036854775808, 2]}"#,
+            "lsh_bands_rows",
+        ),
+    ] {
+        let cfg = dir.join("c.json");
+        std::fs::write(&cfg, body).unwrap();
+        let out = bin()
+            .args([
+                "cluster",
+                &data("syria-2016.jsonl"),
+                "--config",
+                cfg.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{body}");
+        assert!(
+            stderr_of(&out).contains(want),
+            "{body}: {}",
+            stderr_of(&out)
+        );
+    }
+    let out = bin()
+        .args(["--threads", "100000", "cluster", &data("syria-2016.jsonl")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("--threads 100000"),
+        "{}",
+        stderr_of(&out)
+    );
+}

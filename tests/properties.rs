@@ -60,6 +60,40 @@ proptest! {
     }
 
     #[test]
+    fn no_config_makes_the_clusterer_panic(
+        fields in proptest::collection::vec((0usize..12, prop_oneof![
+            any::<i64>().prop_map(serde_json::Value::from),
+            (0u64..10).prop_map(serde_json::Value::from),
+            any::<f64>().prop_filter("JSON numbers are finite", |v| v.is_finite()).prop_map(serde_json::Value::from),
+            (0.0f64..1.5).prop_map(serde_json::Value::from),
+            Just(serde_json::json!([9223372036854775807u64, 2])),
+            Just(serde_json::json!([3, 40])),
+            Just(serde_json::json!("x")),
+        ]), 0..6),
+    ) {
+        const KEYS: [&str; 12] = [
+            "num_perm", "lsh_threshold", "lsh_bands_rows", "max_bucket", "winnow_window",
+            "containment_candidate", "jaccard_threshold", "containment_threshold",
+            "max_posting", "hub_region_overlap", "best_match_margin", "seed",
+        ];
+        let mut obj = serde_json::Map::new();
+        for (k, v) in fields {
+            obj.insert(KEYS[k].to_string(), v);
+        }
+        // Deserializing and validating may refuse; nothing may panic, and
+        // a config that validates must run.
+        if let Ok(cfg) = serde_json::from_value::<Config>(serde_json::Value::Object(obj))
+            && let Ok(c) = Clusterer::new(cfg)
+        {
+            let docs = vec![
+                Document::new("a", "Rebels shelled the northern city overnight as forces pressed on."),
+                Document::new("b", "Rebels shelled the northern city overnight as forces pressed on."),
+            ];
+            prop_assert_eq!(c.cluster(&docs).unwrap().assignments.len(), 2);
+        }
+    }
+
+    #[test]
     fn normalizing_ascii_is_idempotent(text in "[ -~\n]{0,200}") {
         let once = normalize_text(&text);
         prop_assert_eq!(normalize_text(&once), once.clone());
