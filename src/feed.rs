@@ -99,6 +99,24 @@ use crate::signals::{self, IdfModel, SparseVec};
 use crate::similarity::{Overlap, intersection_size};
 use crate::story::{self, PairSignals};
 
+/// `path`, or the file it names when it is a symbolic link (followed up to
+/// 40 links, relative links from the link's folder).
+fn resolve_links(path: &Path) -> std::path::PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) => {
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    p
+}
+
 /// The format version written by [`FeedIndex::save`].
 pub const FEED_INDEX_VERSION: u32 = 2;
 
@@ -792,14 +810,34 @@ impl FeedIndex {
             path: path.to_path_buf(),
             source,
         };
-        let mut tmp_name = path.as_os_str().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp_name);
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(io)
+        // A link is followed, so that the file it names is replaced, not
+        // the link.
+        let path = &resolve_links(path);
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // A name of its own per process and save, so that two savers never
+        // write one temporary file.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(path.file_name().unwrap_or_default());
+        tmp_name.push(format!(".tmp-{}-{n}", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, path)?;
+            // The rename is durable once the folder is synced.
+            std::fs::File::open(dir)?.sync_all()
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(io)
     }
 
     /// Loads an index written by [`FeedIndex::save`].

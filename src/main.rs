@@ -320,6 +320,34 @@ impl Drop for AtomicOutput {
     }
 }
 
+/// Takes the exclusive lock of a live index (`INDEX.lock` beside it), or
+/// says which process holds it.
+fn lock_index(index: &std::path::Path) -> Result<std::fs::File, BoxError> {
+    let mut name = index.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "{}: the index is in use by another process (it holds {}); one writer per index",
+            index.display(),
+            path.display()
+        )
+        .into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", path.display()).into()),
+    }
+}
+
 /// Refuses an output that is also the input: writing it would destroy the
 /// input before it is read.
 fn check_not_input(input: &std::path::Path, output: &std::path::Path) -> Result<(), BoxError> {
@@ -817,22 +845,56 @@ fn stream(
     } else {
         input.cloned().unwrap_or_default()
     };
-    let mut reader: Box<dyn BufRead> = if from_stdin {
-        Box::new(std::io::stdin().lock())
+    // One writer per index: a second process on the same index would
+    // overwrite the first one's articles. The lock is held until exit.
+    let _lock = match index_path {
+        Some(p) => Some(lock_index(p)?),
+        None => None,
+    };
+    // SIGTERM (systemd, Docker, Kubernetes) and SIGINT (Ctrl-C) end the run
+    // as the end of the input does: the batch in hand is placed and
+    // written, the index saved, exit 0.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+            .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
+    }
+    let file = if from_stdin {
+        None
     } else {
-        let f = std::fs::File::open(&name).map_err(|e| format!("{}: {e}", name.display()))?;
-        let gz = name
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        if gz {
-            Box::new(std::io::BufReader::with_capacity(
+        Some(std::fs::File::open(&name).map_err(|e| format!("{}: {e}", name.display()))?)
+    };
+    let gz = name
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    // Lines are read on a thread of their own, so that a signal is acted
+    // on even while standard input waits for the next line.
+    let (lines_tx, lines) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(1024);
+    std::thread::spawn(move || {
+        let mut reader: Box<dyn BufRead> = match file {
+            None => Box::new(std::io::stdin().lock()),
+            Some(f) if gz => Box::new(std::io::BufReader::with_capacity(
                 1 << 20,
                 flate2::read::MultiGzDecoder::new(f),
-            ))
-        } else {
-            Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+            )),
+            Some(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+        };
+        loop {
+            let mut buf = Vec::new();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if lines_tx.send(Ok(buf)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = lines_tx.send(Err(e));
+                    break;
+                }
+            }
         }
-    };
+    });
     // A spinner when reading a file (standard input may be a live feed).
     let progress = if from_stdin {
         Progress(None)
@@ -877,13 +939,22 @@ fn stream(
     let mut since_save = 0u64;
     let mut pending: Vec<Document> = Vec::with_capacity(batch);
     let mut pending_ids: std::collections::HashSet<String> = Default::default();
-    let mut buf = Vec::new();
+    let mut interrupted = false;
     loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| format!("{}: {e}", name.display()))?;
-        let at_end = n == 0;
+        // The next line; an empty one at the end of the input or on a
+        // signal.
+        let buf = loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                interrupted = true;
+                break Vec::new();
+            }
+            match lines.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(line) => break line.map_err(|e| format!("{}: {e}", name.display()))?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Vec::new(),
+            }
+        };
+        let at_end = buf.is_empty();
         if !at_end {
             line_no += 1;
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
@@ -942,6 +1013,11 @@ fn stream(
         index.save(p)?;
     }
     drop(progress);
+    if interrupted && !cli.quiet {
+        eprintln!(
+            "stopped by a signal after line {line_no}: everything read so far is placed and saved"
+        );
+    }
     if !cli.quiet {
         let secs = start.elapsed().as_secs_f64().max(1e-9);
         let st = index.stats();

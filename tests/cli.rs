@@ -716,3 +716,169 @@ fn config_typos_and_out_of_range_values_are_refused_by_name() {
         stderr_of(&out)
     );
 }
+
+/// A `stream` on standard input with a live index, with one article placed
+/// (its assignment read back) and the input left open.
+fn streaming_child(index: &std::path::Path) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let input = std::fs::read_to_string(data("syria-2016.jsonl")).unwrap();
+    let mut child = bin()
+        .args(["-q", "stream", "--index", index.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", input.lines().next().unwrap()).unwrap();
+    stdin.flush().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("syr-000"), "{first}");
+    (child, stdin)
+}
+
+#[test]
+fn sigterm_while_waiting_for_input_saves_the_index_and_exits_0() {
+    let dir = scratch("sigterm");
+    let index = dir.join("live.wcf");
+    let (child, stdin) = streaming_child(&index);
+    // No checkpoint was asked for: only the end of the run saves.
+    assert!(!index.exists());
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(out.status.success(), "{:?} {}", out.status, stderr_of(&out));
+    let ix = wirecluster::FeedIndex::load(&index).unwrap();
+    assert!(ix.get("syr-000").is_some());
+}
+
+#[test]
+fn a_second_writer_on_one_index_is_refused_while_the_first_runs() {
+    let dir = scratch("two-writers");
+    let index = dir.join("live.wcf");
+    let (child, stdin) = streaming_child(&index);
+    let second = bin()
+        .args([
+            "-q",
+            "stream",
+            &data("syria-2016.jsonl"),
+            "--index",
+            index.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        stderr_of(&second).contains("in use by another process"),
+        "{}",
+        stderr_of(&second)
+    );
+    drop(stdin);
+    let first = child.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    // Once the first has ended, the index is free again.
+    let rest = dir.join("rest.jsonl");
+    let text = std::fs::read_to_string(data("syria-2016.jsonl")).unwrap();
+    std::fs::write(&rest, text.lines().skip(1).collect::<Vec<_>>().join("\n")).unwrap();
+    ok(bin().args([
+        "-q",
+        "stream",
+        rest.to_str().unwrap(),
+        "--index",
+        index.to_str().unwrap(),
+    ]));
+    assert_eq!(wirecluster::FeedIndex::load(&index).unwrap().len(), 5);
+}
+
+#[test]
+fn a_symlinked_index_stays_a_link_to_the_saved_file() {
+    let dir = scratch("symlink");
+    let real = dir.join("real.wcf");
+    let link = dir.join("link.wcf");
+    ok(bin().args([
+        "-q",
+        "stream",
+        &data("syria-2016.jsonl"),
+        "--index",
+        real.to_str().unwrap(),
+    ]));
+    std::os::unix::fs::symlink("real.wcf", &link).unwrap();
+    let more = dir.join("more.jsonl");
+    std::fs::write(
+        &more,
+        "{\"id\":\"extra\",\"text\":\"A storm closed schools and roads across the northern region on Monday, officials said.\"}\n",
+    )
+    .unwrap();
+    ok(bin().args([
+        "-q",
+        "stream",
+        more.to_str().unwrap(),
+        "--index",
+        link.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        wirecluster::FeedIndex::load(&real)
+            .unwrap()
+            .get("extra")
+            .is_some()
+    );
+    // No temporary file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_save_cut_short_keeps_the_previous_index() {
+    let dir = scratch("save-cut");
+    let index = dir.join("live.wcf");
+    let text = std::fs::read_to_string(data("news-sample.jsonl")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = dir.join("first.jsonl");
+    std::fs::write(&first, lines[..2].join("\n")).unwrap();
+    ok(bin().args([
+        "-q",
+        "stream",
+        first.to_str().unwrap(),
+        "--index",
+        index.to_str().unwrap(),
+    ]));
+    // The rest, with files limited to 64 KiB: the index no longer fits,
+    // and its save is cut short (the process is killed by SIGXFSZ).
+    let rest = dir.join("rest.jsonl");
+    std::fs::write(&rest, lines[2..].join("\n")).unwrap();
+    let status = Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -f 64; exec {} -q stream {} --index {} > /dev/null",
+                env!("CARGO_BIN_EXE_wirecluster"),
+                rest.display(),
+                index.display()
+            ),
+        ])
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    assert_eq!(wirecluster::FeedIndex::load(&index).unwrap().len(), 2);
+}

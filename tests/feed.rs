@@ -232,21 +232,21 @@ fn query_changes_nothing_and_remove_updates_groups() {
 }
 
 #[test]
-fn an_interrupted_save_keeps_the_previous_file() {
+fn a_failed_save_names_the_file_and_leaves_nothing_behind() {
     let docs = load("syria-2016.jsonl");
-    let path = tmp("interrupted.wcf");
+    let dir = tmp("failed-save");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
-    ix.insert_batch(&docs[..2]).unwrap();
-    ix.save(&path).unwrap();
-    ix.insert_batch(&docs[2..]).unwrap();
-    // The temporary file cannot be written (a directory is in its way): the
-    // save fails, as a crash half-way would, and the old file is intact.
-    let mut tmp_path = path.as_os_str().to_owned();
-    tmp_path.push(".tmp");
-    std::fs::create_dir_all(&tmp_path).unwrap();
-    assert!(ix.save(&path).is_err());
-    assert_eq!(FeedIndex::load(&path).unwrap().len(), 2);
-    std::fs::remove_dir(&tmp_path).unwrap();
-    ix.save(&path).unwrap();
-    assert_eq!(FeedIndex::load(&path).unwrap().len(), 5);
+    ix.insert_batch(&docs).unwrap();
+    // A directory where the index should go: the rename over it fails.
+    let path = dir.join("index.wcf");
+    std::fs::create_dir_all(path.join("in-the-way")).unwrap();
+    let err = ix.save(&path).unwrap_err().to_string();
+    assert!(err.contains("index.wcf"), "{err}");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["index.wcf"], "a temporary file was left");
 }
