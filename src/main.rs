@@ -30,34 +30,42 @@ struct Cli {
     skip_invalid: bool,
     /// A TOML (`.toml`) or JSON file with a `Config`; fields not given keep
     /// their defaults, and the flags below override the file.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     config: Option<PathBuf>,
     /// Duplicate edges: Jaccard threshold (default 0.5).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     jaccard_threshold: Option<f64>,
     /// Duplicate edges: containment threshold (default 0.4).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     containment_threshold: Option<f64>,
     /// Stories: average-linkage threshold (default 0.12).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     story_threshold: Option<f64>,
     /// Live index (`stream`, `eval --feed`): a new group joins the best
     /// story whose mean pair score is at least this (default 0.14).
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Live index settings (stream, eval --feed)"
+    )]
     feed_story_threshold: Option<f64>,
     /// Live index: re-link stories with the batch story stage every this
     /// many articles (and at least as many as there are live groups); 0
     /// never (default 1000).
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Live index settings (stream, eval --feed)"
+    )]
     consolidate_every: Option<u64>,
     /// Duplicate groups only: each group is its own story.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     no_stories: bool,
     /// Canonical policy for duplicate groups.
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Clustering settings")]
     canonical: Option<Policy>,
     /// Document frequencies saved by `--save-idf`, added to the input's own.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Clustering settings")]
     idf: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -87,8 +95,11 @@ enum Command {
     ///   wirecluster cluster articles.jsonl -o assignments.jsonl
     ///   wirecluster cluster articles.csv --format clusters -o stories.jsonl
     ///   wirecluster cluster data/news-sample.jsonl --summary
+    #[command(verbatim_doc_comment)]
     Cluster {
-        /// Input file or directory (see the formats above).
+        /// Input: JSONL (`.jsonl`; `.gz` gzip-compressed), CSV with named
+        /// columns (`.csv`), a directory of `.txt` files, or `-` for JSONL on
+        /// standard input.
         input: PathBuf,
         /// Output file (default: standard output).
         #[arg(short, long)]
@@ -113,8 +124,11 @@ enum Command {
     /// one story.
     ///
     /// Example: wirecluster explain data/syria-2016.jsonl syr-000 syr-003
+    #[command(verbatim_doc_comment)]
     Explain {
-        /// Input file or directory.
+        /// Input: JSONL (`.jsonl`; `.gz` gzip-compressed), CSV with named
+        /// columns (`.csv`), a directory of `.txt` files, or `-` for JSONL on
+        /// standard input.
         input: PathBuf,
         /// First document id.
         a: String,
@@ -129,8 +143,11 @@ enum Command {
     /// the scores and the confusion between predicted and true clusters.
     ///
     /// Example: wirecluster report data/news-sample.jsonl -o report.html
+    #[command(verbatim_doc_comment)]
     Report {
-        /// Input file or directory.
+        /// Input: JSONL (`.jsonl`; `.gz` gzip-compressed), CSV with named
+        /// columns (`.csv`), a directory of `.txt` files, or `-` for JSONL on
+        /// standard input.
         input: PathBuf,
         /// The HTML file to write.
         #[arg(short, long)]
@@ -146,11 +163,14 @@ enum Command {
     /// saved there is loaded first (its stored config is used), and the
     /// index is saved there at the end, and every `--checkpoint` articles.
     /// Saves write a temporary file and rename it, so an interrupted save
-    /// keeps the previous one.
+    /// keeps the previous one. One process at a time writes an index (a
+    /// second is refused). SIGTERM and SIGINT end the run as the end of the
+    /// input does: what was read is placed, written and saved; exit 0.
     ///
     /// Examples:
     ///   tail -f feed.jsonl | wirecluster stream --index live.wcf
     ///   wirecluster stream data/news-sample.jsonl --window-days 3 -o assignments.jsonl
+    #[command(verbatim_doc_comment)]
     Stream {
         /// JSONL input (`.gz`: gzip-compressed); standard input when absent
         /// or `-`.
@@ -182,6 +202,7 @@ enum Command {
     /// labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
     ///
     /// Example: wirecluster eval corpus.jsonl --min-pairwise-f1 0.95
+    #[command(verbatim_doc_comment)]
     Eval {
         /// Input with a `cluster` label on every record.
         input: PathBuf,

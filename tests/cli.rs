@@ -882,3 +882,21 @@ fn a_save_cut_short_keeps_the_previous_index() {
     assert!(!status.success());
     assert_eq!(wirecluster::FeedIndex::load(&index).unwrap().len(), 2);
 }
+
+#[test]
+fn help_keeps_examples_on_their_own_lines_and_groups_settings() {
+    for (sub, example) in [
+        (
+            "cluster",
+            "\n  wirecluster cluster articles.jsonl -o assignments.jsonl\n",
+        ),
+        (
+            "stream",
+            "\n  tail -f feed.jsonl | wirecluster stream --index live.wcf\n",
+        ),
+    ] {
+        let help = String::from_utf8(ok(bin().args([sub, "--help"])).stdout).unwrap();
+        assert!(help.contains(example), "{sub}: {help}");
+        assert!(help.contains("Live index settings"), "{sub}: {help}");
+    }
+}
