@@ -152,7 +152,8 @@ pub struct FeedConfig {
     /// measured from the latest `published` seen. Default: 7.
     pub window_days: f64,
     /// Arrivals after which a story with no dated article and no newer
-    /// arrival is evicted. Default: 1,000,000.
+    /// arrival is evicted. Default: 100,000, which bounds the memory of an
+    /// undated feed (see the README for the measured size per article).
     pub window_arrivals: u64,
     /// An article that starts a duplicate group joins the best story whose
     /// mean pair score is at least this. Default: 0.14 (the best of 0.11 to
@@ -169,7 +170,7 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             window_days: 7.0,
-            window_arrivals: 1_000_000,
+            window_arrivals: 100_000,
             story_threshold: 0.14,
             consolidate_every: 1000,
         }

@@ -94,9 +94,49 @@ pub fn read_input(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutc
     }
 }
 
+/// The line of a quoted CSV field that is never closed, if any. Such a
+/// quote makes the CSV reader take every row after it as the field's text:
+/// rows would be lost without a word.
+fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
+    let (mut line, mut opened_at) = (1, 0);
+    let (mut in_quotes, mut field_start, mut just_closed) = (false, true, false);
+    for &b in bytes {
+        let closing = in_quotes && b == b'"';
+        if closing {
+            in_quotes = false;
+        } else if b == b'"' && (field_start || just_closed) {
+            // A quote opens a field at its start; right after a closing
+            // quote it is the second half of an escaped `""`.
+            if field_start {
+                opened_at = line;
+            }
+            in_quotes = true;
+        }
+        just_closed = closing;
+        if b == b'\n' {
+            line += 1;
+        }
+        field_start = !in_quotes && matches!(b, b',' | b'\n');
+    }
+    in_quotes.then_some(opened_at)
+}
+
 fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    if let Some(line) = unclosed_quote(&bytes) {
+        return Err(Error::BadRecord {
+            path: Some(path.to_path_buf()),
+            line,
+            reason: RecordError::MalformedCsv(
+                "a quoted field opened on this line is never closed, so every row after it \
+                 would be read as its text"
+                    .to_string(),
+            ),
+        });
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(&bytes[..]);
     let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
     if !headers.iter().any(|h| h == "text" || h == "body") {
         return Err(Error::BadRecord {
@@ -217,6 +257,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a.jsonl.gz") && err.contains("gzip"), "{err}");
+    }
+
+    #[test]
+    fn an_unclosed_csv_quote_is_an_error_naming_its_line() {
+        let d = tmp("csv-quote");
+        let p = d.join("q.csv");
+        std::fs::write(
+            &p,
+            "id,title,body\n1,T,\"unbalanced text\n2,T2,second body\n3,T3,third\n",
+        )
+        .unwrap();
+        for opts in [ReadOptions::default(), skip()] {
+            let err = read_input(&p, &opts).unwrap_err().to_string();
+            assert!(
+                err.contains("q.csv: line 2") && err.contains("never closed"),
+                "{err}"
+            );
+        }
+        // Quotes that close, doubled quotes and quoted line breaks are fine.
+        std::fs::write(
+            &p,
+            "id,body\n1,\"say\nthe \"\"hi\"\" \"\"\"\"\"\n2,a 5\" screen\n3,plain\n",
+        )
+        .unwrap();
+        let out = read_input(&p, &skip()).unwrap();
+        assert_eq!(out.documents.len(), 3, "{:?}", out.skipped);
     }
 
     #[test]

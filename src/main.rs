@@ -189,7 +189,7 @@ enum Command {
         #[arg(long)]
         window_days: Option<f64>,
         /// Undated stories with no arrival among this many later articles are
-        /// evicted (default 1,000,000).
+        /// evicted (default 100,000).
         #[arg(long)]
         window_arrivals: Option<u64>,
         /// Articles read before they are placed (features are computed in
