@@ -32,7 +32,12 @@
 //!   line break, then a lower-case letter: the two halves are joined and
 //!   the line break moves after the joined word, so line numbers stay as
 //!   written. The hyphen is kept (`well-known`) when the text spells the
-//!   same two halves with a hyphen elsewhere on one line.
+//!   same two halves with a hyphen elsewhere on one line. A compound that a
+//!   wrap breaks at its own hyphen (`long-` `term`) and that the text spells
+//!   nowhere else becomes one word: measured on the 20k synthetic corpus,
+//!   whose Reuters texts hold over a hundred such wraps, keeping the hyphen
+//!   instead changed nothing there and lost reprints whose words were
+//!   hyphenated (`bench-` `mark`).
 //!
 //! ```
 //! use wirecluster::{RepairConfig, repair_text};
