@@ -38,7 +38,8 @@ pub enum CanonicalPolicy {
     /// and a full copy over its excerpt. Equal scores (copies whose
     /// furniture was all removed as boilerplate) go to the shorter text,
     /// then to the usual ties. For groups of more than 64
-    /// members, the first 64 others (in input order) are compared.
+    /// members, the 64 others of smallest id are compared (in the live index,
+    /// the first 64 to arrive).
     #[default]
     MostComplete,
     /// The earliest published member.
@@ -96,10 +97,19 @@ pub(crate) fn choose(
     }
     // A score per member, higher is better; ties by date, then id.
     let parts: Vec<MostCompleteParts> = match policy {
-        CanonicalPolicy::MostComplete => members
-            .iter()
-            .map(|&m| completeness(m, members, sets, shared))
-            .collect(),
+        CanonicalPolicy::MostComplete => {
+            // In large groups each member is compared with the members of
+            // smallest id, so that the choice does not depend on the input
+            // order.
+            let mut by_id = members.to_vec();
+            if by_id.len() > MAX_COMPARED + 1 {
+                by_id.sort_by(|&a, &b| docs[a].id.cmp(&docs[b].id));
+            }
+            members
+                .iter()
+                .map(|&m| completeness(m, &by_id, sets, shared))
+                .collect()
+        }
         _ => Vec::new(),
     };
     let scores: Vec<f64> = match policy {

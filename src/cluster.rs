@@ -125,8 +125,8 @@ fn title_lead(titles: &[f64], candidates: &[usize]) -> Option<usize> {
 }
 
 /// How well each part's headlines match a page's: the best word Jaccard
-/// between the page's headline terms and those of the part's first
-/// [`TITLE_MEMBERS`] members. Empty when the page has no headline.
+/// between the page's headline terms and those of the part's members.
+/// Empty when the page has no headline.
 pub(crate) fn title_scores<'a, I>(page: &[u64], parts: impl Iterator<Item = I>) -> Vec<f64>
 where
     I: Iterator<Item = &'a [u64]>,
@@ -137,15 +137,11 @@ where
     parts
         .map(|members| {
             members
-                .take(TITLE_MEMBERS)
                 .map(|t| crate::similarity::title_overlap(page, t))
                 .fold(0.0, f64::max)
         })
         .collect()
 }
-
-/// Members of a part whose headlines are compared with a page's.
-const TITLE_MEMBERS: usize = 64;
 
 /// A shingle of a document is in a part's region when at least this share of
 /// the part's members hold it.
@@ -409,7 +405,6 @@ fn find_hub(
         .iter()
         .map(|part| {
             part.iter()
-                .take(TITLE_MEMBERS)
                 .map(|&i| (page.titles)(nb[i] as usize))
                 .collect()
         })

@@ -231,13 +231,22 @@ impl Scan {
             hyphen_break: false,
             invisible: false,
         };
+        s.markup = memchr::memchr2(b'&', b'<', bytes).is_some();
+        // A line break whose line ends, spaces aside, in a hyphen (`-`, or
+        // the last byte of a soft hyphen or of U+2010).
+        s.hyphen_break = memchr::memchr_iter(b'\n', bytes).any(|nl| {
+            let line = &bytes[..nl];
+            let end = line
+                .iter()
+                .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r'));
+            end.is_some_and(|e| matches!(line[e], b'-' | 0xad | 0x90))
+        });
+        if bytes.is_ascii() {
+            return s;
+        }
         let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
         for (i, &b) in bytes.iter().enumerate() {
             match b {
-                b'&' | b'<' => s.markup = true,
-                b'\n' if i > 0 && matches!(bytes[i - 1], b'-' | b' ' | b'\r' | 0xad | 0x90) => {
-                    s.hyphen_break = true
-                }
                 0xc3 if (0x82..=0xb4).contains(&at(i + 1)) => s.mojibake = true,
                 // U+00A0, U+00AD
                 0xc2 if matches!(at(i + 1), 0xa0 | 0xad) => s.invisible = true,
