@@ -189,6 +189,10 @@ const OTHER_LANGUAGES: [&str; 26] = [
     "nl", "no", "pt", "ro", "ru", "sl", "sv", "tg", "tr", "zh",
 ];
 
+/// Tokens of a document that decide its language: enough for a sentence
+/// or three, where stop words are a third to a half of the words.
+const LANGUAGE_SAMPLE: usize = 100;
+
 /// Stop words of several languages, by token hash, each with a bit per
 /// language that lists it (bit 0: English).
 ///
@@ -199,6 +203,8 @@ const OTHER_LANGUAGES: [&str; 26] = [
 #[derive(Debug, Clone)]
 pub(crate) struct StopWords {
     languages: ahash::AHashMap<u64, u32>,
+    /// English alone (most documents), a set small enough to stay in cache.
+    english: ahash::AHashSet<u64>,
 }
 
 impl StopWords {
@@ -220,13 +226,19 @@ impl StopWords {
                 }
             }
         }
-        StopWords { languages }
+        let english = languages
+            .iter()
+            .filter(|&(_, &m)| m & 1 != 0)
+            .map(|(&h, _)| h)
+            .collect();
+        StopWords { languages, english }
     }
 
-    /// The language (a bit) of a document's content tokens.
+    /// The language (a bit) of a document's content tokens, guessed from
+    /// its first [`LANGUAGE_SAMPLE`] tokens.
     pub fn language_of(&self, tokens: &[u64]) -> u32 {
         let mut hits = [0u32; 1 + OTHER_LANGUAGES.len()];
-        for t in tokens {
+        for t in tokens.iter().take(LANGUAGE_SAMPLE) {
             if let Some(&mask) = self.languages.get(t) {
                 let mut m = mask;
                 while m != 0 {
@@ -244,7 +256,11 @@ impl StopWords {
     /// Whether `t` is a stop word of `language` (a bit from
     /// [`StopWords::language_of`]).
     pub fn is_stop(&self, t: u64, language: u32) -> bool {
-        self.languages.get(&t).is_some_and(|&m| m & language != 0)
+        if language == 1 {
+            self.english.contains(&t)
+        } else {
+            self.languages.get(&t).is_some_and(|&m| m & language != 0)
+        }
     }
 }
 
