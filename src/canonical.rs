@@ -244,6 +244,10 @@ pub(crate) fn source_rank(source: Option<&str>, list: &[String]) -> usize {
 mod tests {
     use super::*;
 
+    fn most_complete(members: &[usize], d: &[Document], s: &[Vec<u64>]) -> Choice {
+        choose(&CanonicalPolicy::MostComplete, members, d, s, &exact(s))
+    }
+
     fn exact(sets: &[Vec<u64>]) -> impl Fn(usize, usize) -> usize + '_ {
         |a, b| crate::similarity::intersection_size(&sets[a], &sets[b])
     }
@@ -263,13 +267,7 @@ mod tests {
     #[test]
     fn most_complete_prefers_the_superset() {
         let (d, s) = docs();
-        let c = choose(
-            &CanonicalPolicy::MostComplete,
-            &[0, 1, 2],
-            &d,
-            &s,
-            &exact(&s),
-        );
+        let c = most_complete(&[0, 1, 2], &d, &s);
         assert_eq!(c.member, 0);
         assert!(c.reason.contains("100%"), "{}", c.reason);
     }
@@ -289,13 +287,7 @@ mod tests {
             (3000..3020).chain(0..100).collect(),
         ];
         s.iter_mut().for_each(|v| v.sort_unstable());
-        let c = choose(
-            &CanonicalPolicy::MostComplete,
-            &[0, 1, 2],
-            &d,
-            &s,
-            &exact(&s),
-        );
+        let c = most_complete(&[0, 1, 2], &d, &s);
         assert_eq!(d[c.member].id, "original", "{}", c.reason);
         assert!(
             c.reason.contains("100% of its own text is shared"),
@@ -304,13 +296,7 @@ mod tests {
         );
         // A full copy is chosen over its excerpt, alone or with another.
         let s2: Vec<Vec<u64>> = vec![(0..100).collect(), (0..50).collect()];
-        let c = choose(
-            &CanonicalPolicy::MostComplete,
-            &[0, 1],
-            &d,
-            &s2,
-            &exact(&s2),
-        );
+        let c = most_complete(&[0, 1], &d, &s2);
         assert_eq!(c.member, 0, "{}", c.reason);
     }
 

@@ -489,6 +489,14 @@ mod tests {
         ReadOptions { skip_invalid: true }
     }
 
+    /// Each skipped line with the kind of its reason.
+    fn reasons(out: &ReadOutcome) -> Vec<(usize, &'static str)> {
+        out.skipped
+            .iter()
+            .map(|s| (s.line, s.reason.kind()))
+            .collect()
+    }
+
     #[test]
     fn every_bad_line_is_reported_with_its_reason() {
         let input = concat!(
@@ -505,11 +513,7 @@ mod tests {
         let out = parse_jsonl(input.as_bytes(), None, &skip()).unwrap();
         let ids: Vec<_> = out.documents.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["a", "7"]);
-        let reasons: Vec<_> = out
-            .skipped
-            .iter()
-            .map(|s| (s.line, s.reason.kind()))
-            .collect();
+        let reasons = reasons(&out);
         assert_eq!(
             reasons,
             [
@@ -572,11 +576,7 @@ mod tests {
         for d in &out.documents[..4] {
             assert_eq!(d.published, Some(t), "{}", d.id);
         }
-        let reasons: Vec<_> = out
-            .skipped
-            .iter()
-            .map(|s| (s.line, s.reason.kind()))
-            .collect();
+        let reasons = reasons(&out);
         assert_eq!(
             reasons,
             [(6, "inexact_id"), (7, "inexact_id"), (8, "empty_text")]

@@ -17,6 +17,15 @@ fn ok(cmd: &mut Command) -> std::process::Output {
     out
 }
 
+/// Runs a command that must fail with exit status 1 and a message
+/// containing `needle` on stderr.
+fn fails(cmd: &mut Command, needle: &str) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(needle), "wanted {needle:?} in: {stderr}");
+}
+
 mod common;
 use common::data;
 
@@ -418,18 +427,11 @@ fn stream_refuses_a_corrupt_index_naming_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let index = dir.join("broken.wcf");
     std::fs::write(&index, b"WCFEED\0\0garbage").unwrap();
-    let out = bin()
-        .args([
-            "stream",
-            &data("syria-2016.jsonl"),
-            "--index",
-            index.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("broken.wcf"), "{stderr}");
+    let syria = data("syria-2016.jsonl");
+    fails(
+        bin().args(["stream", &syria, "--index", index.to_str().unwrap()]),
+        "broken.wcf",
+    );
 }
 
 #[test]
@@ -521,6 +523,17 @@ fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A JSONL input made of `records`, written in a scratch folder.
+fn jsonl_input(name: &str, records: &[serde_json::Value]) -> std::path::PathBuf {
+    let path = scratch(name).join("in.jsonl");
+    let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    path
+}
+
+/// A sentence long enough to make a duplicate group of its copies.
+const DISPATCH: &str = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
 
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -637,16 +650,15 @@ fn standard_input_as_dash_and_a_closed_pipe_end_quietly() {
 
 #[test]
 fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
-    let dir = scratch("csv-formula");
-    let input = dir.join("in.jsonl");
-    let text = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
-    std::fs::write(
-        &input,
-        format!(
-            "{{\"id\":\"=HYPERLINK(\\\"http://x\\\")\",\"text\":\"{text}\"}}\n{{\"id\":\"@SUM(A1)\",\"text\":\"{text}\"}}\n{{\"id\":\"-2+3\",\"text\":\"Other words entirely about a storm that closed the airport.\"}}\n"
-        ),
-    )
-    .unwrap();
+    use serde_json::json;
+    let input = jsonl_input(
+        "csv-formula",
+        &[
+            json!({"id": "=HYPERLINK(\"http://x\")", "text": DISPATCH}),
+            json!({"id": "@SUM(A1)", "text": DISPATCH}),
+            json!({"id": "-2+3", "text": "Other words entirely about a storm that closed the airport."}),
+        ],
+    );
     let out = ok(bin().args(["cluster", input.to_str().unwrap(), "--format", "csv", "-q"]));
     let csv = String::from_utf8(out.stdout).unwrap();
     for line in csv.lines().skip(1) {
@@ -659,16 +671,15 @@ fn csv_cells_that_spreadsheets_would_run_are_neutralised() {
 
 #[test]
 fn terminal_output_escapes_control_characters() {
-    let dir = scratch("control");
-    let input = dir.join("in.jsonl");
-    let text = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
-    std::fs::write(
-        &input,
-        format!(
-            "{{\"id\":\"a\",\"title\":\"evil \\u001b[2J title\",\"text\":\"{text}\"}}\n{{\"id\":\"b\",\"title\":\"evil \\u001b[2J title\",\"text\":\"{text}\"}}\n"
-        ),
-    )
-    .unwrap();
+    use serde_json::json;
+    let evil = "evil \u{1b}[2J title";
+    let input = jsonl_input(
+        "control",
+        &[
+            json!({"id": "a", "title": evil, "text": DISPATCH}),
+            json!({"id": "b", "title": evil, "text": DISPATCH}),
+        ],
+    );
     let out = ok(bin().args(["cluster", input.to_str().unwrap(), "--summary", "-q"]));
     let shown = String::from_utf8(out.stdout).unwrap();
     assert!(!shown.contains('\u{1b}'), "{shown:?}");
@@ -768,21 +779,11 @@ fn a_second_writer_on_one_index_is_refused_while_the_first_runs() {
     let dir = scratch("two-writers");
     let index = dir.join("live.wcf");
     let (child, stdin) = streaming_child(&index);
-    let second = bin()
-        .args([
-            "-q",
-            "stream",
-            &data("syria-2016.jsonl"),
-            "--index",
-            index.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(second.status.code(), Some(1));
-    assert!(
-        stderr_of(&second).contains("in use by another process"),
-        "{}",
-        stderr_of(&second)
+    let syria = data("syria-2016.jsonl");
+    let idx = index.to_str().unwrap();
+    fails(
+        bin().args(["-q", "stream", &syria, "--index", idx]),
+        "in use by another process",
     );
     drop(stdin);
     let first = child.wait_with_output().unwrap();
