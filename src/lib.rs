@@ -51,6 +51,13 @@
 //! | evaluation and reports | [`score`], [`Scores`], [`html_report`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
 
+//!
+//! # Crate features
+//!
+//! * `cli` (default): the `wirecluster` command line program and what only
+//!   it needs (clap, indicatif, toml, signal-hook). A library user can
+//!   leave it out with `default-features = false`.
+
 #![deny(missing_docs)]
 
 mod canonical;
