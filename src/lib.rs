@@ -50,7 +50,6 @@
 //! | live feeds | [`FeedIndex`], [`FeedConfig`], [`FeedAssignment`], [`FeedQuery`], [`DocStatus`] |
 //! | evaluation and reports | [`score`], [`Scores`], [`html_report`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
-
 //!
 //! # Crate features
 //!
