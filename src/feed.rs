@@ -815,6 +815,15 @@ impl FeedIndex {
         // A link is followed, so that the file it names is replaced, not
         // the link.
         let path = &resolve_links(path);
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(Error::IndexFile {
+                path: path.to_path_buf(),
+                reason: "not a regular file: an index is saved by renaming a new file over it"
+                    .to_string(),
+            });
+        }
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())

@@ -274,30 +274,48 @@ fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
 /// temporary file beside it (its folder created if missing), which
 /// replaces the output only when everything was written and synced. A
 /// failed run leaves the previous output as it was; every error names the
-/// output's path.
+/// output's path. A symbolic link is followed. An output that exists and is
+/// not a regular file (`/dev/null`, a pipe, a terminal) is written directly:
+/// renaming over it would replace the device with a file.
 struct AtomicOutput {
     path: PathBuf,
-    tmp: PathBuf,
+    /// The temporary file, when the output is replaced by renaming.
+    tmp: Option<PathBuf>,
     file: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl AtomicOutput {
     fn create(path: &std::path::Path) -> Result<Self, BoxError> {
         let named = |e: std::io::Error| format!("{}: {e}", path.display());
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(named)?;
+            return Ok(AtomicOutput {
+                path: path.to_path_buf(),
+                tmp: None,
+                file: Some(std::io::BufWriter::new(file)),
+            });
+        }
+        // Replace the file a link names, not the link.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(named)?;
         }
-        let name = path
+        let name = target
             .file_name()
             .ok_or_else(|| format!("{}: not a file name", path.display()))?;
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
+        let tmp = target.with_file_name(tmp_name);
         let file = std::fs::File::create(&tmp).map_err(named)?;
         Ok(AtomicOutput {
-            path: path.to_path_buf(),
-            tmp,
+            path: target,
+            tmp: Some(tmp),
             file: Some(std::io::BufWriter::new(file)),
         })
     }
@@ -307,8 +325,10 @@ impl AtomicOutput {
         let named = |e: std::io::Error| format!("{}: {e}", self.path.display());
         let file = self.file.take().expect("committed once");
         let file = file.into_inner().map_err(|e| named(e.into_error()))?;
-        file.sync_all().map_err(named)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(named)?;
+        if let Some(tmp) = &self.tmp {
+            file.sync_all().map_err(named)?;
+            std::fs::rename(tmp, &self.path).map_err(named)?;
+        }
         Ok(())
     }
 }
@@ -335,8 +355,10 @@ impl Write for AtomicOutput {
 
 impl Drop for AtomicOutput {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if self.file.take().is_some()
+            && let Some(tmp) = &self.tmp
+        {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }

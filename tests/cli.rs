@@ -901,3 +901,70 @@ fn help_keeps_examples_on_their_own_lines_and_groups_settings() {
         assert!(help.contains("Live index settings"), "{sub}: {help}");
     }
 }
+
+/// `-o /dev/null`, a pipe or a link: an output that is not a regular file
+/// is written into, never replaced by a renamed file.
+#[test]
+fn outputs_that_are_not_regular_files_stay_what_they_are() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch("special-out");
+    let fifo = dir.join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    ok(bin().args([
+        "cluster",
+        &data("syria-2016.jsonl"),
+        "-q",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]));
+    assert_eq!(reader.join().unwrap().lines().count(), 5);
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    // A link to a file: the file is replaced, the link stays.
+    let real = dir.join("real.jsonl");
+    let link = dir.join("link.jsonl");
+    std::fs::write(&real, "old\n").unwrap();
+    std::os::unix::fs::symlink("real.jsonl", &link).unwrap();
+    ok(bin().args([
+        "cluster",
+        &data("syria-2016.jsonl"),
+        "-q",
+        "-o",
+        link.to_str().unwrap(),
+    ]));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&real).unwrap().lines().count(), 5);
+    // And /dev/null is still the device.
+    ok(bin().args([
+        "cluster",
+        &data("syria-2016.jsonl"),
+        "-q",
+        "-o",
+        "/dev/null",
+    ]));
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
