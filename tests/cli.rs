@@ -535,6 +535,13 @@ fn jsonl_input(name: &str, records: &[serde_json::Value]) -> std::path::PathBuf 
 /// A sentence long enough to make a duplicate group of its copies.
 const DISPATCH: &str = "Rebels shelled the northern city overnight as government forces pressed their advance on the last districts.";
 
+fn is_link(path: &std::path::Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .file_type()
+        .is_symlink()
+}
+
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -828,12 +835,7 @@ fn a_symlinked_index_stays_a_link_to_the_saved_file() {
         "--index",
         link.to_str().unwrap(),
     ]));
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(is_link(&link));
     assert!(
         wirecluster::FeedIndex::load(&real)
             .unwrap()
@@ -946,12 +948,7 @@ fn outputs_that_are_not_regular_files_stay_what_they_are() {
         "-o",
         link.to_str().unwrap(),
     ]));
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(is_link(&link));
     assert_eq!(std::fs::read_to_string(&real).unwrap().lines().count(), 5);
     // And /dev/null is still the device.
     ok(bin().args([

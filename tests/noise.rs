@@ -7,7 +7,7 @@
 //! sample and reprints, labelled by the sample's `cluster` field). The noise
 //! is made here, with a seeded generator printed in the failure message.
 
-use wirecluster::{Clusterer, Config, Document, score};
+use wirecluster::{Clusterer, Config, Document};
 
 mod common;
 use common::load;
@@ -244,13 +244,7 @@ fn check_on(
         .filter(|&&(i, j)| c.assignments[i].duplicate_group == c.assignments[j].duplicate_group)
         .count();
     let recall = joined as f64 / pairs.len() as f64;
-    let pred: Vec<&str> = c
-        .assignments
-        .iter()
-        .map(|a| a.duplicate_group.as_str())
-        .collect();
-    let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
-    let precision = score(&pred, &gold).pairwise.precision;
+    let precision = common::group_scores(&c, &docs).pairwise.precision;
     println!("{kind}: recall {recall:.4}, precision {precision:.4}");
     if std::env::var("NOISE_DEBUG").is_ok() {
         for g in &c.groups {

@@ -67,13 +67,7 @@ fn bundled_corpus_quality_floor() {
         .unwrap()
         .cluster(&docs)
         .unwrap();
-    let pred: Vec<&str> = c
-        .assignments
-        .iter()
-        .map(|a| a.duplicate_group.as_str())
-        .collect();
-    let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
-    let s = score(&pred, &gold);
+    let s = common::group_scores(&c, &docs);
     assert!(s.pairwise.f1 >= 0.97, "pairwise F1 {:?}", s.pairwise);
     assert!(s.ari >= 0.97, "ARI {}", s.ari);
     // Never all pairs: candidates stay far below n(n-1)/2.
