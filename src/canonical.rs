@@ -101,10 +101,13 @@ pub(crate) fn choose(
             // In large groups each member is compared with the members of
             // smallest id, so that the choice does not depend on the input
             // order.
-            let mut by_id = members.to_vec();
-            if by_id.len() > MAX_COMPARED + 1 {
-                by_id.sort_by(|&a, &b| docs[a].id.cmp(&docs[b].id));
-            }
+            let by_id: std::borrow::Cow<[usize]> = if members.len() > MAX_COMPARED + 1 {
+                let mut v = members.to_vec();
+                v.sort_by(|&a, &b| docs[a].id.cmp(&docs[b].id));
+                v.into()
+            } else {
+                members.into()
+            };
             members
                 .iter()
                 .map(|&m| completeness(m, &by_id, sets, shared))

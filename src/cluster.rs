@@ -373,7 +373,6 @@ fn find_hub(
     }
     let order_cell = std::cell::OnceCell::new();
     let text_order = || order_cell.get_or_init(|| ordered(p));
-    let all: Vec<usize> = (0..nb.len()).collect();
     let parts = match linked_parts(nb, adj) {
         // A linked part can still hold two stories, joined through copies
         // of the page itself (noisy or cut short): the largest is split by
@@ -391,7 +390,10 @@ fn find_hub(
             }
             parts
         }
-        None => region_parts(p, nb, &all, adj, sets, &text_order, shared)?,
+        None => {
+            let all: Vec<usize> = (0..nb.len()).collect();
+            region_parts(p, nb, &all, adj, sets, &text_order, shared)?
+        }
     };
     let part_sets: Vec<Vec<&[u64]>> = parts
         .iter()
@@ -401,16 +403,22 @@ fn find_hub(
                 .collect()
         })
         .collect();
-    let member_titles: Vec<Vec<Vec<u64>>> = parts
-        .iter()
-        .map(|part| {
-            part.iter()
-                .map(|&i| (page.titles)(nb[i] as usize))
-                .collect()
-        })
-        .collect();
+    // The members' headlines are read only when the page has one.
+    let page_title = (page.titles)(p);
+    let member_titles: Vec<Vec<Vec<u64>>> = if page_title.is_empty() {
+        Vec::new()
+    } else {
+        parts
+            .iter()
+            .map(|part| {
+                part.iter()
+                    .map(|&i| (page.titles)(nb[i] as usize))
+                    .collect()
+            })
+            .collect()
+    };
     let titles = title_scores(
-        &(page.titles)(p),
+        &page_title,
         member_titles.iter().map(|m| m.iter().map(Vec::as_slice)),
     );
     let (keep, cut_parts) = lead_part(&sets[p], &part_sets, text_order(), region_overlap, &titles);

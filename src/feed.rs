@@ -513,7 +513,6 @@ pub struct FeedIndex {
     norm: Normalizer,
     hasher: MinHasher,
     params: LshParams,
-    stop: signals::StopWords,
     next_seq: u64,
     /// The key of the next new group (and of the story it may start).
     next_key: u64,
@@ -550,7 +549,6 @@ impl FeedIndex {
             norm: Normalizer::new(&config.normalize),
             params: config.lsh_params(),
             hasher,
-            stop: signals::StopWords::new(),
             config,
             feed,
             next_seq: 0,
@@ -973,7 +971,7 @@ impl FeedIndex {
             &p.tokenized,
             doc,
             &self.hasher,
-            &self.stop,
+            signals::stop_words(),
             &mut Default::default(),
             &mut signature,
         );
@@ -1232,10 +1230,7 @@ impl FeedIndex {
                 })
                 .collect();
             let order = text_order();
-            let page_title = doc
-                .title
-                .as_deref()
-                .map_or_else(Vec::new, crate::similarity::title_terms);
+            let page_title = crate::similarity::title_terms(doc.title.as_deref());
             let titles = crate::cluster::title_scores(
                 &page_title,
                 parts.iter().map(|&g| {
@@ -1500,10 +1495,7 @@ impl FeedIndex {
                 link: plan.link,
                 complete: MostCompleteParts::default(),
                 text_len: doc.text.len() as u64,
-                title_terms: doc
-                    .title
-                    .as_deref()
-                    .map_or_else(Vec::new, crate::similarity::title_terms),
+                title_terms: crate::similarity::title_terms(doc.title.as_deref()),
             },
         );
 

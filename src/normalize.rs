@@ -368,9 +368,7 @@ impl Tokenizer {
                     // The full stop, exclamation and question marks of
                     // Chinese and Japanese end a sentence wherever they are.
                     self.end_word(f);
-                    self.flush(f);
-                    f("", false);
-                    self.sentence_start = true;
+                    self.end_sentence(f);
                 } else {
                     self.end_word(f);
                     if c == '\u{201c}' {
@@ -387,10 +385,15 @@ impl Tokenizer {
     /// signals a sentence boundary with the empty token.
     fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str, bool)) {
         if next.is_none_or(|n| n.is_ascii_whitespace() || n == b'"') {
-            self.flush(f);
-            f("", false);
-            self.sentence_start = true;
+            self.end_sentence(f);
         }
+    }
+
+    /// Signals a sentence boundary with the empty token.
+    fn end_sentence(&mut self, f: &mut impl FnMut(&str, bool)) {
+        self.flush(f);
+        f("", false);
+        self.sentence_start = true;
     }
 
     fn end_word(&mut self, f: &mut impl FnMut(&str, bool)) {

@@ -325,9 +325,9 @@ impl Clusterer {
         let hasher = MinHasher::new(cfg.algorithm, cfg.num_perm, cfg.seed);
         let k = hasher.len();
         let mut signatures = vec![0u64; docs.len() * k];
-        let stop = signals::StopWords::new();
+        let stop = signals::stop_words();
         let compute = |scratch: &mut Scratch, t: &normalize::Tokenized, d, sig: &mut [u64]| {
-            doc_features(cfg, &norm, t, d, &hasher, &stop, scratch, sig)
+            doc_features(cfg, &norm, t, d, &hasher, stop, scratch, sig)
         };
         // Freeing each document's tokens as soon as its features are
         // computed lets the allocator reuse their memory for the features
@@ -432,12 +432,7 @@ impl Clusterer {
             let t = normalize::tokenize(&docs[p].text, &cfg.normalize);
             ordered_shingles(cfg, &f.norm, &t, &docs[p].text, &mut Vec::new()).0
         };
-        let titles = |p: usize| {
-            docs[p]
-                .title
-                .as_deref()
-                .map_or_else(Vec::new, crate::similarity::title_terms)
-        };
+        let titles = |p: usize| crate::similarity::title_terms(docs[p].title.as_deref());
         let grouping = cluster::group(
             docs.len(),
             &packed,

@@ -207,8 +207,15 @@ pub(crate) struct StopWords {
     english: ahash::AHashSet<u64>,
 }
 
+/// The stop words, built once per process (some 7,000 words tokenized and
+/// hashed) and shared by every run and live index.
+pub(crate) fn stop_words() -> &'static StopWords {
+    static STOP: std::sync::OnceLock<StopWords> = std::sync::OnceLock::new();
+    STOP.get_or_init(StopWords::new)
+}
+
 impl StopWords {
-    pub fn new() -> Self {
+    fn new() -> Self {
         let mut languages: ahash::AHashMap<u64, u32> = ahash::AHashMap::new();
         let lists = std::iter::once(STOP_WORDS).chain(
             OTHER_LANGUAGES

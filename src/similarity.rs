@@ -130,9 +130,12 @@ pub fn title_similarity(a: &str, b: &str) -> f64 {
     normalized_title_similarity(&crate::normalize_text(a), &crate::normalize_text(b))
 }
 
-/// The distinct normalized words of a headline, hashed ([`crate::token_hash`])
+/// The distinct normalized words of a headline (none without one), hashed ([`crate::token_hash`])
 /// and sorted.
-pub(crate) fn title_terms(title: &str) -> Vec<u64> {
+pub(crate) fn title_terms(title: Option<&str>) -> Vec<u64> {
+    let Some(title) = title else {
+        return Vec::new();
+    };
     let mut v = Vec::new();
     crate::for_each_token(title, true, |t| v.push(crate::token_hash(t)));
     v.sort_unstable();
