@@ -60,13 +60,6 @@ pub(crate) struct Choice {
 /// Members compared per member in larger groups.
 pub(crate) const MAX_COMPARED: usize = 64;
 
-pub(crate) fn date_then_id(a: &Document, b: &Document) -> Ordering {
-    dated_then_id(
-        (a.published.map(|t| t.seconds()), &a.id),
-        (b.published.map(|t| t.seconds()), &b.id),
-    )
-}
-
 /// The tie order of every policy on `(published seconds, id)`: earliest
 /// first, undated after dated, then smallest id.
 pub(crate) fn dated_then_id(a: (Option<i64>, &str), b: (Option<i64>, &str)) -> Ordering {
@@ -115,34 +108,21 @@ pub(crate) fn choose(
         }
         _ => Vec::new(),
     };
-    let scores: Vec<f64> = match policy {
-        CanonicalPolicy::MostComplete => members
-            .iter()
-            .zip(&parts)
-            .map(|(&m, p)| p.score(sets[m].len()))
-            .collect(),
-        CanonicalPolicy::Earliest => vec![0.0; members.len()],
-        CanonicalPolicy::Longest => members.iter().map(|&m| sets[m].len() as f64).collect(),
-        CanonicalPolicy::SourcePriority(list) => members
-            .iter()
-            .map(|&m| -(source_rank(docs[m].source.as_deref(), list) as f64))
-            .collect(),
-    };
-    // Equal "most complete" scores: the shorter text carries less furniture.
-    let furniture = |i: usize| match policy {
-        CanonicalPolicy::MostComplete => docs[members[i]].text.len(),
-        _ => 0,
-    };
-    let best = (0..members.len())
-        .min_by(|&a, &b| {
-            // Round so that float noise never decides a tie.
-            let (sa, sb) = ((scores[a] * 1e9).round(), (scores[b] * 1e9).round());
-            sb.partial_cmp(&sa)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| furniture(a).cmp(&furniture(b)))
-                .then_with(|| date_then_id(&docs[members[a]], &docs[members[b]]))
-        })
-        .unwrap_or(0);
+    let best = best_candidate(
+        policy,
+        members.iter().enumerate().map(|(i, &m)| Candidate {
+            score: policy_score(
+                policy,
+                parts.get(i).copied().unwrap_or_default(),
+                sets[m].len(),
+                docs[m].source.as_deref(),
+            ),
+            text_len: docs[m].text.len(),
+            published: docs[m].published.map(|t| t.seconds()),
+            id: &docs[m].id,
+        }),
+    )
+    .unwrap_or(0);
     let doc = &docs[members[best]];
     let reason = match policy {
         CanonicalPolicy::MostComplete => {
@@ -172,6 +152,73 @@ pub(crate) fn choose(
         member: best,
         reason,
     }
+}
+
+/// What the policies compare about one member of a group.
+pub(crate) struct Candidate<'a> {
+    /// Its score by the policy ([`policy_score`]), higher is better.
+    pub score: f64,
+    /// Bytes of its text: equal "most complete" scores go to the shorter
+    /// text, which carries less furniture.
+    pub text_len: usize,
+    /// Publication time in seconds.
+    pub published: Option<i64>,
+    pub id: &'a str,
+}
+
+/// A member's score by a policy, higher is better: `parts` are its "most
+/// complete" parts (read only by that policy), `set_len` its shingles.
+pub(crate) fn policy_score(
+    policy: &CanonicalPolicy,
+    parts: MostCompleteParts,
+    set_len: usize,
+    source: Option<&str>,
+) -> f64 {
+    match policy {
+        CanonicalPolicy::MostComplete => parts.score(set_len),
+        CanonicalPolicy::Earliest => 0.0,
+        CanonicalPolicy::Longest => set_len as f64,
+        CanonicalPolicy::SourcePriority(list) => -(source_rank(source, list) as f64),
+    }
+}
+
+/// The position of the canonical among `members`: the best score (rounded,
+/// so that float noise never decides a tie), then for "most complete" the
+/// shorter text, then the earliest date (undated last), then the smallest
+/// id. Used by the batch run and the live index alike.
+pub(crate) fn best_candidate<'a>(
+    policy: &CanonicalPolicy,
+    members: impl Iterator<Item = Candidate<'a>>,
+) -> Option<usize> {
+    let furniture = |c: &Candidate| match policy {
+        CanonicalPolicy::MostComplete => c.text_len,
+        _ => 0,
+    };
+    members
+        .map(|c| ((c.score * 1e9).round(), furniture(&c), c))
+        .enumerate()
+        .min_by(|(_, (sa, fa, a)), (_, (sb, fb, b))| {
+            sb.total_cmp(sa)
+                .then(fa.cmp(fb))
+                .then_with(|| dated_then_id((a.published, a.id), (b.published, b.id)))
+        })
+        .map(|(i, _)| i)
+}
+
+/// The lead group of a story, whose canonical is the story's: the largest
+/// group, ties by its canonical's date (earliest first, undated last), then
+/// id. `groups` yield `(members, canonical's published seconds, canonical's
+/// id)`; returns the lead's position.
+pub(crate) fn story_lead<'a>(
+    groups: impl Iterator<Item = (usize, Option<i64>, &'a str)>,
+) -> Option<usize> {
+    groups
+        .enumerate()
+        .min_by(|(_, a), (_, b)| {
+            b.0.cmp(&a.0)
+                .then_with(|| dated_then_id((a.1, a.2), (b.1, b.2)))
+        })
+        .map(|(i, _)| i)
 }
 
 /// The "most complete" score parts of `m` against the compared members.

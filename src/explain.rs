@@ -4,10 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::pipeline::{Clusterer, Clustering, EdgeKind};
+use crate::output::Clustering;
+use crate::pipeline::Clusterer;
 use crate::shingle::token_hash;
 use crate::similarity::Overlap;
 use crate::story::PairSignals;
+use crate::verify::EdgeKind;
 
 /// The duplicate-level evidence for a pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -87,17 +87,17 @@ use ahash::{AHashMap, AHashSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::canonical::{CanonicalPolicy, MAX_COMPARED, MostCompleteParts, source_rank};
+use crate::canonical::{self, MAX_COMPARED, MostCompleteParts};
 use crate::config::Config;
 use crate::document::{Document, Timestamp};
 use crate::error::{Error, Result};
-use crate::lsh::{self, LshParams};
-use crate::minhash::MinHasher;
+use crate::features::FeatureExtractor;
 use crate::normalize::{self, Normalizer};
-use crate::pipeline::{self, EdgeKind};
-use crate::signals::{self, IdfModel, SparseVec};
+use crate::signals::{self, IdfModel};
 use crate::similarity::{Overlap, intersection_size};
+use crate::sparse::{self, SparseVec};
 use crate::story::{self, PairSignals};
+use crate::verify::{self, EdgeKind};
 
 /// `path`, or the file it names when it is a symbolic link (followed up to
 /// 40 links, relative links from the link's folder).
@@ -508,11 +508,9 @@ struct Cut {
 /// ```
 #[derive(Debug, Clone)]
 pub struct FeedIndex {
-    config: Config,
+    /// The batch config, the boilerplate learned so far, the hasher.
+    fx: FeatureExtractor,
     feed: FeedConfig,
-    norm: Normalizer,
-    hasher: MinHasher,
-    params: LshParams,
     next_seq: u64,
     /// The key of the next new group (and of the story it may start).
     next_key: u64,
@@ -544,12 +542,8 @@ impl FeedIndex {
     pub fn new(config: Config, feed: FeedConfig) -> Result<Self> {
         config.validate()?;
         feed.validate()?;
-        let hasher = MinHasher::new(config.algorithm, config.num_perm, config.seed);
         Ok(FeedIndex {
-            norm: Normalizer::new(&config.normalize),
-            params: config.lsh_params(),
-            hasher,
-            config,
+            fx: FeatureExtractor::new(&config, Normalizer::new(&config.normalize)),
             feed,
             next_seq: 0,
             next_key: 0,
@@ -585,7 +579,7 @@ impl FeedIndex {
 
     /// The batch config in use.
     pub fn config(&self) -> &Config {
-        &self.config
+        self.fx.config()
     }
 
     /// The feed config in use.
@@ -719,44 +713,27 @@ impl FeedIndex {
     pub fn consolidate(&mut self) -> usize {
         self.stats.consolidations += 1;
         self.stats.since_consolidation = 0;
-        let sc = self.config.story.clone();
+        let sc = &self.fx.config().story;
         if !sc.enabled || self.groups.is_empty() {
             return self.stories.len();
         }
         let mut keys: Vec<u64> = self.groups.keys().copied().collect();
         keys.sort_unstable();
-        let unit = |sum: &SparseVec, norm: f64| -> SparseVec {
-            if norm == 0.0 {
-                return Vec::new();
-            }
-            sum.iter()
-                .map(|&(t, w)| (t, (w as f64 / norm) as f32))
-                .collect()
-        };
         let vectors: Vec<SparseVec> = keys
             .iter()
-            .map(|k| unit(&self.groups[k].sum, self.groups[k].sum_norm))
+            .map(|k| sparse::scaled(&self.groups[k].sum, self.groups[k].sum_norm))
             .collect();
         let entities: Vec<SparseVec> = keys
             .iter()
-            .map(|k| unit(&self.groups[k].entity_sum, self.groups[k].entity_norm))
+            .map(|k| sparse::scaled(&self.groups[k].entity_sum, self.groups[k].entity_norm))
             .collect();
         let times: Vec<Option<(i64, i64)>> = keys.iter().map(|k| self.groups[k].time).collect();
-        let common = story::common_terms(&self.df, self.n_docs, &sc);
-        let usable = |t: u64| !common.contains(&t);
-        let top: Vec<Vec<u64>> = vectors
-            .iter()
-            .map(|v| story::top_terms(v, sc.top_terms, &usable))
-            .collect();
-        let pairs = story::candidate_pairs(&top, sc.min_shared_terms, sc.max_posting);
         let signals = story::UnitSignals {
             vectors: &vectors,
             entities: &entities,
             times: &times,
         };
-        let scored = story::score_pairs(&pairs, &signals, &sc);
-        let mixed = story::shared_neighbour_scores(keys.len(), &scored, &sc);
-        let clusters = story::average_linkage(keys.len(), &mixed, sc.threshold);
+        let clusters = story::link_units(&signals, &self.df, self.n_docs, sc, &mut |_| {}).clusters;
         // New stories, keyed by their smallest group key (unique: a group
         // is in one story).
         for sk in self.stories.keys().copied().collect::<Vec<_>>() {
@@ -778,7 +755,7 @@ impl FeedIndex {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let snap = Snapshot {
-            config_json: serde_json::to_string(&(&self.config, &self.feed))
+            config_json: serde_json::to_string(&(self.fx.config(), &self.feed))
                 .expect("configs serialize"),
             next_seq: self.next_seq,
             next_key: self.next_key,
@@ -900,14 +877,14 @@ impl FeedIndex {
         index.df = snap.df.into_iter().collect();
         index.stats = snap.stats;
         for &k in &snap.learned {
-            index.norm.add_learned(k);
+            index.fx.normalizer_mut().add_learned(k);
         }
         index.learned = snap.learned;
         // Rebuilding the postings in key order reproduces the live order:
         // arrivals append, removals keep the order of the rest.
         for (seq, e) in snap.entries {
             let mut e = e;
-            e.band_keys = index.band_keys(&index.hasher.signature(&e.set));
+            e.band_keys = index.fx.band_keys(&index.fx.signature(&e.set));
             for &key in &e.band_keys {
                 index.bands.entry(key).or_default().push(seq);
             }
@@ -941,8 +918,8 @@ impl FeedIndex {
     }
 
     fn prepare(&self, doc: &Document) -> Prepared {
-        let tokenized = normalize::tokenize(&doc.text, &self.config.normalize);
-        let b = &self.config.normalize.boilerplate;
+        let tokenized = self.fx.tokenize(&doc.text);
+        let b = &self.fx.config().normalize.boilerplate;
         let sentences = if b.learn {
             normalize::learnable_sentences(&tokenized, b.max_line_words)
         } else {
@@ -964,21 +941,14 @@ impl FeedIndex {
     /// Shingles, signature, fingerprints and story terms with the current
     /// boilerplate model.
     fn features(&self, doc: &Document, p: &mut Prepared) {
-        let mut signature = vec![u64::MAX; self.hasher.len()];
-        let f = pipeline::doc_features(
-            &self.config,
-            &self.norm,
-            &p.tokenized,
-            doc,
-            &self.hasher,
-            signals::stop_words(),
-            &mut Default::default(),
-            &mut signature,
-        );
+        let mut signature = vec![u64::MAX; self.fx.signature_len()];
+        let f = self
+            .fx
+            .extract(&p.tokenized, doc, &mut Default::default(), &mut signature);
         p.learned_at = self.learned.len();
         p.set = f.set;
         p.fingerprints = f.fingerprints;
-        p.band_keys = self.band_keys(&signature);
+        p.band_keys = self.fx.band_keys(&signature);
         p.raw = f.raw;
     }
 
@@ -988,23 +958,19 @@ impl FeedIndex {
     /// reflect the model after counting the article, whether it came alone or
     /// in a batch.
     fn learn(&mut self, doc: &Document, p: &mut Prepared) {
-        let b = self.config.normalize.boilerplate.clone();
+        let b = self.fx.config().normalize.boilerplate.clone();
         if !b.learn {
             return;
         }
         self.count_sentences(&p.sentences);
-        let live = self.entries.len() + 1;
-        let threshold = b
-            .min_docs
-            .max((b.min_doc_fraction * live as f64).ceil() as usize)
-            .max(2) as u32;
+        let threshold = b.min_sentence_docs(self.entries.len() + 1);
         for &(key, _) in &p.sentences {
             if let Some(&(docs, distinct)) = self.sentence_docs.get(&key)
-                && docs >= threshold
-                && distinct as f64 >= b.min_context_diversity * docs as f64
+                && docs as usize >= threshold
+                && b.keeps_different_company(docs as usize, distinct as usize)
             {
                 self.sentence_docs.remove(&key);
-                self.norm.add_learned(key);
+                self.fx.normalizer_mut().add_learned(key);
                 self.learned.push(key);
             }
         }
@@ -1021,7 +987,7 @@ impl FeedIndex {
     /// are no longer counted).
     fn count_sentences(&mut self, sentences: &[(u64, u64)]) {
         for &(key, ctx) in sentences {
-            if self.norm.is_learned(key) {
+            if self.fx.normalizer().is_learned(key) {
                 continue;
             }
             let c = self.sentence_contexts.entry((key, ctx)).or_insert(0);
@@ -1069,16 +1035,6 @@ impl FeedIndex {
         }
     }
 
-    fn band_keys(&self, sig: &[u64]) -> Vec<u64> {
-        if sig.first().is_none_or(|&v| v == u64::MAX) {
-            return Vec::new();
-        }
-        let rows = self.params.rows;
-        (0..self.params.bands)
-            .map(|b| lsh::band_key(&sig[b * rows..(b + 1) * rows], b))
-            .collect()
-    }
-
     /// Stories the clock `clock` and arrival `seq` put out of the window.
     fn expired(&self, clock: Option<i64>, seq: u64) -> Vec<u64> {
         let mut out = Vec::new();
@@ -1103,7 +1059,7 @@ impl FeedIndex {
 
     /// Decides where an article goes, without changing the index.
     fn plan(&self, doc: &Document, p: &Prepared, seq: u64) -> Plan {
-        let cfg = &self.config;
+        let cfg = self.fx.config();
         let published = doc.published.map(|t| t.seconds());
         let clock = match (self.clock, published) {
             (Some(c), Some(t)) => Some(c.max(t)),
@@ -1131,8 +1087,12 @@ impl FeedIndex {
         met.sort_unstable();
         for run in met.chunk_by(|a, b| a == b) {
             let (y, other) = self.fingerprint_holder(run[0]);
-            let smaller = p.fingerprints.len().min(other) as f64;
-            if run.len() as f64 >= (cfg.containment_candidate * smaller).ceil().max(1.0) {
+            if verify::containment_candidate(
+                run.len(),
+                p.fingerprints.len(),
+                other,
+                cfg.containment_candidate,
+            ) {
                 cands.push(y);
             }
         }
@@ -1148,14 +1108,12 @@ impl FeedIndex {
             if !live_story(self.groups[&e.group].story) {
                 continue;
             }
-            if let (Some(a), Some(b), Some(max)) = (published, e.published, cfg.max_time_gap_secs)
-                && (a - b).abs() > max
-            {
+            if verify::too_far_apart(cfg, verify::time_gap(published, e.published)) {
                 continue;
             }
             let o = Overlap::of(&p.set, &e.set);
             shared.push((y, o.shared));
-            if let Some(kind) = pipeline::edge_kind(cfg, &o) {
+            if let Some(kind) = verify::edge_kind(cfg, &o) {
                 edges.push((y, o, kind));
             }
         }
@@ -1175,14 +1133,11 @@ impl FeedIndex {
             .collect();
         reached.sort_unstable();
         edges.retain(|(_, o, _)| {
-            !(o.jaccard() < cfg.jaccard_threshold
-                && smaller_side(o)
-                && o.containment_a_in_b() < best - cfg.best_match_margin)
+            !(smaller_side(o) && verify::superseded(cfg, o.jaccard(), o.containment_a_in_b(), best))
         });
-        let strength = |o: &Overlap| o.jaccard().max(o.max_containment());
         edges.sort_by(|a, b| {
-            strength(&b.1)
-                .total_cmp(&strength(&a.1))
+            verify::strength(&b.1)
+                .total_cmp(&verify::strength(&a.1))
                 .then(a.0.cmp(&b.0))
         });
         // Joining a group of several by a containment-only edge needs a
@@ -1203,18 +1158,7 @@ impl FeedIndex {
         // The article's shingles in text order, computed at most once and
         // only when a guard needs them.
         let order_cell = std::cell::OnceCell::new();
-        let text_order = || {
-            order_cell.get_or_init(|| {
-                pipeline::ordered_shingles(
-                    cfg,
-                    &self.norm,
-                    &p.tokenized,
-                    &doc.text,
-                    &mut Vec::new(),
-                )
-                .0
-            })
-        };
+        let text_order = || order_cell.get_or_init(|| self.fx.text_order(&p.tokenized, &doc.text));
         let mut parts: Vec<u64> = edges.iter().map(|(y, _, _)| group_of(*y)).collect();
         parts.sort_unstable();
         parts.dedup();
@@ -1335,7 +1279,7 @@ impl FeedIndex {
             .iter()
             .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
             .collect();
-        let idf_of = |i: usize, _| ((n as f64 + 1.0) / (dfs[i] as f64 + 1.0)).ln() + 1.0;
+        let idf_of = |i: usize, _| signals::idf(n, dfs[i]);
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
         let max_df = sc.max_df(n);
@@ -1384,7 +1328,7 @@ impl FeedIndex {
         published: Option<i64>,
         live_story: &dyn Fn(u64) -> bool,
     ) -> Option<(u64, StoryMatch)> {
-        let sc = &self.config.story;
+        let sc = &self.fx.config().story;
         if !sc.enabled || top.is_empty() {
             return None;
         }
@@ -1412,14 +1356,14 @@ impl FeedIndex {
             // zero; such a pair's signals are never reported (a story is
             // chosen only with a positive mean, and its best pair then has a
             // positive score).
-            let ent = scaled_cosine(entities, &g.entity_sum, g.entity_norm);
+            let ent = sparse::scaled_cosine(entities, &g.entity_sum, g.entity_norm);
             let gap = story::range_gap(published.map(|t| (t, t)), g.time);
             let zero = (sc.entity_agreement > 0.0 && ent == 0.0)
                 || story::time_factor(gap, sc.time_window_days) == 0.0;
             let cos = if zero {
                 0.0
             } else {
-                scaled_cosine(vector, &g.sum, g.sum_norm)
+                sparse::scaled_cosine(vector, &g.sum, g.sum_norm)
             };
             let sig = story::combine(cos, ent, gap, sc);
             let score = sig.total();
@@ -1613,8 +1557,8 @@ impl FeedIndex {
             canonical: first,
             sum: e.vector.clone(),
             entity_sum: e.entities.clone(),
-            sum_norm: norm(&e.vector),
-            entity_norm: norm(&e.entities),
+            sum_norm: sparse::norm(&e.vector),
+            entity_norm: sparse::norm(&e.entities),
             time: e.published.map(|t| (t, t)),
             top,
             story: sk,
@@ -1727,10 +1671,10 @@ impl FeedIndex {
         let g = self.groups.get_mut(&gk).expect("live group");
         let t = ex.published;
         g.members.push(x);
-        g.sum = add(&g.sum, &ex.vector);
-        g.entity_sum = add(&g.entity_sum, &ex.entities);
-        g.sum_norm = norm(&g.sum);
-        g.entity_norm = norm(&g.entity_sum);
+        g.sum = sparse::add(&g.sum, &ex.vector);
+        g.entity_sum = sparse::add(&g.entity_sum, &ex.entities);
+        g.sum_norm = sparse::norm(&g.sum);
+        g.entity_norm = sparse::norm(&g.entity_sum);
         if let Some(t) = t {
             g.time = Some(g.time.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         }
@@ -1744,8 +1688,8 @@ impl FeedIndex {
         let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
         for &m in &members {
             let e = &self.entries[&m];
-            sum = add(&sum, &e.vector);
-            ent = add(&ent, &e.entities);
+            sum = sparse::add(&sum, &e.vector);
+            ent = sparse::add(&ent, &e.entities);
             if let Some(t) = e.published {
                 time = Some(time.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
             }
@@ -1760,48 +1704,33 @@ impl FeedIndex {
         }
         let canonical = self.choose_canonical(&members);
         let g = self.groups.get_mut(&gk).expect("live group");
-        g.sum_norm = norm(&sum);
-        g.entity_norm = norm(&ent);
+        g.sum_norm = sparse::norm(&sum);
+        g.entity_norm = sparse::norm(&ent);
         g.sum = sum;
         g.entity_sum = ent;
         g.time = time;
         g.canonical = canonical;
     }
 
-    /// The canonical member by the configured policy; ties by earliest date
-    /// (undated last), then smallest id.
+    /// The canonical member by the configured policy
+    /// ([`canonical::best_candidate`]).
     fn choose_canonical(&self, members: &[u64]) -> u64 {
-        // Each member is looked up and scored once.
-        let scored = members.iter().map(|&m| {
-            let e = &self.entries[&m];
-            let s = match &self.config.canonical {
-                CanonicalPolicy::MostComplete => e.complete.score(e.set.len()),
-                CanonicalPolicy::Earliest => 0.0,
-                CanonicalPolicy::Longest => e.set.len() as f64,
-                CanonicalPolicy::SourcePriority(list) => {
-                    -(source_rank(e.source.as_deref(), list) as f64)
-                }
-            };
-            // Equal "most complete" scores: the shorter text (as batch).
-            let furniture = match &self.config.canonical {
-                CanonicalPolicy::MostComplete => e.text_len,
-                _ => 0,
-            };
-            ((s * 1e9).round(), furniture, m, e)
+        let policy = &self.fx.config().canonical;
+        let candidates = members.iter().map(|m| {
+            let e = &self.entries[m];
+            canonical::Candidate {
+                score: canonical::policy_score(
+                    policy,
+                    e.complete,
+                    e.set.len(),
+                    e.source.as_deref(),
+                ),
+                text_len: e.text_len as usize,
+                published: e.published,
+                id: &e.id,
+            }
         });
-        scored
-            .min_by(|(sa, fa, _, a), (sb, fb, _, b)| {
-                sb.total_cmp(sa).then(fa.cmp(fb)).then_with(|| {
-                    crate::canonical::dated_then_id((a.published, &a.id), (b.published, &b.id))
-                })
-            })
-            .expect("a group has members")
-            .2
-    }
-
-    fn date_then_id(&self, a: u64, b: u64) -> std::cmp::Ordering {
-        let (x, y) = (&self.entries[&a], &self.entries[&b]);
-        crate::canonical::dated_then_id((x.published, &x.id), (y.published, &y.id))
+        members[canonical::best_candidate(policy, candidates).expect("a group has members")]
     }
 
     /// Recomputes a story's size, newest times, canonical (the canonical of
@@ -1818,17 +1747,13 @@ impl FeedIndex {
                 newest_time = Some(newest_time.map_or(t, |n: i64| n.max(t)));
             }
         }
-        let lead = old
-            .groups
-            .iter()
-            .map(|g| &self.groups[g])
-            .min_by(|a, b| {
-                b.members
-                    .len()
-                    .cmp(&a.members.len())
-                    .then_with(|| self.date_then_id(a.canonical, b.canonical))
-            })
-            .expect("a story has groups");
+        let lead = canonical::story_lead(old.groups.iter().map(|g| {
+            let g = &self.groups[g];
+            let c = &self.entries[&g.canonical];
+            (g.members.len(), c.published, c.id.as_str())
+        }))
+        .map(|i| &self.groups[&old.groups[i]])
+        .expect("a story has groups");
         let s = StoryState {
             canonical: lead.canonical,
             size,
@@ -1929,43 +1854,6 @@ fn sorted<T: Clone>(map: &AHashMap<u64, T>) -> Vec<(u64, T)> {
     v
 }
 
-/// The Euclidean norm of a sparse vector.
-fn norm(v: &SparseVec) -> f64 {
-    v.iter()
-        .map(|&(_, w)| (w as f64).powi(2))
-        .sum::<f64>()
-        .sqrt()
-}
-
-/// `cosine(v, sum / |sum|)` for a unit vector `v` and an unnormalized sum.
-fn scaled_cosine(v: &SparseVec, sum: &SparseVec, norm: f64) -> f64 {
-    if norm == 0.0 {
-        0.0
-    } else {
-        signals::cosine(v, sum) / norm
-    }
-}
-
-/// The sum of two sparse vectors.
-fn add(a: &SparseVec, b: &SparseVec) -> SparseVec {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
-            out.push(a[i]);
-            i += 1;
-        } else if i == a.len() || b[j].0 < a[i].0 {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push((a[i].0, a[i].1 + b[j].1));
-            i += 1;
-            j += 1;
-        }
-    }
-    out
-}
-
 /// A posting list: most keys are held by one or two items, kept inline
 /// without a heap allocation.
 type Posting = smallvec::SmallVec<[u64; 2]>;
@@ -2020,13 +1908,6 @@ mod tests {
         let big = fingerprint_item(7, usize::MAX);
         assert_eq!(big >> FP_COUNT_BITS, 7);
         assert_eq!(big & FP_COUNT_MAX, FP_COUNT_MAX);
-    }
-
-    #[test]
-    fn sums_merge_sorted_vectors() {
-        let a = vec![(1, 1.0), (3, 1.0)];
-        let b = vec![(2, 2.0), (3, 2.0), (9, 1.0)];
-        assert_eq!(add(&a, &b), vec![(1, 1.0), (2, 2.0), (3, 3.0), (9, 1.0)]);
     }
 
     #[test]

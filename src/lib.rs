@@ -66,19 +66,23 @@ mod document;
 mod error;
 mod eval;
 mod explain;
+mod features;
 mod feed;
 mod index;
 mod input;
 mod lsh;
 mod minhash;
 mod normalize;
+mod output;
 mod pipeline;
 mod repair;
 mod report;
 mod shingle;
 mod signals;
 mod similarity;
+mod sparse;
 mod story;
+mod verify;
 mod winnow;
 
 pub use canonical::CanonicalPolicy;
@@ -101,16 +105,15 @@ pub use normalize::{
     BoilerplateConfig, BoilerplateRule, NormalizeConfig, Normalizer, RemovedLine, for_each_token,
     normalize_text,
 };
-pub use pipeline::{
-    Assignment, Clusterer, Clustering, DuplicateGroup, Edge, EdgeKind, Member, Stats, Story,
-    StoryMember,
-};
+pub use output::{Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember};
+pub use pipeline::Clusterer;
 pub use repair::{RepairConfig, repair_text};
 pub use report::html_report;
 pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
 pub use signals::{IDF_MODEL_VERSION, IdfModel};
 pub use similarity::{Overlap, intersection_size, title_similarity};
 pub use story::{PairSignals, StoryConfig};
+pub use verify::EdgeKind;
 pub use winnow::winnow;
 
 /// The README's examples, compiled and run as doc tests.

@@ -132,6 +132,28 @@ pub(crate) fn band_key(values: &[u64], band: usize) -> u64 {
     h
 }
 
+/// Whether a signature is that of an empty set (all `u64::MAX`): such a
+/// document has no band keys and is never an LSH candidate.
+pub(crate) fn empty_signature(sig: &[u64]) -> bool {
+    sig.first().is_none_or(|&v| v == u64::MAX)
+}
+
+/// The key of band `band` of a signature.
+pub(crate) fn signature_band_key(sig: &[u64], params: &LshParams, band: usize) -> u64 {
+    let rows = params.rows;
+    band_key(&sig[band * rows..(band + 1) * rows], band)
+}
+
+/// Every band key of a signature, in band order; none for an empty set's.
+pub(crate) fn band_keys(sig: &[u64], params: &LshParams) -> Vec<u64> {
+    if empty_signature(sig) {
+        return Vec::new();
+    }
+    (0..params.bands)
+        .map(|b| signature_band_key(sig, params, b))
+        .collect()
+}
+
 /// Candidate pairs of documents sharing at least one band, sorted and
 /// deduplicated. `signatures` holds `k` values per document, flat.
 /// Documents with an empty set (all-`u64::MAX` signature) are skipped.
@@ -147,7 +169,6 @@ pub(crate) fn candidate_pairs(
     max_bucket: usize,
 ) -> Vec<u64> {
     let n = signatures.len() / k.max(1);
-    let rows = params.rows;
     let idx_bits = (usize::BITS - n.leading_zeros()).max(1);
     let idx_mask = (1u64 << idx_bits) - 1;
     let per_band: Vec<Vec<u64>> = (0..params.bands)
@@ -155,8 +176,8 @@ pub(crate) fn candidate_pairs(
         .map_init(Vec::new, |keys: &mut Vec<u64>, band| {
             keys.clear();
             for (i, sig) in signatures.chunks_exact(k).enumerate() {
-                if sig[0] != u64::MAX {
-                    let key = band_key(&sig[band * rows..(band + 1) * rows], band);
+                if !empty_signature(sig) {
+                    let key = signature_band_key(sig, params, band);
                     keys.push((key << idx_bits) | i as u64);
                 }
             }

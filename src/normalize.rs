@@ -76,6 +76,23 @@ pub struct BoilerplateConfig {
     pub min_context_diversity: f64,
 }
 
+impl BoilerplateConfig {
+    /// The fewest documents a sentence must occur in to be learned, in a
+    /// corpus (or live index) of `corpus_docs` documents.
+    pub(crate) fn min_sentence_docs(&self, corpus_docs: usize) -> usize {
+        self.min_docs
+            .max((self.min_doc_fraction * corpus_docs as f64).ceil() as usize)
+            .max(2)
+    }
+
+    /// Whether a sentence found in `docs` documents, beside `contexts`
+    /// distinct longest other sentences, keeps different company enough to
+    /// be boilerplate ([`Self::min_context_diversity`]).
+    pub(crate) fn keeps_different_company(&self, docs: usize, contexts: usize) -> bool {
+        contexts as f64 >= self.min_context_diversity * docs as f64
+    }
+}
+
 impl Default for BoilerplateConfig {
     fn default() -> Self {
         BoilerplateConfig {
@@ -836,10 +853,7 @@ impl Normalizer {
         if !b.learn || docs.is_empty() {
             return norm;
         }
-        let threshold = b
-            .min_docs
-            .max((b.min_doc_fraction * docs.len() as f64).ceil() as usize)
-            .max(2);
+        let threshold = b.min_sentence_docs(docs.len());
         let eligible = |s: &Segment| (3..=b.max_line_words).contains(&((s.end - s.start) as usize));
         // Pass 1: documents per sentence (each document's distinct keys,
         // gathered and sorted on all cores).
@@ -893,7 +907,7 @@ impl Normalizer {
             keys[from..].partition_point(|&k| k == key)
         };
         for run in contexts.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() as f64 >= b.min_context_diversity * doc_count(run[0].0) as f64 {
+            if b.keeps_different_company(doc_count(run[0].0), run.len()) {
                 norm.learned.insert(run[0].0);
             }
         }

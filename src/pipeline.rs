@@ -9,212 +9,29 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::canonical;
 use crate::cluster;
 use crate::config::Config;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::lsh::{self, LshParams};
-use crate::minhash::MinHasher;
+use crate::features::{DocFeatures, FeatureExtractor, Scratch};
+use crate::lsh;
 use crate::normalize::{self, Normalizer};
-use crate::shingle::{self, ShingleUnit};
-use crate::signals::{self, IdfModel, RawTerms, SparseVec};
+use crate::output::{
+    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember,
+};
+use crate::signals::{self, IdfModel, RawTerms};
 use crate::similarity::Overlap;
+use crate::sparse::{self, SparseVec};
 use crate::story;
+use crate::verify::{self, EdgeKind};
 use crate::winnow;
-
-/// How a verified pair relates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum EdgeKind {
-    /// Near-verbatim copies: Jaccard ≥ 0.8.
-    Copy,
-    /// One is (mostly) inside the other: containment of the smaller ≥ 0.8,
-    /// as with a truncated reprint or an excerpt.
-    Contained,
-    /// Above the duplicate thresholds but neither of the above: a rewrite.
-    Rewrite,
-    /// A duplicate edge cut by the anti-chaining guard: it linked a
-    /// multi-story page to a story other than its lead story.
-    CutAggregatorLink,
-    /// A containment edge set aside because the smaller document is far more
-    /// contained in another document (its real source); see
-    /// [`Config::best_match_margin`](crate::Config::best_match_margin).
-    Superseded,
-}
-
-/// A verified duplicate edge with its exact scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Edge {
-    /// Index of the first document (input order), `a < b`.
-    pub a: usize,
-    /// Index of the second document.
-    pub b: usize,
-    /// Shared shingles.
-    pub shared: usize,
-    /// Exact Jaccard of the shingle sets.
-    pub jaccard: f64,
-    /// How much of `a` is in `b`.
-    pub containment_a_in_b: f64,
-    /// How much of `b` is in `a`.
-    pub containment_b_in_a: f64,
-    /// Publication time difference in seconds, when both are dated.
-    pub time_gap_secs: Option<i64>,
-    /// The relation.
-    pub kind: EdgeKind,
-}
-
-/// One member of a duplicate group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Member {
-    /// Document id.
-    pub id: String,
-    /// Index in the input.
-    pub index: usize,
-    /// Exact Jaccard with the canonical member (1 for the canonical).
-    pub jaccard_to_canonical: f64,
-    /// How much of this member is contained in the canonical member.
-    pub containment_in_canonical: f64,
-}
-
-/// A group of reprints and rewrites of one text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DuplicateGroup {
-    /// The group's id: its canonical member's id.
-    pub id: String,
-    /// Why the canonical member was chosen.
-    pub canonical_reason: String,
-    /// Members, the canonical first, then in input order.
-    pub members: Vec<Member>,
-}
-
-/// Where one input document ended up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Assignment {
-    /// Document id.
-    pub id: String,
-    /// Id of the duplicate group (its canonical member's id).
-    pub duplicate_group: String,
-    /// Whether this document is its group's canonical representative.
-    pub canonical: bool,
-    /// Number of members in the group.
-    pub group_size: usize,
-    /// Exact Jaccard with the canonical member.
-    pub jaccard_to_canonical: f64,
-    /// How much of this document is contained in the canonical member.
-    pub containment_in_canonical: f64,
-    /// Id of the story (its canonical member's id); the duplicate group's id
-    /// when the story level is off.
-    pub story: String,
-    /// Whether this document is its story's canonical representative.
-    pub story_canonical: bool,
-    /// Cosine of this document's story vector with the story canonical's.
-    pub story_similarity: f64,
-}
-
-/// One member of a story.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoryMember {
-    /// Document id.
-    pub id: String,
-    /// Index in the input.
-    pub index: usize,
-    /// The member's duplicate group.
-    pub duplicate_group: String,
-    /// Cosine of its story vector with the canonical's (1 for the canonical).
-    pub similarity_to_canonical: f64,
-    /// Headline similarity with the canonical, when both have one.
-    pub title_similarity: Option<f64>,
-    /// Publication gap to the canonical in seconds, when both are dated.
-    pub time_gap_secs: Option<i64>,
-    /// Names and numbers it shares with the canonical.
-    pub shared_entities: usize,
-}
-
-/// All articles about one news event: one or more duplicate groups.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Story {
-    /// The story's id: its canonical member's id.
-    pub id: String,
-    /// Why the canonical member was chosen.
-    pub canonical_reason: String,
-    /// Ids of its duplicate groups, the canonical's first.
-    pub groups: Vec<String>,
-    /// Members, the canonical first, then in input order.
-    pub members: Vec<StoryMember>,
-}
-
-/// Counts and timings of one run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Stats {
-    /// Documents clustered.
-    pub documents: usize,
-    /// Bytes of text (`text` fields).
-    pub text_bytes: usize,
-    /// Threads in the rayon pool.
-    pub threads: usize,
-    /// Sentences learned as boilerplate from this corpus.
-    pub learned_boilerplate_sentences: usize,
-    /// Lines and sentences removed as boilerplate (rules and learned).
-    pub removed_lines: usize,
-    /// Documents that each text repair step changed, by step name
-    /// (`mojibake`, `markup`, `hyphenation`, `invisible`, `spaces`; see
-    /// [`RepairConfig`](crate::RepairConfig)); steps that changed nothing
-    /// are left out.
-    #[serde(default)]
-    pub repaired_documents: std::collections::BTreeMap<String, usize>,
-    /// Documents with no content left after normalization (they stay
-    /// singletons).
-    pub empty_documents: usize,
-    /// LSH banding used.
-    pub lsh: Option<LshParams>,
-    /// Candidate pairs from LSH bands.
-    pub lsh_candidates: usize,
-    /// Candidate pairs from the containment index.
-    pub containment_candidates: usize,
-    /// Fingerprints skipped as too common.
-    pub common_fingerprints: usize,
-    /// Distinct candidate pairs verified exactly.
-    pub verified_pairs: usize,
-    /// Verified pairs accepted as duplicate edges.
-    pub duplicate_edges: usize,
-    /// Multi-story pages found by the anti-chaining guard.
-    pub aggregator_pages: usize,
-    /// Duplicate groups (singletons included).
-    pub groups: usize,
-    /// Candidate group pairs scored at the story level.
-    pub story_candidates: usize,
-    /// Stories (single-group stories included).
-    pub stories: usize,
-    /// Seconds per stage, in pipeline order.
-    pub stage_secs: Vec<(String, f64)>,
-    /// Total seconds.
-    pub total_secs: f64,
-}
-
-/// The result of clustering a batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Clustering {
-    /// Stories, ordered by their first member in input order. Each names its
-    /// duplicate groups.
-    pub stories: Vec<Story>,
-    /// Duplicate groups, ordered by their first member in input order.
-    pub groups: Vec<DuplicateGroup>,
-    /// One assignment per input document, in input order.
-    pub assignments: Vec<Assignment>,
-    /// Accepted duplicate edges (and cut aggregator links), sorted by `(a, b)`.
-    pub edges: Vec<Edge>,
-    /// Counts and timings.
-    pub stats: Stats,
-}
 
 /// Per-document features computed once.
 pub(crate) struct Features {
-    /// The normalizer, with what it learned from this corpus.
-    pub norm: Normalizer,
+    /// The feature extractor, with the boilerplate learned from this corpus.
+    pub fx: FeatureExtractor,
     /// Sorted, deduplicated shingle sets.
     pub sets: Vec<Vec<u64>>,
     /// Signatures, `num_perm` values per document, flat.
@@ -322,12 +139,11 @@ impl Clusterer {
         timer.lap("tokenize");
         let norm = Normalizer::from_tokenized(&tokenized, &cfg.normalize);
         timer.lap("boilerplate");
-        let hasher = MinHasher::new(cfg.algorithm, cfg.num_perm, cfg.seed);
-        let k = hasher.len();
+        let fx = FeatureExtractor::new(cfg, norm);
+        let k = fx.signature_len();
         let mut signatures = vec![0u64; docs.len() * k];
-        let stop = signals::stop_words();
         let compute = |scratch: &mut Scratch, t: &normalize::Tokenized, d, sig: &mut [u64]| {
-            doc_features(cfg, &norm, t, d, &hasher, stop, scratch, sig)
+            fx.extract(t, d, scratch, sig)
         };
         // Freeing each document's tokens as soon as its features are
         // computed lets the allocator reuse their memory for the features
@@ -361,8 +177,8 @@ impl Clusterer {
             fingerprints: Vec::with_capacity(docs.len()),
             removed_lines: 0,
             repaired_documents,
-            learned_sentences: norm.learned_sentences(),
-            norm,
+            learned_sentences: fx.normalizer().learned_sentences(),
+            fx,
             raw_terms: Vec::with_capacity(docs.len()),
         };
         for d in per_doc {
@@ -390,7 +206,7 @@ impl Clusterer {
         let mut timer = Timer::new();
         let f = self.features(docs, &mut timer);
 
-        let params = cfg.lsh_params();
+        let params = f.fx.lsh_params();
         let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
         timer.lap("lsh");
         let cont =
@@ -411,14 +227,21 @@ impl Clusterer {
             .par_iter()
             .filter_map(|&k| {
                 let (a, b) = lsh::unpack(candidates[k as usize]);
-                self.verify(docs, &f.sets, a as usize, b as usize)
-                    .map(|e| (k, e))
+                let side = |i: u32| {
+                    let i = i as usize;
+                    (
+                        i,
+                        f.sets[i].as_slice(),
+                        docs[i].published.map(|t| t.seconds()),
+                    )
+                };
+                verify::verify_pair(cfg, side(a), side(b)).map(|e| (k, e))
             })
             .collect();
         drop(order);
         verified.sort_unstable_by_key(|&(k, _)| k);
         let mut edges: Vec<Edge> = verified.into_iter().map(|(_, e)| e).collect();
-        supersede_weak_containment(&mut edges, docs.len(), cfg);
+        verify::supersede_weak_containment(&mut edges, docs.len(), cfg);
         let (packed, packed_shared): (Vec<u64>, Vec<u32>) = edges
             .iter()
             .filter(|e| e.kind != EdgeKind::Superseded)
@@ -429,8 +252,7 @@ impl Clusterer {
         // Text order is needed only for the few documents the anti-chaining
         // guard examines, so it is recomputed for them.
         let ordered = |p: usize| {
-            let t = normalize::tokenize(&docs[p].text, &cfg.normalize);
-            ordered_shingles(cfg, &f.norm, &t, &docs[p].text, &mut Vec::new()).0
+            f.fx.text_order(&f.fx.tokenize(&docs[p].text), &docs[p].text)
         };
         let titles = |p: usize| crate::similarity::title_terms(docs[p].title.as_deref());
         let grouping = cluster::group(
@@ -592,9 +414,11 @@ impl Clusterer {
         }
         // The IDF of each distinct term, computed once (the vocabulary is
         // small next to the number of term occurrences).
-        let idf_for = |d: u64| ((n_docs as f64 + 1.0) / (d as f64 + 1.0)).ln() + 1.0;
-        let idf: ahash::AHashMap<u64, f64> = df.iter().map(|(&t, &d)| (t, idf_for(d))).collect();
-        let unseen = idf_for(0);
+        let idf: ahash::AHashMap<u64, f64> = df
+            .iter()
+            .map(|(&t, &d)| (t, signals::idf(n_docs, d)))
+            .collect();
+        let unseen = signals::idf(n_docs, 0);
         let idf_of = |t: u64| idf.get(&t).copied().unwrap_or(unseen);
         let doc_vectors: Vec<SparseVec> = f
             .raw_terms
@@ -603,7 +427,7 @@ impl Clusterer {
             .collect();
         let unit_vectors: Vec<SparseVec> = groups
             .par_iter()
-            .map(|g| signals::centroid(g.members.iter().map(|m| &doc_vectors[m.index])))
+            .map(|g| sparse::centroid(g.members.iter().map(|m| &doc_vectors[m.index])))
             .collect();
         let doc_entities: Vec<SparseVec> = doc_vectors
             .par_iter()
@@ -612,16 +436,9 @@ impl Clusterer {
             .collect();
         let unit_entities: Vec<SparseVec> = groups
             .par_iter()
-            .map(|g| signals::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
+            .map(|g| sparse::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
             .collect();
-        let common = story::common_terms(&df, n_docs, sc);
-        let usable = |t: u64| !common.contains(&t);
         timer.lap("story vectors");
-        let top: Vec<Vec<u64>> = unit_vectors
-            .par_iter()
-            .map(|v| story::top_terms(v, sc.top_terms, &usable))
-            .collect();
-        let pairs = story::candidate_pairs(&top, sc.min_shared_terms, sc.max_posting);
         let times: Vec<Option<(i64, i64)>> = groups
             .iter()
             .map(|g| {
@@ -638,13 +455,10 @@ impl Clusterer {
             entities: &unit_entities,
             times: &times,
         };
-        let scored = story::score_pairs(&pairs, &unit_signals, sc);
-        timer.lap("story candidates");
-        let mixed = story::shared_neighbour_scores(groups.len(), &scored, sc);
-        let clusters = story::average_linkage(groups.len(), &mixed, sc.threshold);
-        timer.lap("story linkage");
+        let linked = story::link_units(&unit_signals, &df, n_docs, sc, &mut |name| timer.lap(name));
 
-        let stories: Vec<Story> = clusters
+        let stories: Vec<Story> = linked
+            .clusters
             .par_iter()
             .map(|units| self.make_story(units, docs, groups, &doc_vectors, &f.raw_terms))
             .collect();
@@ -660,7 +474,7 @@ impl Clusterer {
         }
         StoryStage {
             stories,
-            candidates: pairs.len(),
+            candidates: linked.candidates,
             doc_vectors,
             unit_vectors,
             unit_entities,
@@ -683,16 +497,17 @@ impl Clusterer {
     ) -> Story {
         // Canonical: the canonical of the largest group; ties by earliest
         // date, then id.
-        let lead = units
-            .iter()
-            .map(|&u| &groups[u as usize])
-            .min_by(|a, b| {
-                b.members.len().cmp(&a.members.len()).then_with(|| {
-                    let (x, y) = (&docs[a.members[0].index], &docs[b.members[0].index]);
-                    canonical::date_then_id(x, y)
-                })
-            })
-            .expect("a story has at least one group");
+        let lead = canonical::story_lead(units.iter().map(|&u| {
+            let g = &groups[u as usize];
+            let d = &docs[g.members[0].index];
+            (
+                g.members.len(),
+                d.published.map(|t| t.seconds()),
+                d.id.as_str(),
+            )
+        }))
+        .map(|i| &groups[units[i] as usize])
+        .expect("a story has at least one group");
         let c = lead.members[0].index;
         let reason = if units.len() == 1 {
             format!(
@@ -742,7 +557,7 @@ impl Clusterer {
                     similarity_to_canonical: if i == c {
                         1.0
                     } else {
-                        signals::cosine(&doc_vectors[i], &doc_vectors[c])
+                        sparse::cosine(&doc_vectors[i], &doc_vectors[c])
                     },
                     title_similarity,
                     time_gap_secs,
@@ -763,32 +578,6 @@ impl Clusterer {
             groups: group_ids,
             members,
         }
-    }
-
-    /// Scores one candidate pair; `Some` when it is a duplicate edge.
-    fn verify(&self, docs: &[Document], sets: &[Vec<u64>], a: usize, b: usize) -> Option<Edge> {
-        let cfg = &self.config;
-        let o = Overlap::of(&sets[a], &sets[b]);
-        let time_gap_secs = match (docs[a].published, docs[b].published) {
-            (Some(x), Some(y)) => Some((x.seconds() - y.seconds()).abs()),
-            _ => None,
-        };
-        if let (Some(gap), Some(max)) = (time_gap_secs, cfg.max_time_gap_secs)
-            && gap > max
-        {
-            return None;
-        }
-        let kind = edge_kind(cfg, &o)?;
-        Some(Edge {
-            a,
-            b,
-            shared: o.shared,
-            jaccard: o.jaccard(),
-            containment_a_in_b: o.containment_a_in_b(),
-            containment_b_in_a: o.containment_b_in_a(),
-            time_gap_secs,
-            kind,
-        })
     }
 
     fn make_group(
@@ -831,10 +620,6 @@ impl Clusterer {
     }
 }
 
-/// The duplicate relation of a verified pair, or `None` below the
-/// thresholds: Jaccard ≥ [`Config::jaccard_threshold`], or containment of
-/// the smaller ≥ [`Config::containment_threshold`] with enough shared
-/// shingles.
 /// The intersection size of two documents' shingle sets: from their
 /// verified edge where there is one (`edges` sorted by pair).
 fn shared_size(edges: &[Edge], sets: &[Vec<u64>], a: usize, b: usize) -> usize {
@@ -842,135 +627,6 @@ fn shared_size(edges: &[Edge], sets: &[Vec<u64>], a: usize, b: usize) -> usize {
     match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {
         Ok(i) => edges[i].shared,
         Err(_) => crate::similarity::intersection_size(&sets[a], &sets[b]),
-    }
-}
-
-pub(crate) fn edge_kind(cfg: &Config, o: &Overlap) -> Option<EdgeKind> {
-    let j = o.jaccard();
-    let c = o.max_containment();
-    let accept = j >= cfg.jaccard_threshold
-        || (c >= cfg.containment_threshold
-            && o.shared >= cfg.min_shared_shingles.min(o.size_a.min(o.size_b)));
-    if !accept {
-        None
-    } else if j >= 0.8 {
-        Some(EdgeKind::Copy)
-    } else if c >= 0.8 {
-        Some(EdgeKind::Contained)
-    } else {
-        Some(EdgeKind::Rewrite)
-    }
-}
-
-/// What one document contributes: its shingle set, containment
-/// fingerprints, removed boilerplate lines and story terms.
-pub(crate) struct DocFeatures {
-    /// Sorted, deduplicated shingles.
-    pub set: Vec<u64>,
-    /// Winnowed fingerprints, sorted.
-    pub fingerprints: Vec<u64>,
-    /// Lines and sentences removed as boilerplate.
-    pub removed: usize,
-    /// Story terms (empty when the story level is off).
-    pub raw: RawTerms,
-}
-
-/// Shingles of one document's content in text order (repeats kept), and the
-/// number of boilerplate lines removed.
-pub(crate) fn ordered_shingles(
-    cfg: &Config,
-    norm: &Normalizer,
-    t: &normalize::Tokenized,
-    text: &str,
-    content: &mut Vec<u64>,
-) -> (Vec<u64>, usize) {
-    content.clear();
-    let removed = norm.content_hashes_into(t, content);
-    let ordered = match cfg.shingle {
-        ShingleUnit::Words(n) => {
-            let mut o = Vec::with_capacity(content.len());
-            shingle::word_shingles_into(content, n, &mut o);
-            o
-        }
-        ShingleUnit::Chars(n) => shingle::char_shingles(&norm.content_text(text), n),
-    };
-    (ordered, removed)
-}
-
-/// Buffers reused from one document's features to the next.
-#[derive(Default)]
-pub(crate) struct Scratch {
-    /// The content token hashes.
-    content: Vec<u64>,
-    /// Story term occurrences before they are counted.
-    terms: Vec<(u64, f32)>,
-}
-
-/// Computes one document's features and writes its signature into `sig`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn doc_features(
-    cfg: &Config,
-    norm: &Normalizer,
-    t: &normalize::Tokenized,
-    d: &Document,
-    hasher: &MinHasher,
-    stop: &signals::StopWords,
-    scratch: &mut Scratch,
-    sig: &mut [u64],
-) -> DocFeatures {
-    let content = &mut scratch.content;
-    let (mut ordered, removed) = ordered_shingles(cfg, norm, t, &d.text, content);
-    let raw = if cfg.story.enabled {
-        signals::raw_terms(
-            &mut scratch.terms,
-            content,
-            &t.entities,
-            d.title.as_deref(),
-            stop,
-            cfg.normalize.fold_variants,
-            signals::Positional {
-                lede_words: cfg.story.lede_words,
-                lede_boost: cfg.story.lede_boost as f32,
-            },
-        )
-    } else {
-        RawTerms::default()
-    };
-    let fingerprints = winnow::winnow(&ordered, cfg.winnow_window);
-    ordered.sort_unstable();
-    ordered.dedup();
-    ordered.shrink_to_fit();
-    hasher.signature_into_slice(&ordered, sig);
-    DocFeatures {
-        set: ordered,
-        fingerprints,
-        removed,
-        raw,
-    }
-}
-
-/// Sets aside containment-only edges of a document that is far more
-/// contained elsewhere: an edge accepted because the smaller side `x` is
-/// contained in `y` is kept only if `x`'s containment in `y` is within
-/// `best_match_margin` of `x`'s best containment in any document.
-fn supersede_weak_containment(edges: &mut [Edge], n: usize, cfg: &Config) {
-    let smaller_side = |e: &Edge| {
-        if e.containment_a_in_b >= e.containment_b_in_a {
-            (e.a, e.containment_a_in_b)
-        } else {
-            (e.b, e.containment_b_in_a)
-        }
-    };
-    let mut best = vec![0.0f64; n];
-    for e in edges.iter() {
-        let (x, c) = smaller_side(e);
-        best[x] = best[x].max(c);
-    }
-    for e in edges.iter_mut() {
-        let (x, c) = smaller_side(e);
-        if e.jaccard < cfg.jaccard_threshold && c < best[x] - cfg.best_match_margin {
-            e.kind = EdgeKind::Superseded;
-        }
     }
 }
 

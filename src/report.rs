@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::document::Document;
 use crate::eval::{Scores, score};
-use crate::pipeline::{Clustering, DuplicateGroup};
+use crate::output::{Clustering, DuplicateGroup};
 
 /// Escapes text for HTML element content and attribute values.
 fn esc(s: &str) -> String {

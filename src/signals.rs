@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::shingle::token_hash;
+use crate::sparse::{SparseVec, normalize, sum_runs_in_place};
 
 /// Common English function words, left out of story vectors.
 const STOP_WORDS: &[&str] = &[
@@ -332,8 +333,7 @@ impl IdfModel {
     }
 
     pub(crate) fn idf_hash(&self, term: u64) -> f64 {
-        let df = self.df.get(&term).copied().unwrap_or(0);
-        ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+        idf(self.documents, self.df.get(&term).copied().unwrap_or(0))
     }
 
     /// Writes the model as JSON, to a temporary file renamed into place.
@@ -370,6 +370,13 @@ impl IdfModel {
         }
         Ok(m)
     }
+}
+
+/// The inverse document frequency of a term held by `df` of `n` documents:
+/// `ln((n + 1) / (df + 1)) + 1`, smoothed so that an unseen term is finite
+/// and a term in every document still weighs 1.
+pub(crate) fn idf(n: u64, df: u64) -> f64 {
+    ((n as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
 }
 
 /// Raw story terms of one document: term counts and which terms are names.
@@ -454,36 +461,6 @@ pub(crate) fn raw_terms(
     RawTerms { counts, entities }
 }
 
-/// Sums the weights of equal terms of a vector sorted by term into its
-/// front; returns how many distinct terms there are.
-fn sum_runs_in_place(v: &mut [(u64, f32)]) -> usize {
-    let mut out = 0;
-    let mut i = 0;
-    while i < v.len() {
-        let t = v[i].0;
-        let mut w: f32 = 0.0;
-        while i < v.len() && v[i].0 == t {
-            w += v[i].1;
-            i += 1;
-        }
-        v[out] = (t, w);
-        out += 1;
-    }
-    out
-}
-
-/// Sums the weights of equal terms of a vector sorted by term, in place;
-/// the result holds no spare capacity.
-fn sum_runs(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
-    let n = sum_runs_in_place(&mut v);
-    v.truncate(n);
-    v.shrink_to_fit();
-    v
-}
-
-/// A sparse unit vector: `(term, weight)` sorted by term.
-pub(crate) type SparseVec = Vec<(u64, f32)>;
-
 /// Weights raw terms into a unit TF-IDF vector.
 pub(crate) fn weigh(
     raw: &RawTerms,
@@ -532,49 +509,6 @@ pub(crate) fn entity_part(v: &SparseVec, raw: &RawTerms) -> SparseVec {
         .collect();
     normalize(&mut e);
     e
-}
-
-pub(crate) fn normalize(v: &mut SparseVec) {
-    let norm = v
-        .iter()
-        .map(|&(_, w)| (w as f64).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    if norm > 0.0 {
-        for x in v.iter_mut() {
-            x.1 = (x.1 as f64 / norm) as f32;
-        }
-    }
-}
-
-/// Cosine of two unit vectors.
-pub(crate) fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
-    let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                dot += a[i].1 as f64 * b[j].1 as f64;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    dot
-}
-
-/// The mean of several unit vectors, renormalized.
-pub(crate) fn centroid<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
-    let vs: Vec<&SparseVec> = vs.into_iter().collect();
-    let mut all: Vec<(u64, f32)> = Vec::with_capacity(vs.iter().map(|v| v.len()).sum());
-    for v in vs {
-        all.extend_from_slice(v);
-    }
-    all.sort_unstable_by_key(|&(t, _)| t);
-    let mut out = sum_runs(all);
-    normalize(&mut out);
-    out
 }
 
 #[cfg(test)]
@@ -639,16 +573,6 @@ mod tests {
             v
         };
         assert_eq!(e, want);
-    }
-
-    #[test]
-    fn cosine_of_unit_vectors() {
-        let mut a: SparseVec = vec![(1, 1.0), (2, 1.0)];
-        let mut b: SparseVec = vec![(2, 1.0), (3, 1.0)];
-        normalize(&mut a);
-        normalize(&mut b);
-        assert!((cosine(&a, &b) - 0.5).abs() < 1e-6);
-        assert!((cosine(&a, &a) - 1.0).abs() < 1e-6);
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::signals::{SparseVec, cosine};
+use crate::sparse::{SparseVec, cosine};
 
 /// Settings of the story level.
 ///
@@ -129,6 +129,46 @@ pub(crate) fn time_factor(gap_secs: Option<i64>, window_days: f64) -> f64 {
                 (-(days - window_days) / window_days).exp()
             }
         }
+    }
+}
+
+/// What [`link_units`] found.
+pub(crate) struct Linked {
+    /// Stories as lists of units, each sorted; ordered by first unit.
+    pub clusters: Vec<Vec<u32>>,
+    /// Candidate unit pairs scored.
+    pub candidates: usize,
+}
+
+/// The story stage on units (duplicate groups, batch or live): top terms
+/// (skipping terms too common by `df` over `n_docs` documents), candidate
+/// pairs, pair scores, the shared-neighbour mix and average linkage at
+/// [`StoryConfig::threshold`]. `lap` is called after the pairs are scored
+/// and after the linkage, for timings.
+pub(crate) fn link_units(
+    units: &UnitSignals,
+    df: &ahash::AHashMap<u64, u64>,
+    n_docs: u64,
+    cfg: &StoryConfig,
+    lap: &mut dyn FnMut(&str),
+) -> Linked {
+    let common = common_terms(df, n_docs, cfg);
+    let usable = |t: u64| !common.contains(&t);
+    let top: Vec<Vec<u64>> = units
+        .vectors
+        .par_iter()
+        .map(|v| top_terms(v, cfg.top_terms, &usable))
+        .collect();
+    let pairs = candidate_pairs(&top, cfg.min_shared_terms, cfg.max_posting);
+    let scored = score_pairs(&pairs, units, cfg);
+    lap("story candidates");
+    let n = units.vectors.len();
+    let mixed = shared_neighbour_scores(n, &scored, cfg);
+    let clusters = average_linkage(n, &mixed, cfg.threshold);
+    lap("story linkage");
+    Linked {
+        clusters,
+        candidates: pairs.len(),
     }
 }
 

@@ -70,8 +70,12 @@ pub(crate) fn candidate_pairs(
         max_posting,
         crate::index::Visit::ByFirstList,
         |a, b, shared| {
-            let smaller = fingerprints[a].len().min(fingerprints[b].len()) as f64;
-            shared as f64 >= (min_fraction * smaller).ceil().max(1.0)
+            crate::verify::containment_candidate(
+                shared,
+                fingerprints[a].len(),
+                fingerprints[b].len(),
+                min_fraction,
+            )
         },
     );
     ContainmentCandidates {

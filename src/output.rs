@@ -1,0 +1,172 @@
+//! What a batch run returns: duplicate groups, stories, one assignment per
+//! document, the accepted edges and the run's counts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lsh::LshParams;
+use crate::verify::EdgeKind;
+
+/// A verified duplicate edge with its exact scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Index of the first document (input order), `a < b`.
+    pub a: usize,
+    /// Index of the second document.
+    pub b: usize,
+    /// Shared shingles.
+    pub shared: usize,
+    /// Exact Jaccard of the shingle sets.
+    pub jaccard: f64,
+    /// How much of `a` is in `b`.
+    pub containment_a_in_b: f64,
+    /// How much of `b` is in `a`.
+    pub containment_b_in_a: f64,
+    /// Publication time difference in seconds, when both are dated.
+    pub time_gap_secs: Option<i64>,
+    /// The relation.
+    pub kind: EdgeKind,
+}
+
+/// One member of a duplicate group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Document id.
+    pub id: String,
+    /// Index in the input.
+    pub index: usize,
+    /// Exact Jaccard with the canonical member (1 for the canonical).
+    pub jaccard_to_canonical: f64,
+    /// How much of this member is contained in the canonical member.
+    pub containment_in_canonical: f64,
+}
+
+/// A group of reprints and rewrites of one text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateGroup {
+    /// The group's id: its canonical member's id.
+    pub id: String,
+    /// Why the canonical member was chosen.
+    pub canonical_reason: String,
+    /// Members, the canonical first, then in input order.
+    pub members: Vec<Member>,
+}
+
+/// Where one input document ended up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Document id.
+    pub id: String,
+    /// Id of the duplicate group (its canonical member's id).
+    pub duplicate_group: String,
+    /// Whether this document is its group's canonical representative.
+    pub canonical: bool,
+    /// Number of members in the group.
+    pub group_size: usize,
+    /// Exact Jaccard with the canonical member.
+    pub jaccard_to_canonical: f64,
+    /// How much of this document is contained in the canonical member.
+    pub containment_in_canonical: f64,
+    /// Id of the story (its canonical member's id); the duplicate group's id
+    /// when the story level is off.
+    pub story: String,
+    /// Whether this document is its story's canonical representative.
+    pub story_canonical: bool,
+    /// Cosine of this document's story vector with the story canonical's.
+    pub story_similarity: f64,
+}
+
+/// One member of a story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryMember {
+    /// Document id.
+    pub id: String,
+    /// Index in the input.
+    pub index: usize,
+    /// The member's duplicate group.
+    pub duplicate_group: String,
+    /// Cosine of its story vector with the canonical's (1 for the canonical).
+    pub similarity_to_canonical: f64,
+    /// Headline similarity with the canonical, when both have one.
+    pub title_similarity: Option<f64>,
+    /// Publication gap to the canonical in seconds, when both are dated.
+    pub time_gap_secs: Option<i64>,
+    /// Names and numbers it shares with the canonical.
+    pub shared_entities: usize,
+}
+
+/// All articles about one news event: one or more duplicate groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    /// The story's id: its canonical member's id.
+    pub id: String,
+    /// Why the canonical member was chosen.
+    pub canonical_reason: String,
+    /// Ids of its duplicate groups, the canonical's first.
+    pub groups: Vec<String>,
+    /// Members, the canonical first, then in input order.
+    pub members: Vec<StoryMember>,
+}
+
+/// Counts and timings of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Documents clustered.
+    pub documents: usize,
+    /// Bytes of text (`text` fields).
+    pub text_bytes: usize,
+    /// Threads in the rayon pool.
+    pub threads: usize,
+    /// Sentences learned as boilerplate from this corpus.
+    pub learned_boilerplate_sentences: usize,
+    /// Lines and sentences removed as boilerplate (rules and learned).
+    pub removed_lines: usize,
+    /// Documents that each text repair step changed, by step name
+    /// (`mojibake`, `markup`, `hyphenation`, `invisible`, `spaces`; see
+    /// [`RepairConfig`](crate::RepairConfig)); steps that changed nothing
+    /// are left out.
+    #[serde(default)]
+    pub repaired_documents: std::collections::BTreeMap<String, usize>,
+    /// Documents with no content left after normalization (they stay
+    /// singletons).
+    pub empty_documents: usize,
+    /// LSH banding used.
+    pub lsh: Option<LshParams>,
+    /// Candidate pairs from LSH bands.
+    pub lsh_candidates: usize,
+    /// Candidate pairs from the containment index.
+    pub containment_candidates: usize,
+    /// Fingerprints skipped as too common.
+    pub common_fingerprints: usize,
+    /// Distinct candidate pairs verified exactly.
+    pub verified_pairs: usize,
+    /// Verified pairs accepted as duplicate edges.
+    pub duplicate_edges: usize,
+    /// Multi-story pages found by the anti-chaining guard.
+    pub aggregator_pages: usize,
+    /// Duplicate groups (singletons included).
+    pub groups: usize,
+    /// Candidate group pairs scored at the story level.
+    pub story_candidates: usize,
+    /// Stories (single-group stories included).
+    pub stories: usize,
+    /// Seconds per stage, in pipeline order.
+    pub stage_secs: Vec<(String, f64)>,
+    /// Total seconds.
+    pub total_secs: f64,
+}
+
+/// The result of clustering a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clustering {
+    /// Stories, ordered by their first member in input order. Each names its
+    /// duplicate groups.
+    pub stories: Vec<Story>,
+    /// Duplicate groups, ordered by their first member in input order.
+    pub groups: Vec<DuplicateGroup>,
+    /// One assignment per input document, in input order.
+    pub assignments: Vec<Assignment>,
+    /// Accepted duplicate edges (and cut aggregator links), sorted by `(a, b)`.
+    pub edges: Vec<Edge>,
+    /// Counts and timings.
+    pub stats: Stats,
+}
