@@ -1,0 +1,399 @@
+//! The live index's state and its transitions: articles, duplicate groups
+//! and stories, how articles join, leave, move and split off, how canonicals
+//! and expiry keys follow, and eviction.
+
+use super::*;
+
+/// One live article.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Entry {
+    pub(super) id: String,
+    pub(super) published: Option<i64>,
+    pub(super) source: Option<String>,
+    /// Sorted, distinct shingles.
+    pub(super) set: Vec<u64>,
+    pub(super) fingerprints: Vec<u64>,
+    /// LSH band keys (recomputed from `set` on load).
+    #[serde(skip)]
+    pub(super) band_keys: Vec<u64>,
+    /// Distinct story terms (counted in the document frequencies).
+    pub(super) terms: Vec<u64>,
+    /// Learnable sentences with their contexts (counted for learning).
+    pub(super) sentences: Vec<(u64, u64)>,
+    pub(super) vector: SparseVec,
+    pub(super) entities: SparseVec,
+    pub(super) group: u64,
+    /// The member it joined through (`None` for a group's founder).
+    pub(super) parent: Option<u64>,
+    /// When the link to the parent is a containment-only edge: `(c, true)`
+    /// if this article is the smaller side, contained `c` in the parent;
+    /// `(c, false)` if the parent is, contained `c` in this article.
+    pub(super) link: Option<(f64, bool)>,
+    /// "Most complete" score parts, gathered as members join.
+    pub(super) complete: MostCompleteParts,
+    /// Bytes of the article's text (ties of the "most complete" score).
+    pub(super) text_len: u64,
+    /// Its headline's terms, for the aggregator guard
+    /// ([`crate::similarity::title_terms`]).
+    pub(super) title_terms: Vec<u64>,
+}
+
+/// One live duplicate group, keyed by a counter of groups created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Group {
+    /// Member arrival numbers, in arrival order.
+    pub(super) members: Vec<u64>,
+    pub(super) canonical: u64,
+    /// Sums of the members' story vectors and name vectors.
+    pub(super) sum: SparseVec,
+    pub(super) entity_sum: SparseVec,
+    /// Euclidean norms of the two sums.
+    pub(super) sum_norm: f64,
+    pub(super) entity_norm: f64,
+    /// Publication range of the dated members.
+    pub(super) time: Option<(i64, i64)>,
+    /// Terms it is indexed under for story candidates.
+    pub(super) top: Vec<u64>,
+    pub(super) story: u64,
+}
+
+/// One live story, keyed by the key of its first group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct StoryState {
+    /// Group keys, in the order they joined.
+    pub(super) groups: Vec<u64>,
+    /// Arrival number of the canonical member.
+    pub(super) canonical: u64,
+    pub(super) size: usize,
+    pub(super) newest_time: Option<i64>,
+    pub(super) newest_seq: u64,
+}
+
+impl FeedIndex {
+    /// The members of `root`'s group that joined through `root`, directly
+    /// or not, and `root` itself, in arrival order.
+    pub(super) fn subtree(&self, root: u64) -> Vec<u64> {
+        let gk = self.entries[&root].group;
+        let mut out: Vec<u64> = self.groups[&gk]
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| {
+                let mut cur = m;
+                loop {
+                    if cur == root {
+                        return true;
+                    }
+                    match self.entries[&cur].parent {
+                        Some(p) if self.entries.get(&p).is_some_and(|e| e.group == gk) => cur = p,
+                        _ => return false,
+                    }
+                }
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Starts group `gk` with live article `first` as its only member,
+    /// indexed under the terms `top` for story candidates, in story `sk`.
+    pub(super) fn start_group(&mut self, gk: u64, first: u64, top: Vec<u64>, sk: u64) {
+        for &t in &top {
+            self.terms.entry(t).or_default().push(gk);
+        }
+        let e = self.entries.get_mut(&first).expect("live article");
+        e.group = gk;
+        let e = &self.entries[&first];
+        let g = Group {
+            members: vec![first],
+            canonical: first,
+            sum: e.vector.clone(),
+            entity_sum: e.entities.clone(),
+            sum_norm: sparse::norm(&e.vector),
+            entity_norm: sparse::norm(&e.entities),
+            time: e.published.map(|t| (t, t)),
+            top,
+            story: sk,
+        };
+        self.groups.insert(gk, g);
+    }
+
+    /// Starts story `sk` of live groups, computing its size, canonical and
+    /// expiry key.
+    pub(super) fn start_story(&mut self, sk: u64, groups: Vec<u64>) {
+        let first = self.groups[&groups[0]].members[0];
+        self.stories.insert(
+            sk,
+            StoryState {
+                groups,
+                canonical: first,
+                size: 0,
+                newest_time: None,
+                newest_seq: first,
+            },
+        );
+        self.refresh_story(sk);
+    }
+
+    /// Takes articles out of their (common) group, updating or dropping the
+    /// group and its story.
+    pub(super) fn leave_group(&mut self, xs: &[u64]) {
+        let old = self.entries[&xs[0]].group;
+        let old_story = self.groups[&old].story;
+        let g = self.groups.get_mut(&old).expect("live group");
+        g.members.retain(|m| xs.binary_search(m).is_err());
+        if g.members.is_empty() {
+            self.drop_group(old);
+            let s = self.stories.get_mut(&old_story).expect("live story");
+            s.groups.retain(|&k| k != old);
+            if s.groups.is_empty() {
+                self.drop_story(old_story);
+                return;
+            }
+        } else {
+            self.rebuild_group(old);
+        }
+        self.refresh_story(old_story);
+    }
+
+    /// Moves `root` and the members that joined through it into group `gk`,
+    /// linked to article `to` with containment `c` (root the smaller side).
+    pub(super) fn move_subtree(&mut self, root: u64, gk: u64, to: u64, c: f64) -> Vec<String> {
+        let xs = self.subtree(root);
+        self.leave_group(&xs);
+        let e = self.entries.get_mut(&root).expect("live article");
+        e.parent = Some(to);
+        e.link = Some((c, true));
+        for &x in &xs {
+            self.entries.get_mut(&x).expect("live article").group = gk;
+            self.join_group(gk, x, &[]);
+        }
+        let sk = self.groups[&gk].story;
+        self.refresh_story(sk);
+        xs.iter().map(|&x| self.doc_id(x)).collect()
+    }
+
+    /// Splits `root` and the members that joined through it off into a new
+    /// group and story of their own.
+    pub(super) fn split_off(&mut self, root: u64) -> Vec<String> {
+        let xs = self.subtree(root);
+        self.leave_group(&xs);
+        let e = self.entries.get_mut(&root).expect("live article");
+        e.parent = None;
+        e.link = None;
+        let gk = self.next_key;
+        self.next_key += 1;
+        let e0 = self.entries.get_mut(&xs[0]).expect("live article");
+        e0.complete = MostCompleteParts::default();
+        self.start_group(gk, xs[0], Vec::new(), gk);
+        for &x in &xs[1..] {
+            self.entries.get_mut(&x).expect("live article").group = gk;
+            self.join_group(gk, x, &[]);
+        }
+        self.start_story(gk, vec![gk]);
+        xs.iter().map(|&x| self.doc_id(x)).collect()
+    }
+
+    /// Adds article `x` to group `gk`: completeness scores, vector sums,
+    /// time range, canonical. `known` holds intersection sizes of `x` with
+    /// some articles, by arrival number, that need not be computed again.
+    pub(super) fn join_group(&mut self, gk: u64, x: u64, known: &[(u64, usize)]) {
+        let members: Vec<u64> = self.groups[&gk]
+            .members
+            .iter()
+            .take(MAX_COMPARED)
+            .copied()
+            .collect();
+        let mut x_parts = MostCompleteParts::default();
+        let x_len = self.entries[&x].set.len();
+        for &o in &members {
+            let so = &self.entries[&o].set;
+            let shared = match known.binary_search_by_key(&o, |&(y, _)| y) {
+                Ok(i) => known[i].1,
+                Err(_) => intersection_size(so, &self.entries[&x].set),
+            };
+            x_parts.add(shared, so.len());
+            let eo = self.entries.get_mut(&o).expect("live member");
+            if (eo.complete.compared as usize) < MAX_COMPARED {
+                eo.complete.add(shared, x_len);
+            }
+        }
+        self.entries.get_mut(&x).expect("live article").complete = x_parts;
+        let ex = &self.entries[&x];
+        let g = self.groups.get_mut(&gk).expect("live group");
+        let t = ex.published;
+        g.members.push(x);
+        g.sum = sparse::add(&g.sum, &ex.vector);
+        g.entity_sum = sparse::add(&g.entity_sum, &ex.entities);
+        g.sum_norm = sparse::norm(&g.sum);
+        g.entity_norm = sparse::norm(&g.entity_sum);
+        if let Some(t) = t {
+            g.time = Some(g.time.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+        }
+        let canonical = self.choose_canonical(&self.groups[&gk].members);
+        self.groups.get_mut(&gk).expect("live group").canonical = canonical;
+    }
+
+    /// Recomputes a group from its members after a removal.
+    pub(super) fn rebuild_group(&mut self, gk: u64) {
+        let members = self.groups[&gk].members.clone();
+        let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
+        for &m in &members {
+            let e = &self.entries[&m];
+            sum = sparse::add(&sum, &e.vector);
+            ent = sparse::add(&ent, &e.entities);
+            if let Some(t) = e.published {
+                time = Some(time.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
+            }
+        }
+        for &m in &members {
+            let mut parts = MostCompleteParts::default();
+            for &o in members.iter().filter(|&&o| o != m).take(MAX_COMPARED) {
+                let so = &self.entries[&o].set;
+                parts.add(intersection_size(so, &self.entries[&m].set), so.len());
+            }
+            self.entries.get_mut(&m).expect("live member").complete = parts;
+        }
+        let canonical = self.choose_canonical(&members);
+        let g = self.groups.get_mut(&gk).expect("live group");
+        g.sum_norm = sparse::norm(&sum);
+        g.entity_norm = sparse::norm(&ent);
+        g.sum = sum;
+        g.entity_sum = ent;
+        g.time = time;
+        g.canonical = canonical;
+    }
+
+    /// The canonical member by the configured policy
+    /// ([`canonical::best_candidate`]).
+    pub(super) fn choose_canonical(&self, members: &[u64]) -> u64 {
+        let policy = &self.fx.config().canonical;
+        let candidates = members.iter().map(|m| {
+            let e = &self.entries[m];
+            canonical::Candidate {
+                score: canonical::policy_score(
+                    policy,
+                    e.complete,
+                    e.set.len(),
+                    e.source.as_deref(),
+                ),
+                text_len: e.text_len as usize,
+                published: e.published,
+                id: &e.id,
+            }
+        });
+        members[canonical::best_candidate(policy, candidates).expect("a group has members")]
+    }
+
+    /// Recomputes a story's size, newest times, canonical (the canonical of
+    /// its largest group, ties by date then id) and expiry keys.
+    pub(super) fn refresh_story(&mut self, sk: u64) {
+        let old = self.stories.remove(&sk).expect("live story");
+        self.expiry_remove(sk, &old);
+        let (mut size, mut newest_time, mut newest_seq) = (0, None, 0);
+        for g in &old.groups {
+            let g = &self.groups[g];
+            size += g.members.len();
+            newest_seq = newest_seq.max(*g.members.last().expect("members"));
+            if let Some((_, t)) = g.time {
+                newest_time = Some(newest_time.map_or(t, |n: i64| n.max(t)));
+            }
+        }
+        let lead = canonical::story_lead(old.groups.iter().map(|g| {
+            let g = &self.groups[g];
+            let c = &self.entries[&g.canonical];
+            (g.members.len(), c.published, c.id.as_str())
+        }))
+        .map(|i| &self.groups[&old.groups[i]])
+        .expect("a story has groups");
+        let s = StoryState {
+            canonical: lead.canonical,
+            size,
+            newest_time,
+            newest_seq,
+            groups: old.groups,
+        };
+        self.expiry_insert(sk, &s);
+        self.stories.insert(sk, s);
+    }
+
+    pub(super) fn expiry_insert(&mut self, sk: u64, s: &StoryState) {
+        match s.newest_time {
+            Some(t) => self.dated_expiry.insert((t, sk)),
+            None => self.undated_expiry.insert((s.newest_seq, sk)),
+        };
+    }
+
+    pub(super) fn expiry_remove(&mut self, sk: u64, s: &StoryState) {
+        match s.newest_time {
+            Some(t) => self.dated_expiry.remove(&(t, sk)),
+            None => self.undated_expiry.remove(&(s.newest_seq, sk)),
+        };
+    }
+
+    /// Removes an article from the postings, the id map and the frequencies.
+    pub(super) fn drop_entry(&mut self, seq: u64) -> Entry {
+        let e = self.entries.remove(&seq).expect("live article");
+        self.ids.remove(&e.id);
+        self.uncount_sentences(&e.sentences);
+        for &key in &e.band_keys {
+            remove_posting(&mut self.bands, key, seq);
+        }
+        let item = fingerprint_item(seq, e.fingerprints.len());
+        for &fp in &e.fingerprints {
+            remove_posting(&mut self.fingerprints, fp, item);
+        }
+        self.n_docs = self.n_docs.saturating_sub(1);
+        for t in &e.terms {
+            if let Some(c) = self.df.get_mut(t) {
+                *c -= 1;
+                if *c == 0 {
+                    self.df.remove(t);
+                }
+            }
+        }
+        e
+    }
+
+    pub(super) fn drop_group(&mut self, gk: u64) -> Group {
+        let g = self.groups.remove(&gk).expect("live group");
+        for &t in &g.top {
+            remove_posting(&mut self.terms, t, gk);
+        }
+        g
+    }
+
+    pub(super) fn drop_story(&mut self, sk: u64) -> StoryState {
+        let s = self.stories.remove(&sk).expect("live story");
+        self.expiry_remove(sk, &s);
+        s
+    }
+
+    /// Evicts a whole story.
+    pub(super) fn evict(&mut self, sk: u64) -> EvictedStory {
+        let story = self.doc_id(self.stories[&sk].canonical);
+        let s = self.drop_story(sk);
+        let mut members: Vec<(u64, String)> = Vec::with_capacity(s.size);
+        let mut groups = Vec::with_capacity(s.groups.len());
+        for gk in s.groups {
+            let g = self.drop_group(gk);
+            let canonical = self.doc_id(g.canonical);
+            let mut ids = Vec::with_capacity(g.members.len());
+            for m in g.members {
+                let id = self.drop_entry(m).id;
+                ids.push(id.clone());
+                members.push((m, id));
+            }
+            groups.push((canonical, ids));
+        }
+        members.sort_unstable();
+        self.stats.evicted_stories += 1;
+        self.stats.evicted_documents += members.len() as u64;
+        EvictedStory {
+            story,
+            members: members.into_iter().map(|(_, id)| id).collect(),
+            groups,
+            newest: s.newest_time.map(Timestamp::from_seconds),
+        }
+    }
+}
