@@ -8,10 +8,12 @@
 //!
 //! # How an article is placed
 //!
-//! 1. **Features** as in the batch pipeline: tokens, boilerplate rules,
+//! 1. **Features** by the same code as the batch pipeline: tokens,
+//!    boilerplate (the rules of
+//!    [`BoilerplateConfig`](crate::BoilerplateConfig), and the sentences
+//!    learned so far from the live articles with the batch's learning rule),
 //!    shingles with the stable hash, signature, winnowed fingerprints, story
-//!    terms. Learned boilerplate is batch-only: the feed uses the rules
-//!    ([`BoilerplateConfig`](crate::BoilerplateConfig)) and nothing learned.
+//!    terms.
 //! 2. **Duplicate group**: candidates share an LSH band (the most recent
 //!    [`Config::max_bucket`] of a bucket) or enough fingerprints; each is
 //!    verified exactly with the batch rule. The article joins the group of its
@@ -56,6 +58,18 @@
 //! `syr-003` (the same talks four days later) into the Syria story, which
 //! the batch keeps apart.
 //!
+//! # Code layout
+//!
+//! The rules themselves (edge kinds, the supersede rule, candidate tests,
+//! IDF, canonical choice, story linking) live in modules of their own that
+//! the batch pipeline calls too; this module holds only what is live:
+//! `plan` decides where an article goes without changing the index,
+//! `apply` carries the decision out, `state` holds the articles, groups and
+//! stories (keyed by [`ArticleSeq`](state::ArticleSeq),
+//! [`GroupKey`](state::GroupKey) and [`StoryKey`](state::StoryKey)) and
+//! their transitions, `learn` the boilerplate learned as articles arrive,
+//! `postings` the inverted indexes, `persist` the file format.
+//!
 //! # Time window
 //!
 //! The index's clock is the latest `published` seen. A story whose newest
@@ -79,6 +93,7 @@
 //! recomputed from them with the stable hash, so a loaded index continues
 //! exactly where the saved one stopped.
 
+mod apply;
 mod learn;
 mod persist;
 mod plan;
@@ -113,7 +128,7 @@ use crate::verify::{self, EdgeKind};
 
 use plan::Prepared;
 use postings::{Posting, fingerprint_item, remove_posting};
-use state::{Entry, Group, StoryState};
+use state::{ArticleSeq, Entry, Group, GroupKey, StoryKey, StoryState};
 
 /// An incremental index over a live feed of articles.
 ///
@@ -138,9 +153,9 @@ pub struct FeedIndex {
     /// The batch config, the boilerplate learned so far, the hasher.
     fx: FeatureExtractor,
     feed: FeedConfig,
-    next_seq: u64,
+    next_seq: ArticleSeq,
     /// The key of the next new group (and of the story it may start).
-    next_key: u64,
+    next_key: GroupKey,
     clock: Option<i64>,
     n_docs: u64,
     df: AHashMap<u64, u64>,
@@ -152,15 +167,20 @@ pub struct FeedIndex {
     sentence_docs: AHashMap<u64, (u32, u32)>,
     /// Live articles per (sentence, context).
     sentence_contexts: AHashMap<(u64, u64), u32>,
-    entries: AHashMap<u64, Entry>,
-    ids: AHashMap<String, u64>,
-    groups: AHashMap<u64, Group>,
-    stories: AHashMap<u64, StoryState>,
-    bands: AHashMap<u64, Posting>,
-    fingerprints: AHashMap<u64, Posting>,
-    terms: AHashMap<u64, Posting>,
-    dated_expiry: BTreeSet<(i64, u64)>,
-    undated_expiry: BTreeSet<(u64, u64)>,
+    entries: AHashMap<ArticleSeq, Entry>,
+    ids: AHashMap<String, ArticleSeq>,
+    groups: AHashMap<GroupKey, Group>,
+    stories: AHashMap<StoryKey, StoryState>,
+    /// LSH band key to the articles holding it, in arrival order.
+    bands: AHashMap<u64, Posting<ArticleSeq>>,
+    /// Fingerprint to its holders' [`postings::fingerprint_item`]s.
+    fingerprints: AHashMap<u64, Posting<u64>>,
+    /// Story top term to the groups indexed under it.
+    terms: AHashMap<u64, Posting<GroupKey>>,
+    /// Stories with a dated article, by their newest date.
+    dated_expiry: BTreeSet<(i64, StoryKey)>,
+    /// Stories with no dated article, by their newest arrival.
+    undated_expiry: BTreeSet<(ArticleSeq, StoryKey)>,
     stats: FeedStats,
 }
 
@@ -172,8 +192,8 @@ impl FeedIndex {
         Ok(FeedIndex {
             fx: FeatureExtractor::new(&config, Normalizer::new(&config.normalize)),
             feed,
-            next_seq: 0,
-            next_key: 0,
+            next_seq: ArticleSeq(0),
+            next_key: GroupKey(0),
             clock: None,
             n_docs: 0,
             df: AHashMap::new(),
@@ -284,7 +304,7 @@ impl FeedIndex {
             story: plan
                 .story
                 .as_ref()
-                .map(|(s, _)| self.doc_id(self.stories[s].canonical)),
+                .map(|&(s, _)| self.doc_id(self.story(s).canonical)),
             story_match: plan.story.and_then(|(_, m)| m),
         }
     }
@@ -292,12 +312,12 @@ impl FeedIndex {
     /// The current state of a live article.
     pub fn get(&self, id: &str) -> Option<DocStatus> {
         let &seq = self.ids.get(id)?;
-        let e = &self.entries[&seq];
-        let g = &self.groups[&e.group];
-        let s = &self.stories[&g.story];
+        let e = &self.entry(seq);
+        let g = &self.group(e.group);
+        let s = &self.story(g.story);
         Some(DocStatus {
             id: e.id.clone(),
-            seq,
+            seq: seq.0,
             duplicate_group: self.doc_id(g.canonical),
             canonical: g.canonical == seq,
             group_size: g.members.len(),
@@ -309,10 +329,10 @@ impl FeedIndex {
 
     /// Every live article's state, in arrival order.
     pub fn statuses(&self) -> Vec<DocStatus> {
-        let mut seqs: Vec<u64> = self.entries.keys().copied().collect();
+        let mut seqs: Vec<ArticleSeq> = self.entries.keys().copied().collect();
         seqs.sort_unstable();
         seqs.iter()
-            .filter_map(|s| self.get(&self.entries[s].id))
+            .filter_map(|&s| self.get(&self.entry(s).id))
             .collect()
     }
 
@@ -322,8 +342,9 @@ impl FeedIndex {
         let status = self
             .get(id)
             .ok_or_else(|| Error::UnknownId { id: id.to_string() })?;
-        self.leave_group(&[status.seq]);
-        self.drop_entry(status.seq);
+        let seq = ArticleSeq(status.seq);
+        self.leave_group(&[seq]);
+        self.drop_entry(seq);
         self.stats.removed += 1;
         Ok(status)
     }
@@ -344,17 +365,18 @@ impl FeedIndex {
         if !sc.enabled || self.groups.is_empty() {
             return self.stories.len();
         }
-        let mut keys: Vec<u64> = self.groups.keys().copied().collect();
+        let mut keys: Vec<GroupKey> = self.groups.keys().copied().collect();
         keys.sort_unstable();
-        let vectors: Vec<SparseVec> = keys
+        let groups: Vec<&Group> = keys.iter().map(|&k| self.group(k)).collect();
+        let vectors: Vec<SparseVec> = groups
             .iter()
-            .map(|k| sparse::scaled(&self.groups[k].sum, self.groups[k].sum_norm))
+            .map(|g| sparse::scaled(&g.sum, g.sum_norm))
             .collect();
-        let entities: Vec<SparseVec> = keys
+        let entities: Vec<SparseVec> = groups
             .iter()
-            .map(|k| sparse::scaled(&self.groups[k].entity_sum, self.groups[k].entity_norm))
+            .map(|g| sparse::scaled(&g.entity_sum, g.entity_norm))
             .collect();
-        let times: Vec<Option<(i64, i64)>> = keys.iter().map(|k| self.groups[k].time).collect();
+        let times: Vec<Option<(i64, i64)>> = groups.iter().map(|g| g.time).collect();
         let signals = story::UnitSignals {
             vectors: &vectors,
             entities: &entities,
@@ -367,22 +389,22 @@ impl FeedIndex {
             self.drop_story(sk);
         }
         for units in clusters {
-            let groups: Vec<u64> = units.iter().map(|&u| keys[u as usize]).collect();
-            let sk = groups[0];
-            for g in &groups {
-                self.groups.get_mut(g).expect("live group").story = sk;
+            let groups: Vec<GroupKey> = units.iter().map(|&u| keys[u as usize]).collect();
+            let sk = groups[0].story_key();
+            for &g in &groups {
+                self.group_mut(g).story = sk;
             }
             self.start_story(sk, groups);
         }
         self.stories.len()
     }
 
-    fn doc_id(&self, seq: u64) -> String {
-        self.entries[&seq].id.clone()
+    fn doc_id(&self, seq: ArticleSeq) -> String {
+        self.entry(seq).id.clone()
     }
 
-    fn group_id(&self, g: u64) -> String {
-        self.doc_id(self.groups[&g].canonical)
+    fn group_id(&self, g: GroupKey) -> String {
+        self.doc_id(self.group(g).canonical)
     }
 }
 

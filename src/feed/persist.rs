@@ -42,23 +42,23 @@ pub(super) struct Snapshot {
     /// `(Config, FeedConfig)` as JSON, so that config fields can be added
     /// without breaking the binary layout.
     config_json: String,
-    next_seq: u64,
-    next_key: u64,
+    next_seq: ArticleSeq,
+    next_key: GroupKey,
     clock: Option<i64>,
     n_docs: u64,
     df: Vec<(u64, u64)>,
     /// Learned boilerplate sentences, in the order they were learned.
     learned: Vec<u64>,
-    entries: Vec<(u64, Entry)>,
-    groups: Vec<(u64, Group)>,
-    stories: Vec<(u64, StoryState)>,
+    entries: Vec<(ArticleSeq, Entry)>,
+    groups: Vec<(GroupKey, Group)>,
+    stories: Vec<(StoryKey, StoryState)>,
     stats: FeedStats,
 }
 
 /// A map's entries sorted by key (hash maps are never iterated in their own
 /// order, which differs between processes).
-pub(super) fn sorted<T: Clone>(map: &AHashMap<u64, T>) -> Vec<(u64, T)> {
-    let mut v: Vec<(u64, T)> = map.iter().map(|(&k, x)| (k, x.clone())).collect();
+pub(super) fn sorted<K: Copy + Ord, T: Clone>(map: &AHashMap<K, T>) -> Vec<(K, T)> {
+    let mut v: Vec<(K, T)> = map.iter().map(|(&k, x)| (k, x.clone())).collect();
     v.sort_unstable_by_key(|&(k, _)| k);
     v
 }

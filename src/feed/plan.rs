@@ -26,22 +26,22 @@ pub(super) struct Prepared {
 /// A decision, computed read-only, then applied.
 pub(super) struct Plan {
     pub(super) clock: Option<i64>,
-    pub(super) expired: Vec<u64>,
+    pub(super) expired: Vec<StoryKey>,
     pub(super) terms: Vec<u64>,
     pub(super) vector: SparseVec,
     pub(super) entities: SparseVec,
     pub(super) top: Vec<u64>,
-    pub(super) group: Option<(u64, DuplicateMatch)>,
+    pub(super) group: Option<(GroupKey, DuplicateMatch)>,
     /// The member it joins through.
-    pub(super) parent: Option<u64>,
+    pub(super) parent: Option<ArticleSeq>,
     /// The link of the new article to the member it joins through.
     pub(super) link: Option<(f64, bool)>,
     /// Links the new article supersedes (see [`Cut`]).
     pub(super) cut: Option<Cut>,
-    pub(super) story: Option<(u64, Option<StoryMatch>)>,
+    pub(super) story: Option<(StoryKey, Option<StoryMatch>)>,
     /// `(candidate, shingles shared with it)` for every verified candidate,
     /// by arrival number.
-    pub(super) shared: Vec<(u64, usize)>,
+    pub(super) shared: Vec<(ArticleSeq, usize)>,
 }
 
 /// Links that a new article shows to be weak, as the batch pipeline sets
@@ -53,10 +53,19 @@ pub(super) struct Plan {
 /// children that were linked to `member` because it was contained in them,
 /// that weakly, are split off into groups of their own.
 pub(super) struct Cut {
-    pub(super) member: u64,
+    pub(super) member: ArticleSeq,
     pub(super) c: f64,
     pub(super) move_member: bool,
-    pub(super) split_children: Vec<u64>,
+    pub(super) split_children: Vec<ArticleSeq>,
+}
+
+/// A verified edge of the arriving article to a live article.
+type Verified = (ArticleSeq, Overlap, EdgeKind);
+
+/// Whether the arriving article is the smaller side of an edge (its
+/// containment in the other is the larger).
+fn smaller_side(o: &Overlap) -> bool {
+    o.containment_a_in_b() >= o.containment_b_in_a()
 }
 
 impl FeedIndex {
@@ -96,7 +105,7 @@ impl FeedIndex {
     }
 
     /// Stories the clock `clock` and arrival `seq` put out of the window.
-    pub(super) fn expired(&self, clock: Option<i64>, seq: u64) -> Vec<u64> {
+    pub(super) fn expired(&self, clock: Option<i64>, seq: ArticleSeq) -> Vec<StoryKey> {
         let mut out = Vec::new();
         if let Some(now) = clock {
             let limit = now - self.feed.window_secs();
@@ -110,27 +119,91 @@ impl FeedIndex {
         out.extend(
             self.undated_expiry
                 .iter()
-                .take_while(|&&(q, _)| seq - q > self.feed.window_arrivals)
+                .take_while(|&&(q, _)| seq.since(q) > self.feed.window_arrivals)
                 .map(|&(_, s)| s),
         );
         out.sort_unstable();
         out
     }
 
-    /// Decides where an article goes, without changing the index.
-    pub(super) fn plan(&self, doc: &Document, p: &Prepared, seq: u64) -> Plan {
-        let cfg = self.fx.config();
+    /// Decides where an article goes, without changing the index: the time
+    /// window, the group it joins (candidates, exact verification, the
+    /// batch's edge rules), the links it cuts, and the story it joins.
+    pub(super) fn plan(&self, doc: &Document, p: &Prepared, seq: ArticleSeq) -> Plan {
         let published = doc.published.map(|t| t.seconds());
         let clock = match (self.clock, published) {
             (Some(c), Some(t)) => Some(c.max(t)),
             (c, t) => c.or(t),
         };
         let expired = self.expired(clock, seq);
-        let live_story = |s: u64| expired.binary_search(&s).is_err();
+        let live_story = |s: StoryKey| expired.binary_search(&s).is_err();
 
-        // Duplicate candidates: shared bands (the most recent members of a
-        // big bucket) and enough shared fingerprints.
-        let mut cands: Vec<u64> = Vec::new();
+        let candidates = self.duplicate_candidates(p);
+        let (edges, shared) = self.verified_edges(p, &candidates, published, &live_story);
+        // The article's shingles in text order, computed at most once and
+        // only when a guard needs them.
+        let order_cell = std::cell::OnceCell::new();
+        let text_order = || order_cell.get_or_init(|| self.fx.text_order(&p.tokenized, &doc.text));
+        let best_edge = self.best_edge(doc, p, &edges, &text_order);
+        let cut = best_edge.and_then(|e| self.links_cut(e));
+        let joins = best_edge.filter(|_| !cut.as_ref().is_some_and(|c| c.move_member));
+        let cfg = self.fx.config();
+        let link = joins.and_then(|(_, o, _)| {
+            (o.jaccard() < cfg.jaccard_threshold).then(|| {
+                if smaller_side(o) {
+                    (o.containment_a_in_b(), true)
+                } else {
+                    (o.containment_b_in_a(), false)
+                }
+            })
+        });
+        let group = joins.map(|(y, o, kind)| {
+            let e = self.entry(*y);
+            (
+                e.group,
+                DuplicateMatch {
+                    id: e.id.clone(),
+                    jaccard: o.jaccard(),
+                    containment: o.max_containment(),
+                    kind: *kind,
+                },
+            )
+        });
+
+        let (terms, vector, entities) = self.story_vectors(p);
+        // Groups move as units: joining a group joins its story.
+        let (top, story) = match &group {
+            Some((g, _)) => (Vec::new(), Some((self.group(*g).story, None))),
+            None => {
+                let top = self.top_terms(&terms, &vector);
+                let story = self
+                    .best_story(&top, &vector, &entities, published, &live_story)
+                    .map(|(s, m)| (s, Some(m)));
+                (top, story)
+            }
+        };
+        Plan {
+            clock,
+            expired,
+            terms,
+            vector,
+            entities,
+            top,
+            group,
+            parent: joins.map(|(y, _, _)| *y),
+            link,
+            cut,
+            story,
+            shared,
+        }
+    }
+
+    /// Duplicate candidates: articles sharing an LSH band (the most recent
+    /// [`Config::max_bucket`] of a bucket) or enough fingerprints (the
+    /// containment-candidate test), in arrival order.
+    fn duplicate_candidates(&self, p: &Prepared) -> Vec<ArticleSeq> {
+        let cfg = self.fx.config();
+        let mut cands: Vec<ArticleSeq> = Vec::new();
         for key in &p.band_keys {
             if let Some(b) = self.bands.get(key) {
                 cands.extend_from_slice(&b[b.len().saturating_sub(cfg.max_bucket)..]);
@@ -158,14 +231,31 @@ impl FeedIndex {
         }
         cands.sort_unstable();
         cands.dedup();
+        cands
+    }
 
-        // Verify exactly; keep (strength, seq, overlap, kind), and every
-        // intersection size for the completeness scores of the group joined.
-        let mut edges: Vec<(u64, Overlap, EdgeKind)> = Vec::new();
-        let mut shared: Vec<(u64, usize)> = Vec::with_capacity(cands.len());
-        for &y in &cands {
-            let e = &self.entries[&y];
-            if !live_story(self.groups[&e.group].story) {
+    /// Verifies the candidates in live stories exactly and applies the
+    /// batch's edge rules: weak containment edges of the article are set
+    /// aside ([`verify::superseded`]), and joining a group of several by a
+    /// containment-only edge needs a second edge into that group (an excerpt
+    /// that is mostly a stock passage is contained in articles of many
+    /// stories, and a round-up page contains several stories; one such edge
+    /// must not chain them). Returns the edges, strongest first, and every
+    /// candidate's intersection size (for the completeness scores of the
+    /// group joined).
+    fn verified_edges(
+        &self,
+        p: &Prepared,
+        candidates: &[ArticleSeq],
+        published: Option<i64>,
+        live_story: &dyn Fn(StoryKey) -> bool,
+    ) -> (Vec<Verified>, Vec<(ArticleSeq, usize)>) {
+        let cfg = self.fx.config();
+        let mut edges: Vec<Verified> = Vec::new();
+        let mut shared: Vec<(ArticleSeq, usize)> = Vec::with_capacity(candidates.len());
+        for &y in candidates {
+            let e = self.entry(y);
+            if !live_story(self.group(e.group).story) {
                 continue;
             }
             if verify::too_far_apart(cfg, verify::time_gap(published, e.published)) {
@@ -177,19 +267,16 @@ impl FeedIndex {
                 edges.push((y, o, kind));
             }
         }
-        // The batch rule for containment-only edges: the new article, when
-        // it is the smaller side, keeps only edges near its best containment.
-        let smaller_side = |o: &Overlap| o.containment_a_in_b() >= o.containment_b_in_a();
         let best = edges
             .iter()
             .filter(|(_, o, _)| smaller_side(o))
             .map(|(_, o, _)| o.containment_a_in_b())
             .fold(0.0f64, f64::max);
         // Groups reached by any verified edge, before the weaker ones are set
-        // aside (for the second-edge rule below).
-        let mut reached: Vec<(u64, u64)> = edges
+        // aside (for the second-edge rule).
+        let mut reached: Vec<(GroupKey, ArticleSeq)> = edges
             .iter()
-            .map(|(y, _, _)| (self.entries[y].group, *y))
+            .map(|(y, _, _)| (self.entry(*y).group, *y))
             .collect();
         reached.sort_unstable();
         edges.retain(|(_, o, _)| {
@@ -200,26 +287,33 @@ impl FeedIndex {
                 .total_cmp(&verify::strength(&a.1))
                 .then(a.0.cmp(&b.0))
         });
-        // Joining a group of several by a containment-only edge needs a
-        // second edge into that group: an excerpt that is mostly a stock
-        // passage is contained in articles of many stories, and a round-up
-        // page contains several stories; one such edge must not chain them.
-        let group_of = |y: u64| self.entries[&y].group;
         edges.retain(|(y, o, _)| {
-            let g = group_of(*y);
+            let g = self.entry(*y).group;
             o.jaccard() >= cfg.jaccard_threshold
-                || self.groups[&g].members.len() == 1
+                || self.group(g).members.len() == 1
                 || reached.iter().any(|&(rg, z)| rg == g && z != *y)
         });
-        // Edges into several groups: the article may be a page holding
-        // several stories. As in the batch guard, it joins the lead part:
-        // the most strongly tied group, or, among groups covering disjoint
-        // regions of it, the one whose region starts first.
-        // The article's shingles in text order, computed at most once and
-        // only when a guard needs them.
-        let order_cell = std::cell::OnceCell::new();
-        let text_order = || order_cell.get_or_init(|| self.fx.text_order(&p.tokenized, &doc.text));
-        let mut parts: Vec<u64> = edges.iter().map(|(y, _, _)| group_of(*y)).collect();
+        (edges, shared)
+    }
+
+    /// The edge the article joins by, if any. With edges into several
+    /// groups the article may be a page holding several stories: as in the
+    /// batch guard, it joins the lead part (the most strongly tied group,
+    /// or, among groups covering disjoint regions of it, the one its
+    /// headline names or whose region starts first). A page that contains
+    /// another article only in its later part, by a containment-only edge,
+    /// is likely a round-up whose lead story has not arrived yet: it starts
+    /// a group of its own.
+    fn best_edge<'e>(
+        &self,
+        doc: &Document,
+        p: &Prepared,
+        edges: &'e [Verified],
+        text_order: &dyn Fn() -> &'e Vec<u64>,
+    ) -> Option<&'e Verified> {
+        let cfg = self.fx.config();
+        let group_of = |y: ArticleSeq| self.entry(y).group;
+        let mut parts: Vec<GroupKey> = edges.iter().map(|(y, _, _)| group_of(*y)).collect();
         parts.sort_unstable();
         parts.dedup();
         let lead = if parts.len() > 1 {
@@ -229,11 +323,10 @@ impl FeedIndex {
                     edges
                         .iter()
                         .filter(|(y, _, _)| group_of(*y) == g)
-                        .map(|(y, _, _)| self.entries[y].set.as_slice())
+                        .map(|(y, _, _)| self.entry(*y).set.as_slice())
                         .collect()
                 })
                 .collect();
-            let order = text_order();
             let page_title = crate::similarity::title_terms(doc.title.as_deref());
             let titles = crate::cluster::title_scores(
                 &page_title,
@@ -241,13 +334,13 @@ impl FeedIndex {
                     edges
                         .iter()
                         .filter(move |(y, _, _)| group_of(*y) == g)
-                        .map(|(y, _, _)| self.entries[y].title_terms.as_slice())
+                        .map(|(y, _, _)| self.entry(*y).title_terms.as_slice())
                 }),
             );
             let (keep, _) = crate::cluster::lead_part(
                 &p.set,
                 &part_sets,
-                order,
+                text_order(),
                 cfg.hub_region_overlap,
                 &titles,
             );
@@ -255,144 +348,106 @@ impl FeedIndex {
         } else {
             None
         };
-        let mut best_edge = edges
+        let best = edges
             .iter()
-            .find(|(y, _, _)| lead.is_none_or(|g| group_of(*y) == g));
-        // A page that contains another article only in its later part, by a
-        // containment-only edge, is likely a round-up whose lead story has
-        // not arrived yet: it starts a group of its own.
-        if let Some((y, o, _)) = best_edge
-            && o.jaccard() < cfg.jaccard_threshold
-            && !smaller_side(o)
-        {
+            .find(|(y, _, _)| lead.is_none_or(|g| group_of(*y) == g))?;
+        let (y, o, _) = best;
+        if o.jaccard() < cfg.jaccard_threshold && !smaller_side(o) {
             let order = text_order();
-            let sy = &self.entries[y].set;
+            let sy = &self.entry(*y).set;
             let start = order
                 .iter()
                 .position(|h| sy.binary_search(h).is_ok())
                 .unwrap_or(0);
             if start as f64 > LATE_START * order.len() as f64 {
-                best_edge = None;
-            }
-        }
-        // The new article contains the member it joins through, as a
-        // containment-only edge: links of that member that are far weaker
-        // are cut.
-        let margin = cfg.best_match_margin;
-        let cut = best_edge.and_then(|(y, o, _)| {
-            let c = o.containment_b_in_a();
-            if o.jaccard() >= cfg.jaccard_threshold || c < o.containment_a_in_b() {
                 return None;
             }
-            let e = &self.entries[y];
-            let move_member = matches!(e.link, Some((c0, true)) if c >= c0 + margin);
-            let split_children: Vec<u64> = self.groups[&e.group]
-                .members
-                .iter()
-                .copied()
-                .filter(|m| {
-                    let em = &self.entries[m];
-                    em.parent == Some(*y)
-                        && matches!(em.link, Some((c1, false)) if c >= c1 + margin)
-                })
-                .collect();
-            (move_member || !split_children.is_empty()).then_some(Cut {
-                member: *y,
-                c,
-                move_member,
-                split_children,
-            })
-        });
-        let joins = best_edge.filter(|_| !cut.as_ref().is_some_and(|c| c.move_member));
-        let link = joins.and_then(|(_, o, _)| {
-            (o.jaccard() < cfg.jaccard_threshold).then(|| {
-                if smaller_side(o) {
-                    (o.containment_a_in_b(), true)
-                } else {
-                    (o.containment_b_in_a(), false)
-                }
-            })
-        });
-        let group = joins.map(|(y, o, kind)| {
-            let e = &self.entries[y];
-            (
-                e.group,
-                DuplicateMatch {
-                    id: e.id.clone(),
-                    jaccard: o.jaccard(),
-                    containment: o.max_containment(),
-                    kind: *kind,
-                },
-            )
-        });
+        }
+        Some(best)
+    }
 
-        // Story vectors, weighed with the frequencies seen so far plus this
-        // article.
-        // The article's distinct terms, sorted (as its counts are).
+    /// The links of the member joined through that the article shows to be
+    /// weak ([`Cut`]): the article contains that member by a
+    /// containment-only edge, far better than the member's own links.
+    fn links_cut(&self, (y, o, _): &Verified) -> Option<Cut> {
+        let cfg = self.fx.config();
+        let margin = cfg.best_match_margin;
+        let c = o.containment_b_in_a();
+        if o.jaccard() >= cfg.jaccard_threshold || c < o.containment_a_in_b() {
+            return None;
+        }
+        let e = self.entry(*y);
+        let move_member = matches!(e.link, Some((c0, true)) if c >= c0 + margin);
+        let split_children: Vec<ArticleSeq> = self
+            .group(e.group)
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| {
+                let em = self.entry(m);
+                em.parent == Some(*y) && matches!(em.link, Some((c1, false)) if c >= c1 + margin)
+            })
+            .collect();
+        (move_member || !split_children.is_empty()).then_some(Cut {
+            member: *y,
+            c,
+            move_member,
+            split_children,
+        })
+    }
+
+    /// The article's distinct terms (sorted), its story vector and its
+    /// names-and-numbers vector, weighed with the frequencies seen so far
+    /// plus this article.
+    fn story_vectors(&self, p: &Prepared) -> (Vec<u64>, SparseVec, SparseVec) {
+        let sc = &self.fx.config().story;
         let terms: Vec<u64> = p.raw.counts.iter().map(|&(t, _)| t).collect();
-        let sc = &cfg.story;
         let n = self.n_docs + 1;
         // One hash probe per term; weighing takes the frequencies by the
-        // terms' positions, and the top-term filter tests the few terms
-        // too common to be top terms.
-        let dfs: Vec<u64> = terms
-            .iter()
-            .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
-            .collect();
+        // terms' positions.
+        let dfs: Vec<u64> = terms.iter().map(|t| self.df_with_one(*t)).collect();
         let idf_of = |i: usize, _| signals::idf(n, dfs[i]);
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
-        let max_df = sc.max_df(n);
+        (terms, vector, entities)
+    }
+
+    /// The document frequency of a term counting the arriving article.
+    fn df_with_one(&self, t: u64) -> u64 {
+        self.df.get(&t).copied().unwrap_or(0) + 1
+    }
+
+    /// The top terms a new group is indexed under for story candidates: the
+    /// heaviest terms not too common (the few terms above the document
+    /// frequency limit are tested by a sorted list of them).
+    fn top_terms(&self, terms: &[u64], vector: &SparseVec) -> Vec<u64> {
+        let sc = &self.fx.config().story;
+        if !sc.enabled {
+            return Vec::new();
+        }
+        let max_df = sc.max_df(self.n_docs + 1);
         let common: Vec<u64> = terms
             .iter()
-            .zip(&dfs)
-            .filter(|&(_, &d)| d > max_df)
-            .map(|(&t, _)| t)
+            .copied()
+            .filter(|&t| self.df_with_one(t) > max_df)
             .collect();
-        let top = if sc.enabled && group.is_none() {
-            story::top_terms(&vector, sc.top_terms, &|t| {
-                common.binary_search(&t).is_err()
-            })
-        } else {
-            Vec::new()
-        };
-        // Groups move as units: joining a group joins its story.
-        let story = match &group {
-            Some((g, _)) => Some((self.groups[g].story, None)),
-            None => self
-                .best_story(&top, &vector, &entities, published, &live_story)
-                .map(|(s, m)| (s, Some(m))),
-        };
-        Plan {
-            clock,
-            expired,
-            terms,
-            vector,
-            entities,
-            top,
-            group,
-            parent: joins.map(|(y, _, _)| *y),
-            link,
-            cut,
-            story,
-            shared,
-        }
+        story::top_terms(vector, sc.top_terms, &|t| common.binary_search(&t).is_err())
     }
 
     /// The best live story for a new group, by mean pair score.
-    pub(super) fn best_story(
+    fn best_story(
         &self,
         top: &[u64],
         vector: &SparseVec,
         entities: &SparseVec,
         published: Option<i64>,
-        live_story: &dyn Fn(u64) -> bool,
-    ) -> Option<(u64, StoryMatch)> {
+        live_story: &dyn Fn(StoryKey) -> bool,
+    ) -> Option<(StoryKey, StoryMatch)> {
         let sc = &self.fx.config().story;
         if !sc.enabled || top.is_empty() {
             return None;
         }
-        let mut met: Vec<u64> = Vec::new();
+        let mut met: Vec<GroupKey> = Vec::new();
         for t in top {
             if let Some(list) = self.terms.get(t)
                 && list.len() <= sc.max_posting
@@ -402,12 +457,12 @@ impl FeedIndex {
         }
         met.sort_unstable();
         // Per story: sum of pair scores, and the best pair.
-        let mut per_story: BTreeMap<u64, (f64, f64, u64, PairSignals)> = BTreeMap::new();
+        let mut per_story: BTreeMap<StoryKey, (f64, f64, GroupKey, PairSignals)> = BTreeMap::new();
         for run in met.chunk_by(|a, b| a == b) {
             if run.len() < sc.min_shared_terms {
                 continue;
             }
-            let g = &self.groups[&run[0]];
+            let g = self.group(run[0]);
             if !live_story(g.story) {
                 continue;
             }
@@ -437,7 +492,7 @@ impl FeedIndex {
         }
         per_story
             .into_iter()
-            .map(|(s, (sum, _, g, sig))| (s, sum / self.stories[&s].groups.len() as f64, g, sig))
+            .map(|(s, (sum, _, g, sig))| (s, sum / self.story(s).groups.len() as f64, g, sig))
             .filter(|&(_, mean, _, _)| mean >= self.feed.story_threshold && mean > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(s, mean, g, sig)| {
@@ -450,131 +505,5 @@ impl FeedIndex {
                     },
                 )
             })
-    }
-
-    /// Plans and applies one insert.
-    pub(super) fn place(&mut self, doc: &Document, mut p: Prepared) -> FeedAssignment {
-        self.learn(doc, &mut p);
-        let seq = self.next_seq;
-        let plan = self.plan(doc, &p, seq);
-        let evicted: Vec<EvictedStory> = plan.expired.iter().map(|&s| self.evict(s)).collect();
-        self.next_seq += 1;
-        self.clock = plan.clock;
-        self.stats.inserted += 1;
-        self.n_docs += 1;
-        for &t in &plan.terms {
-            *self.df.entry(t).or_insert(0) += 1;
-        }
-        for &key in &p.band_keys {
-            self.bands.entry(key).or_default().push(seq);
-        }
-        let item = fingerprint_item(seq, p.fingerprints.len());
-        for &fp in &p.fingerprints {
-            self.fingerprints.entry(fp).or_default().push(item);
-        }
-        self.ids.insert(doc.id.clone(), seq);
-        let new_group = plan.group.is_none();
-        let gk = match &plan.group {
-            Some((g, _)) => *g,
-            None => {
-                self.next_key += 1;
-                self.next_key - 1
-            }
-        };
-        self.entries.insert(
-            seq,
-            Entry {
-                id: doc.id.clone(),
-                published: doc.published.map(|t| t.seconds()),
-                source: doc.source.clone(),
-                set: p.set,
-                fingerprints: p.fingerprints,
-                band_keys: p.band_keys,
-                terms: plan.terms,
-                sentences: p.sentences,
-                vector: plan.vector,
-                entities: plan.entities,
-                group: gk,
-                parent: plan.parent,
-                link: plan.link,
-                complete: MostCompleteParts::default(),
-                text_len: doc.text.len() as u64,
-                title_terms: crate::similarity::title_terms(doc.title.as_deref()),
-            },
-        );
-
-        let (sk, new_story) = match (&plan.group, &plan.story) {
-            (Some((g, _)), _) => (self.groups[g].story, false),
-            (None, Some((s, _))) => (*s, false),
-            (None, None) => (gk, true),
-        };
-        let prev_group_canonical = if new_group {
-            self.start_group(gk, seq, plan.top, sk);
-            None
-        } else {
-            let prev = self.groups[&gk].canonical;
-            self.join_group(gk, seq, &plan.shared);
-            Some(prev)
-        };
-        let prev_story_canonical = if new_story {
-            self.start_story(sk, vec![gk]);
-            None
-        } else {
-            if new_group {
-                self.stories
-                    .get_mut(&sk)
-                    .expect("live story")
-                    .groups
-                    .push(gk);
-            }
-            let prev = self.stories[&sk].canonical;
-            self.refresh_story(sk);
-            Some(prev)
-        };
-        let (mut moved, mut split_off) = (Vec::new(), Vec::new());
-        if let Some(cut) = plan.cut {
-            for c in &cut.split_children {
-                split_off.extend(self.split_off(*c));
-            }
-            if cut.move_member {
-                moved = self.move_subtree(cut.member, gk, seq, cut.c);
-            }
-        }
-
-        self.stats.since_consolidation += 1;
-        let every = self.feed.consolidate_every;
-        let consolidated =
-            every > 0 && self.stats.since_consolidation >= every.max(self.groups.len() as u64);
-        if consolidated {
-            self.consolidate();
-        }
-        let gk = self.entries[&seq].group;
-        let sk = self.groups[&gk].story;
-        let g = &self.groups[&gk];
-        let s = &self.stories[&sk];
-        let changed = |prev: Option<u64>, now: u64| match prev {
-            Some(p) if p != now => Some(self.doc_id(p)),
-            _ => None,
-        };
-        FeedAssignment {
-            id: doc.id.clone(),
-            seq,
-            duplicate_group: self.doc_id(g.canonical),
-            new_group,
-            canonical: g.canonical == seq,
-            group_size: g.members.len(),
-            duplicate_of: plan.group.map(|(_, m)| m),
-            group_canonical_changed: changed(prev_group_canonical, g.canonical),
-            story: self.doc_id(s.canonical),
-            new_story,
-            story_canonical: s.canonical == seq,
-            story_size: s.size,
-            story_match: plan.story.and_then(|(_, m)| m),
-            story_canonical_changed: changed(prev_story_canonical, s.canonical),
-            moved,
-            split_off,
-            evicted,
-            consolidated,
-        }
     }
 }

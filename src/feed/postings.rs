@@ -5,7 +5,7 @@ use super::*;
 
 /// A posting list: most keys are held by one or two items, kept inline
 /// without a heap allocation.
-pub(super) type Posting = smallvec::SmallVec<[u64; 2]>;
+pub(super) type Posting<T> = smallvec::SmallVec<[T; 2]>;
 
 /// Bits of a fingerprint posting item that hold the article's fingerprint
 /// count; the arrival number takes the rest (2^48 arrivals, nearly 900
@@ -19,12 +19,15 @@ pub(super) const FP_COUNT_MAX: u64 = (1 << FP_COUNT_BITS) - 1;
 /// A fingerprint posting item: the article's arrival number and its
 /// fingerprint count, so that the containment-candidate test needs no
 /// look-up of the article. Items sort by arrival number.
-pub(super) fn fingerprint_item(seq: u64, count: usize) -> u64 {
-    debug_assert!(seq < 1 << (64 - FP_COUNT_BITS), "arrival number overflows");
-    (seq << FP_COUNT_BITS) | (count as u64).min(FP_COUNT_MAX)
+pub(super) fn fingerprint_item(seq: ArticleSeq, count: usize) -> u64 {
+    debug_assert!(
+        seq.0 < 1 << (64 - FP_COUNT_BITS),
+        "arrival number overflows"
+    );
+    (seq.0 << FP_COUNT_BITS) | (count as u64).min(FP_COUNT_MAX)
 }
 
-pub(super) fn remove_posting(map: &mut AHashMap<u64, Posting>, key: u64, item: u64) {
+pub(super) fn remove_posting<T: PartialEq>(map: &mut AHashMap<u64, Posting<T>>, key: u64, item: T) {
     if let Some(list) = map.get_mut(&key) {
         list.retain(|x| *x != item);
         if list.is_empty() {
@@ -36,13 +39,13 @@ pub(super) fn remove_posting(map: &mut AHashMap<u64, Posting>, key: u64, item: u
 impl FeedIndex {
     /// The arrival number and fingerprint count of a fingerprint posting
     /// item (see [`fingerprint_item`]).
-    pub(super) fn fingerprint_holder(&self, item: u64) -> (u64, usize) {
-        let seq = item >> FP_COUNT_BITS;
+    pub(super) fn fingerprint_holder(&self, item: u64) -> (ArticleSeq, usize) {
+        let seq = ArticleSeq(item >> FP_COUNT_BITS);
         let count = (item & FP_COUNT_MAX) as usize;
         if count < FP_COUNT_MAX as usize {
             (seq, count)
         } else {
-            (seq, self.entries[&seq].fingerprints.len())
+            (seq, self.entry(seq).fingerprints.len())
         }
     }
 }
@@ -53,14 +56,14 @@ mod tests {
 
     #[test]
     fn fingerprint_items_keep_arrival_order_and_count() {
-        let a = fingerprint_item(5, 3);
-        let b = fingerprint_item(6, 0);
+        let a = fingerprint_item(ArticleSeq(5), 3);
+        let b = fingerprint_item(ArticleSeq(6), 0);
         assert!(a < b, "items sort by arrival number");
         let ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
-        assert_eq!(ix.fingerprint_holder(a), (5, 3));
-        assert_eq!(ix.fingerprint_holder(b), (6, 0));
+        assert_eq!(ix.fingerprint_holder(a), (ArticleSeq(5), 3));
+        assert_eq!(ix.fingerprint_holder(b), (ArticleSeq(6), 0));
         // A count too large for the item saturates (and is then looked up).
-        let big = fingerprint_item(7, usize::MAX);
+        let big = fingerprint_item(ArticleSeq(7), usize::MAX);
         assert_eq!(big >> FP_COUNT_BITS, 7);
         assert_eq!(big & FP_COUNT_MAX, FP_COUNT_MAX);
     }

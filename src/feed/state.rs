@@ -4,6 +4,47 @@
 
 use super::*;
 
+/// An article's arrival number: 0 for the first article an index ever
+/// took, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(super) struct ArticleSeq(pub(super) u64);
+
+/// A duplicate group's key: a counter of groups created, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(super) struct GroupKey(pub(super) u64);
+
+/// A story's key: the number of the group that started it (a group's key
+/// is taken by at most one story, so keys never collide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(super) struct StoryKey(pub(super) u64);
+
+impl ArticleSeq {
+    /// The arrival number after this one.
+    pub(super) fn next(self) -> ArticleSeq {
+        ArticleSeq(self.0 + 1)
+    }
+
+    /// Arrivals from `earlier` to this one.
+    pub(super) fn since(self, earlier: ArticleSeq) -> u64 {
+        self.0 - earlier.0
+    }
+}
+
+impl GroupKey {
+    /// The group key after this one.
+    pub(super) fn next(self) -> GroupKey {
+        GroupKey(self.0 + 1)
+    }
+
+    /// The key of a story started by this group.
+    pub(super) fn story_key(self) -> StoryKey {
+        StoryKey(self.0)
+    }
+}
+
 /// One live article.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Entry {
@@ -22,9 +63,9 @@ pub(super) struct Entry {
     pub(super) sentences: Vec<(u64, u64)>,
     pub(super) vector: SparseVec,
     pub(super) entities: SparseVec,
-    pub(super) group: u64,
+    pub(super) group: GroupKey,
     /// The member it joined through (`None` for a group's founder).
-    pub(super) parent: Option<u64>,
+    pub(super) parent: Option<ArticleSeq>,
     /// When the link to the parent is a containment-only edge: `(c, true)`
     /// if this article is the smaller side, contained `c` in the parent;
     /// `(c, false)` if the parent is, contained `c` in this article.
@@ -42,8 +83,8 @@ pub(super) struct Entry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Group {
     /// Member arrival numbers, in arrival order.
-    pub(super) members: Vec<u64>,
-    pub(super) canonical: u64,
+    pub(super) members: Vec<ArticleSeq>,
+    pub(super) canonical: ArticleSeq,
     /// Sums of the members' story vectors and name vectors.
     pub(super) sum: SparseVec,
     pub(super) entity_sum: SparseVec,
@@ -54,27 +95,75 @@ pub(super) struct Group {
     pub(super) time: Option<(i64, i64)>,
     /// Terms it is indexed under for story candidates.
     pub(super) top: Vec<u64>,
-    pub(super) story: u64,
+    pub(super) story: StoryKey,
 }
 
 /// One live story, keyed by the key of its first group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct StoryState {
     /// Group keys, in the order they joined.
-    pub(super) groups: Vec<u64>,
+    pub(super) groups: Vec<GroupKey>,
     /// Arrival number of the canonical member.
-    pub(super) canonical: u64,
+    pub(super) canonical: ArticleSeq,
     pub(super) size: usize,
     pub(super) newest_time: Option<i64>,
-    pub(super) newest_seq: u64,
+    pub(super) newest_seq: ArticleSeq,
 }
 
 impl FeedIndex {
+    /// A live article. Panics if `seq` is not live: every key the index
+    /// holds names a live item, so this is a bug, never bad input.
+    pub(super) fn entry(&self, seq: ArticleSeq) -> &Entry {
+        self.entries
+            .get(&seq)
+            .expect("a key held by the index names a live article")
+    }
+
+    pub(super) fn entry_mut(&mut self, seq: ArticleSeq) -> &mut Entry {
+        self.entries
+            .get_mut(&seq)
+            .expect("a key held by the index names a live article")
+    }
+
+    /// A live group (see [`Self::entry`]).
+    pub(super) fn group(&self, gk: GroupKey) -> &Group {
+        self.groups
+            .get(&gk)
+            .expect("a key held by the index names a live group")
+    }
+
+    pub(super) fn group_mut(&mut self, gk: GroupKey) -> &mut Group {
+        self.groups
+            .get_mut(&gk)
+            .expect("a key held by the index names a live group")
+    }
+
+    /// A live story (see [`Self::entry`]).
+    pub(super) fn story(&self, sk: StoryKey) -> &StoryState {
+        self.stories
+            .get(&sk)
+            .expect("a key held by the index names a live story")
+    }
+
+    pub(super) fn story_mut(&mut self, sk: StoryKey) -> &mut StoryState {
+        self.stories
+            .get_mut(&sk)
+            .expect("a key held by the index names a live story")
+    }
+
+    /// A key for a new group, never used before.
+    pub(super) fn new_group_key(&mut self) -> GroupKey {
+        let gk = self.next_key;
+        self.next_key = gk.next();
+        gk
+    }
+
     /// The members of `root`'s group that joined through `root`, directly
     /// or not, and `root` itself, in arrival order.
-    pub(super) fn subtree(&self, root: u64) -> Vec<u64> {
-        let gk = self.entries[&root].group;
-        let mut out: Vec<u64> = self.groups[&gk]
+    pub(super) fn subtree(&self, root: ArticleSeq) -> Vec<ArticleSeq> {
+        let gk = self.entry(root).group;
+        let mut out: Vec<ArticleSeq> = self
+            .group(gk)
             .members
             .iter()
             .copied()
@@ -84,7 +173,7 @@ impl FeedIndex {
                     if cur == root {
                         return true;
                     }
-                    match self.entries[&cur].parent {
+                    match self.entry(cur).parent {
                         Some(p) if self.entries.get(&p).is_some_and(|e| e.group == gk) => cur = p,
                         _ => return false,
                     }
@@ -97,13 +186,19 @@ impl FeedIndex {
 
     /// Starts group `gk` with live article `first` as its only member,
     /// indexed under the terms `top` for story candidates, in story `sk`.
-    pub(super) fn start_group(&mut self, gk: u64, first: u64, top: Vec<u64>, sk: u64) {
+    pub(super) fn start_group(
+        &mut self,
+        gk: GroupKey,
+        first: ArticleSeq,
+        top: Vec<u64>,
+        sk: StoryKey,
+    ) {
         for &t in &top {
             self.terms.entry(t).or_default().push(gk);
         }
-        let e = self.entries.get_mut(&first).expect("live article");
+        let e = self.entry_mut(first);
         e.group = gk;
-        let e = &self.entries[&first];
+        let e = &self.entry(first);
         let g = Group {
             members: vec![first],
             canonical: first,
@@ -120,8 +215,8 @@ impl FeedIndex {
 
     /// Starts story `sk` of live groups, computing its size, canonical and
     /// expiry key.
-    pub(super) fn start_story(&mut self, sk: u64, groups: Vec<u64>) {
-        let first = self.groups[&groups[0]].members[0];
+    pub(super) fn start_story(&mut self, sk: StoryKey, groups: Vec<GroupKey>) {
+        let first = self.group(groups[0]).members[0];
         self.stories.insert(
             sk,
             StoryState {
@@ -137,14 +232,14 @@ impl FeedIndex {
 
     /// Takes articles out of their (common) group, updating or dropping the
     /// group and its story.
-    pub(super) fn leave_group(&mut self, xs: &[u64]) {
-        let old = self.entries[&xs[0]].group;
-        let old_story = self.groups[&old].story;
-        let g = self.groups.get_mut(&old).expect("live group");
+    pub(super) fn leave_group(&mut self, xs: &[ArticleSeq]) {
+        let old = self.entry(xs[0]).group;
+        let old_story = self.group(old).story;
+        let g = self.group_mut(old);
         g.members.retain(|m| xs.binary_search(m).is_err());
         if g.members.is_empty() {
             self.drop_group(old);
-            let s = self.stories.get_mut(&old_story).expect("live story");
+            let s = self.story_mut(old_story);
             s.groups.retain(|&k| k != old);
             if s.groups.is_empty() {
                 self.drop_story(old_story);
@@ -158,88 +253,100 @@ impl FeedIndex {
 
     /// Moves `root` and the members that joined through it into group `gk`,
     /// linked to article `to` with containment `c` (root the smaller side).
-    pub(super) fn move_subtree(&mut self, root: u64, gk: u64, to: u64, c: f64) -> Vec<String> {
+    pub(super) fn move_subtree(
+        &mut self,
+        root: ArticleSeq,
+        gk: GroupKey,
+        to: ArticleSeq,
+        c: f64,
+    ) -> Vec<String> {
         let xs = self.subtree(root);
         self.leave_group(&xs);
-        let e = self.entries.get_mut(&root).expect("live article");
+        let e = self.entry_mut(root);
         e.parent = Some(to);
         e.link = Some((c, true));
         for &x in &xs {
-            self.entries.get_mut(&x).expect("live article").group = gk;
+            self.entry_mut(x).group = gk;
             self.join_group(gk, x, &[]);
         }
-        let sk = self.groups[&gk].story;
+        let sk = self.group(gk).story;
         self.refresh_story(sk);
         xs.iter().map(|&x| self.doc_id(x)).collect()
     }
 
     /// Splits `root` and the members that joined through it off into a new
     /// group and story of their own.
-    pub(super) fn split_off(&mut self, root: u64) -> Vec<String> {
+    pub(super) fn split_off(&mut self, root: ArticleSeq) -> Vec<String> {
         let xs = self.subtree(root);
         self.leave_group(&xs);
-        let e = self.entries.get_mut(&root).expect("live article");
+        let e = self.entry_mut(root);
         e.parent = None;
         e.link = None;
-        let gk = self.next_key;
-        self.next_key += 1;
-        let e0 = self.entries.get_mut(&xs[0]).expect("live article");
-        e0.complete = MostCompleteParts::default();
-        self.start_group(gk, xs[0], Vec::new(), gk);
+        let gk = self.new_group_key();
+        self.entry_mut(xs[0]).complete = MostCompleteParts::default();
+        self.start_group(gk, xs[0], Vec::new(), gk.story_key());
         for &x in &xs[1..] {
-            self.entries.get_mut(&x).expect("live article").group = gk;
+            self.entry_mut(x).group = gk;
             self.join_group(gk, x, &[]);
         }
-        self.start_story(gk, vec![gk]);
+        self.start_story(gk.story_key(), vec![gk]);
         xs.iter().map(|&x| self.doc_id(x)).collect()
     }
 
     /// Adds article `x` to group `gk`: completeness scores, vector sums,
     /// time range, canonical. `known` holds intersection sizes of `x` with
     /// some articles, by arrival number, that need not be computed again.
-    pub(super) fn join_group(&mut self, gk: u64, x: u64, known: &[(u64, usize)]) {
-        let members: Vec<u64> = self.groups[&gk]
+    pub(super) fn join_group(
+        &mut self,
+        gk: GroupKey,
+        x: ArticleSeq,
+        known: &[(ArticleSeq, usize)],
+    ) {
+        let members: Vec<ArticleSeq> = self
+            .group(gk)
             .members
             .iter()
             .take(MAX_COMPARED)
             .copied()
             .collect();
         let mut x_parts = MostCompleteParts::default();
-        let x_len = self.entries[&x].set.len();
+        let x_len = self.entry(x).set.len();
         for &o in &members {
-            let so = &self.entries[&o].set;
+            let so = &self.entry(o).set;
             let shared = match known.binary_search_by_key(&o, |&(y, _)| y) {
                 Ok(i) => known[i].1,
-                Err(_) => intersection_size(so, &self.entries[&x].set),
+                Err(_) => intersection_size(so, &self.entry(x).set),
             };
             x_parts.add(shared, so.len());
-            let eo = self.entries.get_mut(&o).expect("live member");
+            let eo = self.entry_mut(o);
             if (eo.complete.compared as usize) < MAX_COMPARED {
                 eo.complete.add(shared, x_len);
             }
         }
-        self.entries.get_mut(&x).expect("live article").complete = x_parts;
-        let ex = &self.entries[&x];
-        let g = self.groups.get_mut(&gk).expect("live group");
+        self.entry_mut(x).complete = x_parts;
+        let (ex, g) = (self.entry(x), self.group(gk));
         let t = ex.published;
+        let sum = sparse::add(&g.sum, &ex.vector);
+        let entity_sum = sparse::add(&g.entity_sum, &ex.entities);
+        let g = self.group_mut(gk);
         g.members.push(x);
-        g.sum = sparse::add(&g.sum, &ex.vector);
-        g.entity_sum = sparse::add(&g.entity_sum, &ex.entities);
+        g.sum = sum;
+        g.entity_sum = entity_sum;
         g.sum_norm = sparse::norm(&g.sum);
         g.entity_norm = sparse::norm(&g.entity_sum);
         if let Some(t) = t {
             g.time = Some(g.time.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         }
-        let canonical = self.choose_canonical(&self.groups[&gk].members);
-        self.groups.get_mut(&gk).expect("live group").canonical = canonical;
+        let canonical = self.choose_canonical(&self.group(gk).members);
+        self.group_mut(gk).canonical = canonical;
     }
 
     /// Recomputes a group from its members after a removal.
-    pub(super) fn rebuild_group(&mut self, gk: u64) {
-        let members = self.groups[&gk].members.clone();
+    pub(super) fn rebuild_group(&mut self, gk: GroupKey) {
+        let members = self.group(gk).members.clone();
         let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
         for &m in &members {
-            let e = &self.entries[&m];
+            let e = &self.entry(m);
             sum = sparse::add(&sum, &e.vector);
             ent = sparse::add(&ent, &e.entities);
             if let Some(t) = e.published {
@@ -249,13 +356,13 @@ impl FeedIndex {
         for &m in &members {
             let mut parts = MostCompleteParts::default();
             for &o in members.iter().filter(|&&o| o != m).take(MAX_COMPARED) {
-                let so = &self.entries[&o].set;
-                parts.add(intersection_size(so, &self.entries[&m].set), so.len());
+                let so = &self.entry(o).set;
+                parts.add(intersection_size(so, &self.entry(m).set), so.len());
             }
-            self.entries.get_mut(&m).expect("live member").complete = parts;
+            self.entry_mut(m).complete = parts;
         }
         let canonical = self.choose_canonical(&members);
-        let g = self.groups.get_mut(&gk).expect("live group");
+        let g = self.group_mut(gk);
         g.sum_norm = sparse::norm(&sum);
         g.entity_norm = sparse::norm(&ent);
         g.sum = sum;
@@ -266,7 +373,7 @@ impl FeedIndex {
 
     /// The canonical member by the configured policy
     /// ([`canonical::best_candidate`]).
-    pub(super) fn choose_canonical(&self, members: &[u64]) -> u64 {
+    pub(super) fn choose_canonical(&self, members: &[ArticleSeq]) -> ArticleSeq {
         let policy = &self.fx.config().canonical;
         let candidates = members.iter().map(|m| {
             let e = &self.entries[m];
@@ -287,25 +394,26 @@ impl FeedIndex {
 
     /// Recomputes a story's size, newest times, canonical (the canonical of
     /// its largest group, ties by date then id) and expiry keys.
-    pub(super) fn refresh_story(&mut self, sk: u64) {
-        let old = self.stories.remove(&sk).expect("live story");
-        self.expiry_remove(sk, &old);
-        let (mut size, mut newest_time, mut newest_seq) = (0, None, 0);
-        for g in &old.groups {
-            let g = &self.groups[g];
+    pub(super) fn refresh_story(&mut self, sk: StoryKey) {
+        let old = self.drop_story(sk);
+        let (mut size, mut newest_time, mut newest_seq) = (0, None, ArticleSeq(0));
+        for &g in &old.groups {
+            let g = self.group(g);
             size += g.members.len();
-            newest_seq = newest_seq.max(*g.members.last().expect("members"));
+            if let Some(&last) = g.members.last() {
+                newest_seq = newest_seq.max(last);
+            }
             if let Some((_, t)) = g.time {
                 newest_time = Some(newest_time.map_or(t, |n: i64| n.max(t)));
             }
         }
-        let lead = canonical::story_lead(old.groups.iter().map(|g| {
-            let g = &self.groups[g];
-            let c = &self.entries[&g.canonical];
+        let lead = canonical::story_lead(old.groups.iter().map(|&g| {
+            let g = self.group(g);
+            let c = self.entry(g.canonical);
             (g.members.len(), c.published, c.id.as_str())
         }))
-        .map(|i| &self.groups[&old.groups[i]])
-        .expect("a story has groups");
+        .map(|i| self.group(old.groups[i]))
+        .expect("a live story has groups");
         let s = StoryState {
             canonical: lead.canonical,
             size,
@@ -317,14 +425,14 @@ impl FeedIndex {
         self.stories.insert(sk, s);
     }
 
-    pub(super) fn expiry_insert(&mut self, sk: u64, s: &StoryState) {
+    pub(super) fn expiry_insert(&mut self, sk: StoryKey, s: &StoryState) {
         match s.newest_time {
             Some(t) => self.dated_expiry.insert((t, sk)),
             None => self.undated_expiry.insert((s.newest_seq, sk)),
         };
     }
 
-    pub(super) fn expiry_remove(&mut self, sk: u64, s: &StoryState) {
+    pub(super) fn expiry_remove(&mut self, sk: StoryKey, s: &StoryState) {
         match s.newest_time {
             Some(t) => self.dated_expiry.remove(&(t, sk)),
             None => self.undated_expiry.remove(&(s.newest_seq, sk)),
@@ -332,8 +440,11 @@ impl FeedIndex {
     }
 
     /// Removes an article from the postings, the id map and the frequencies.
-    pub(super) fn drop_entry(&mut self, seq: u64) -> Entry {
-        let e = self.entries.remove(&seq).expect("live article");
+    pub(super) fn drop_entry(&mut self, seq: ArticleSeq) -> Entry {
+        let e = self
+            .entries
+            .remove(&seq)
+            .expect("a key held by the index names a live article");
         self.ids.remove(&e.id);
         self.uncount_sentences(&e.sentences);
         for &key in &e.band_keys {
@@ -355,25 +466,31 @@ impl FeedIndex {
         e
     }
 
-    pub(super) fn drop_group(&mut self, gk: u64) -> Group {
-        let g = self.groups.remove(&gk).expect("live group");
+    pub(super) fn drop_group(&mut self, gk: GroupKey) -> Group {
+        let g = self
+            .groups
+            .remove(&gk)
+            .expect("a key held by the index names a live group");
         for &t in &g.top {
             remove_posting(&mut self.terms, t, gk);
         }
         g
     }
 
-    pub(super) fn drop_story(&mut self, sk: u64) -> StoryState {
-        let s = self.stories.remove(&sk).expect("live story");
+    pub(super) fn drop_story(&mut self, sk: StoryKey) -> StoryState {
+        let s = self
+            .stories
+            .remove(&sk)
+            .expect("a key held by the index names a live story");
         self.expiry_remove(sk, &s);
         s
     }
 
     /// Evicts a whole story.
-    pub(super) fn evict(&mut self, sk: u64) -> EvictedStory {
-        let story = self.doc_id(self.stories[&sk].canonical);
+    pub(super) fn evict(&mut self, sk: StoryKey) -> EvictedStory {
+        let story = self.doc_id(self.story(sk).canonical);
         let s = self.drop_story(sk);
-        let mut members: Vec<(u64, String)> = Vec::with_capacity(s.size);
+        let mut members: Vec<(ArticleSeq, String)> = Vec::with_capacity(s.size);
         let mut groups = Vec::with_capacity(s.groups.len());
         for gk in s.groups {
             let g = self.drop_group(gk);

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::story::PairSignals;
 use crate::verify::EdgeKind;
 
-/// Settings of the live index, on top of the batch [`Config`].
+/// Settings of the live index, on top of the batch [`Config`](crate::Config).
 ///
 /// ```
 /// use wirecluster::FeedConfig;
@@ -35,7 +35,7 @@ pub struct FeedConfig {
     /// 0.17 on the ECB+ train and dev splits, with `wirecluster eval --feed`).
     pub story_threshold: f64,
     /// Re-link the stories of the live groups with the batch story stage
-    /// ([`FeedIndex::consolidate`]) once this many articles have arrived
+    /// ([`FeedIndex::consolidate`](crate::FeedIndex::consolidate)) once this many articles have arrived
     /// since the last time, and at least as many as there are live groups
     /// (so the cost per article stays constant). 0 never does. Default: 1000.
     pub consolidate_every: u64,
@@ -165,12 +165,12 @@ pub struct FeedAssignment {
     /// Stories evicted by the time window before this article was placed.
     pub evicted: Vec<EvictedStory>,
     /// Whether the stories were re-linked after this article was placed
-    /// (see [`FeedIndex::consolidate`]): stories of earlier articles may have
-    /// changed; [`FeedIndex::get`] gives the current ones.
+    /// (see [`FeedIndex::consolidate`](crate::FeedIndex::consolidate)): stories of earlier articles may have
+    /// changed; [`FeedIndex::get`](crate::FeedIndex::get) gives the current ones.
     pub consolidated: bool,
 }
 
-/// Where an article would go, without inserting it ([`FeedIndex::query`]).
+/// Where an article would go, without inserting it ([`FeedIndex::query`](crate::FeedIndex::query)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedQuery {
     /// The group it would join (current canonical id), or `None` for a new
@@ -185,7 +185,7 @@ pub struct FeedQuery {
     pub story_match: Option<StoryMatch>,
 }
 
-/// The current state of one live article ([`FeedIndex::get`]).
+/// The current state of one live article ([`FeedIndex::get`](crate::FeedIndex::get)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocStatus {
     /// The article's id.
@@ -211,9 +211,9 @@ pub struct DocStatus {
 pub struct FeedStats {
     /// Articles inserted over the index's life.
     pub inserted: u64,
-    /// Articles removed by [`FeedIndex::remove`].
+    /// Articles removed by [`FeedIndex::remove`](crate::FeedIndex::remove).
     pub removed: u64,
-    /// Times the stories were re-linked ([`FeedIndex::consolidate`]).
+    /// Times the stories were re-linked ([`FeedIndex::consolidate`](crate::FeedIndex::consolidate)).
     pub consolidations: u64,
     /// Articles placed since the last re-linking.
     pub since_consolidation: u64,
