@@ -51,6 +51,54 @@ pub enum CanonicalPolicy {
     SourcePriority(Vec<String>),
 }
 
+impl std::str::FromStr for CanonicalPolicy {
+    type Err = crate::Error;
+
+    /// A policy by name, as on the command line: `most-complete`,
+    /// `earliest`, `longest`, or `source-priority:NAME,NAME,…`.
+    ///
+    /// ```
+    /// use wirecluster::CanonicalPolicy;
+    /// assert_eq!("earliest".parse::<CanonicalPolicy>()?, CanonicalPolicy::Earliest);
+    /// assert_eq!(
+    ///     "source-priority:Reuters,AFP".parse::<CanonicalPolicy>()?,
+    ///     CanonicalPolicy::SourcePriority(vec!["Reuters".into(), "AFP".into()])
+    /// );
+    /// assert!("newest".parse::<CanonicalPolicy>().is_err());
+    /// # Ok::<(), wirecluster::Error>(())
+    /// ```
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let bad = |reason| crate::Error::Config {
+            field: "canonical",
+            value: s.to_string(),
+            reason,
+        };
+        match s {
+            "most-complete" => Ok(CanonicalPolicy::MostComplete),
+            "earliest" => Ok(CanonicalPolicy::Earliest),
+            "longest" => Ok(CanonicalPolicy::Longest),
+            _ => match s.strip_prefix("source-priority:") {
+                Some(list) => {
+                    let names: Vec<String> = list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(String::from)
+                        .collect();
+                    if names.is_empty() {
+                        Err(bad("source-priority: needs at least one source name"))
+                    } else {
+                        Ok(CanonicalPolicy::SourcePriority(names))
+                    }
+                }
+                None => Err(bad(
+                    "one of most-complete, earliest, longest, source-priority:NAME,NAME,…",
+                )),
+            },
+        }
+    }
+}
+
 /// The chosen member (an index into `members`) and the reason.
 pub(crate) struct Choice {
     pub member: usize,

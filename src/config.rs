@@ -143,6 +143,55 @@ impl Config {
             .build()
     }
 
+    /// Reads a config file: TOML when its name ends in `.toml` (with the
+    /// `toml` feature, on by default through `cli`), JSON otherwise. Fields
+    /// not given keep their defaults; unknown fields are refused; the result
+    /// is validated.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("wirecluster-doc-{}.json", std::process::id()));
+    /// std::fs::write(&path, r#"{"jaccard_threshold": 0.6, "story": {"threshold": 0.2}}"#).unwrap();
+    /// let cfg = wirecluster::Config::from_path(&path)?;
+    /// assert_eq!(cfg.jaccard_threshold, 0.6);
+    /// assert_eq!(cfg.story.threshold, 0.2);
+    /// std::fs::write(&path, r#"{"jacard_threshold": 0.6}"#).unwrap();
+    /// let err = wirecluster::Config::from_path(&path).unwrap_err().to_string();
+    /// assert!(err.contains("unknown field `jacard_threshold`"), "{err}");
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), wirecluster::Error>(())
+    /// ```
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bad = |reason: String| Error::ConfigFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let is_toml = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        let cfg: Config = if is_toml {
+            #[cfg(feature = "toml")]
+            {
+                toml::from_str(&text).map_err(|e| bad(e.to_string()))?
+            }
+            #[cfg(not(feature = "toml"))]
+            {
+                return Err(bad(
+                    "a TOML config needs the `toml` feature of wirecluster; or write it as JSON"
+                        .to_string(),
+                ));
+            }
+        } else {
+            serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
     /// The banding in force: explicit, or derived from `lsh_threshold`.
     pub fn lsh_params(&self) -> LshParams {
         match self.lsh_bands_rows {
@@ -355,5 +404,59 @@ impl ConfigBuilder {
     pub fn build(&self) -> Result<Config> {
         self.cfg.validate()?;
         Ok(self.cfg.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let p =
+            std::env::temp_dir().join(format!("wirecluster-config-{}-{name}", std::process::id()));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[cfg(feature = "toml")]
+    #[test]
+    fn toml_files_are_read_and_validated() {
+        let p = file(
+            "ok.toml",
+            "jaccard_threshold = 0.7\n[story]\nthreshold = 0.3\n",
+        );
+        let cfg = Config::from_path(&p).unwrap();
+        assert_eq!((cfg.jaccard_threshold, cfg.story.threshold), (0.7, 0.3));
+        let p = file("bad.toml", "jaccard_threshold = 7.0\n");
+        let err = Config::from_path(&p).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Config {
+                    field: "jaccard_threshold",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[cfg(not(feature = "toml"))]
+    #[test]
+    fn toml_files_need_the_feature() {
+        let p = file("any.toml", "jaccard_threshold = 0.7\n");
+        let err = Config::from_path(&p).unwrap_err();
+        assert!(matches!(err, Error::ConfigFile { .. }), "{err}");
+        assert!(err.to_string().contains("`toml` feature"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_is_no_config_is_named() {
+        let p = file("bad.json", "[1, 2]");
+        let err = Config::from_path(&p).unwrap_err();
+        assert!(
+            matches!(err, Error::ConfigFile { ref path, .. } if *path == p),
+            "{err}"
+        );
     }
 }

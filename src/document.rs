@@ -308,6 +308,18 @@ pub fn parse_record(bytes: &[u8]) -> std::result::Result<Document, RecordError> 
     parse_line(bytes)
 }
 
+/// The record of one JSONL line (its `\n` removed): `None` for a line of
+/// white space only, which is no record and no error. A `\r` before the
+/// line end is dropped. The one line rule of every JSONL reader.
+pub(crate) fn record_of_line(line: &[u8]) -> Option<std::result::Result<Document, RecordError>> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(parse_line(line))
+    }
+}
+
 pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
@@ -393,18 +405,10 @@ pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Res
     let lines: Vec<(usize, &[u8])> = bytes
         .split(|&b| b == b'\n')
         .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .map(|(i, l)| (i + 1, l))
         .collect();
-    let parsed: Vec<Option<std::result::Result<Document, RecordError>>> = lines
-        .par_iter()
-        .map(|&(_, l)| {
-            if l.iter().all(u8::is_ascii_whitespace) {
-                None
-            } else {
-                Some(parse_line(l))
-            }
-        })
-        .collect();
+    let parsed: Vec<Option<std::result::Result<Document, RecordError>>> =
+        lines.par_iter().map(|&(_, l)| record_of_line(l)).collect();
 
     let blank = parsed.iter().filter(|p| p.is_none()).count();
     let records = lines
@@ -474,11 +478,11 @@ pub(crate) fn collect_records(
 /// ```
 pub fn read_jsonl(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: PathBuf::from(path),
         source,
     })?;
-    parse_jsonl(&bytes, Some(path), opts)
+    crate::input::read_jsonl_from(file, path, opts)
 }
 
 #[cfg(test)]

@@ -69,6 +69,24 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A saved IDF model cannot be read: not a model, or another format
+    /// version.
+    #[error("{}: {reason}", path.display())]
+    IdfFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A config file cannot be read as a [`Config`](crate::Config): not
+    /// JSON or TOML of its fields, or TOML without the `toml` feature.
+    #[error("{}: {reason}", path.display())]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Evaluation needs a label on every document.
     #[error("document {id:?} has no `cluster` label; evaluation needs one on every document")]
     MissingLabel {

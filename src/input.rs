@@ -4,7 +4,7 @@
 //! Every reader reports bad records with the file and line, and follows
 //! [`ReadOptions::skip_invalid`]; nothing is dropped silently.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::document::{self, Document, RawRecord, ReadOptions, ReadOutcome};
@@ -72,25 +72,159 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
 pub fn read_input(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
     let path = path.as_ref();
     match InputFormat::of(path) {
-        InputFormat::Jsonl => document::read_jsonl(path, opts),
-        InputFormat::JsonlGz => {
-            let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-            let mut bytes = Vec::new();
-            flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file))
-                .read_to_end(&mut bytes)
-                .map_err(|e| {
-                    io_error(
-                        path,
-                        std::io::Error::new(
-                            e.kind(),
-                            format!("gzip: {e} (truncated or damaged file?)"),
-                        ),
-                    )
-                })?;
-            document::parse_jsonl(&bytes, Some(path), opts)
-        }
+        InputFormat::Jsonl | InputFormat::JsonlGz => document::read_jsonl(path, opts),
         InputFormat::Csv => read_csv(path, opts),
         InputFormat::TextDir => read_text_dir(path, opts),
+    }
+}
+
+/// The first bytes of every gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `reader`, decompressed when it starts as a gzip stream does (the one
+/// rule of every JSONL reader: compression is told by the bytes, not the
+/// name).
+/// Returns the reader and whether it is compressed.
+fn gunzip_if_compressed<R: BufRead + Send + 'static>(
+    mut reader: R,
+) -> std::io::Result<(Box<dyn BufRead + Send>, bool)> {
+    let head = reader.fill_buf()?;
+    let gzip = !head.is_empty() && head.starts_with(&GZIP_MAGIC[..head.len().min(2)]);
+    Ok(if gzip {
+        let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+        (Box::new(BufReader::with_capacity(1 << 20, decoder)), true)
+    } else {
+        (Box::new(reader), false)
+    })
+}
+
+/// An I/O error of an input; one of a compressed input says so.
+fn input_error(path: &Path, e: std::io::Error, compressed: bool) -> Error {
+    let e = if compressed {
+        std::io::Error::new(
+            e.kind(),
+            format!("gzip: {e} (a truncated or damaged file?)"),
+        )
+    } else {
+        e
+    };
+    io_error(path, e)
+}
+
+/// Reads JSONL from any reader, such as standard input, gzip-compressed or
+/// not (told by its first bytes); `name` names it in errors. See
+/// [`parse_jsonl`](crate::parse_jsonl) for the records.
+///
+/// ```
+/// use wirecluster::{read_jsonl_from, ReadOptions};
+/// let input: &[u8] = b"{\"id\": 1, \"text\": \"One.\"}\n";
+/// let out = read_jsonl_from(input, "<stdin>".as_ref(), &ReadOptions::default())?;
+/// assert_eq!(out.documents[0].id, "1");
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
+pub fn read_jsonl_from(
+    reader: impl Read + Send + 'static,
+    name: &Path,
+    opts: &ReadOptions,
+) -> Result<ReadOutcome> {
+    let mut bytes = Vec::new();
+    let (mut reader, compressed) = gunzip_if_compressed(BufReader::with_capacity(1 << 20, reader))
+        .map_err(|e| input_error(name, e, false))?;
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| input_error(name, e, compressed))?;
+    document::parse_jsonl(&bytes, Some(name), opts)
+}
+
+/// Reads JSONL records one line at a time, from a file or any reader,
+/// gzip-compressed or not (told by its first bytes): for live feeds, where
+/// each record is placed as it comes. Lines of white space only are passed
+/// over. [`read_input`] reads a whole file faster, on all cores.
+///
+/// Each item is an I/O error (which ends the input), or a record's 1-based
+/// line number with the record or why it is not one.
+///
+/// ```
+/// use wirecluster::RecordReader;
+/// let input: &[u8] = b"{\"id\": 1, \"text\": \"One.\"}\n\n{\"id\": 2}\n";
+/// let mut records = RecordReader::new(input, "<stdin>")?;
+/// let (line, first) = records.next().unwrap()?;
+/// assert_eq!((line, first.unwrap().id.as_str()), (1, "1"));
+/// let (line, second) = records.next().unwrap()?;
+/// assert_eq!(line, 3);
+/// assert!(second.is_err(), "a record without text");
+/// assert!(records.next().is_none());
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
+pub struct RecordReader {
+    reader: Box<dyn BufRead + Send>,
+    compressed: bool,
+    name: PathBuf,
+    line: usize,
+    buf: Vec<u8>,
+    failed: bool,
+}
+
+impl std::fmt::Debug for RecordReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordReader")
+            .field("name", &self.name)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordReader {
+    /// Records from `reader`; `name` names it in errors.
+    pub fn new(reader: impl Read + Send + 'static, name: impl Into<PathBuf>) -> Result<Self> {
+        let name = name.into();
+        let (reader, compressed) = gunzip_if_compressed(BufReader::with_capacity(1 << 20, reader))
+            .map_err(|e| input_error(&name, e, false))?;
+        Ok(RecordReader {
+            reader,
+            compressed,
+            name,
+            line: 0,
+            buf: Vec::new(),
+            failed: false,
+        })
+    }
+
+    /// Records from the file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+        RecordReader::new(file, path)
+    }
+
+    /// The name errors give the input.
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+}
+
+impl Iterator for RecordReader {
+    type Item = Result<(usize, std::result::Result<Document, RecordError>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    self.line += 1;
+                    let line = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
+                    if let Some(record) = document::record_of_line(line) {
+                        return Some(Ok((self.line, record)));
+                    }
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(input_error(&self.name, e, self.compressed)));
+                }
+            }
+        }
+        None
     }
 }
 

@@ -38,7 +38,7 @@
 //!
 //! | stage | items |
 //! |---|---|
-//! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`parse_record`], [`ReadOptions`] |
+//! | documents and input | [`Document`], [`Timestamp`], [`read_input`], [`read_jsonl_from`], [`RecordReader`], [`InputFormat`], [`read_jsonl`], [`parse_jsonl`], [`parse_record`], [`ReadOptions`] |
 //! | repair and normalization | [`repair_text`], [`RepairConfig`], [`Normalizer`], [`NormalizeConfig`], [`BoilerplateConfig`], [`BoilerplateRule`], [`normalize_text`] |
 //! | shingling (stable hash) | [`ShingleUnit`], [`token_hash`], [`word_shingles`], [`char_shingles`] |
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
@@ -50,6 +50,7 @@
 //! | live feeds | [`FeedIndex`], [`FeedConfig`], [`FeedAssignment`], [`FeedQuery`], [`DocStatus`] |
 //! | evaluation and reports | [`score`], [`Scores`], [`html_report`] |
 //! | configuration and errors | [`Config`], [`ConfigBuilder`], [`Error`] |
+//! | files written whole or not at all | [`AtomicFile`] |
 //!
 //! # Crate features
 //!
@@ -59,6 +60,7 @@
 
 #![deny(missing_docs)]
 
+mod atomic;
 mod canonical;
 mod cluster;
 mod config;
@@ -85,6 +87,7 @@ mod story;
 mod verify;
 mod winnow;
 
+pub use atomic::AtomicFile;
 pub use canonical::CanonicalPolicy;
 pub use config::{Config, ConfigBuilder};
 pub use document::{
@@ -98,7 +101,7 @@ pub use feed::{
     DocStatus, DuplicateMatch, EvictedStory, FEED_INDEX_VERSION, FeedAssignment, FeedConfig,
     FeedIndex, FeedQuery, FeedStats, StoryMatch,
 };
-pub use input::{InputFormat, read_input};
+pub use input::{InputFormat, RecordReader, read_input, read_jsonl_from};
 pub use lsh::{LshParams, collision_probability, expected_errors};
 pub use minhash::{MinHasher, SignatureAlgorithm};
 pub use normalize::{

@@ -336,36 +336,35 @@ impl IdfModel {
         idf(self.documents, self.df.get(&term).copied().unwrap_or(0))
     }
 
-    /// Writes the model as JSON, to a temporary file renamed into place.
+    /// Writes the model as JSON, whole or not at all ([`AtomicFile`](crate::AtomicFile)).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
+        let mut file = crate::atomic::AtomicFile::create(path)?;
+        serde_json::to_writer(&mut file, self).map_err(|e| Error::Io {
             path: path.to_path_buf(),
-            source,
-        };
-        let tmp = path.with_extension("tmp");
-        let json = serde_json::to_vec(self).map_err(|e| io(std::io::Error::other(e)))?;
-        std::fs::write(&tmp, json).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+            source: e.into(),
+        })?;
+        file.commit()
     }
 
-    /// Reads a model written by [`IdfModel::save`].
+    /// Reads a model written by [`IdfModel::save`]; a file that is not one
+    /// (or of another format version) is an [`Error::IdfFile`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let bad = |reason: String| Error::IdfFile {
+            path: path.to_path_buf(),
+            reason,
         };
-        let bytes = std::fs::read(path).map_err(io)?;
         let m: IdfModel = serde_json::from_slice(&bytes)
-            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+            .map_err(|e| bad(format!("not an IDF model (JSON): {e}")))?;
         if m.version != IDF_MODEL_VERSION {
-            return Err(io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "IDF model format version {} (this build reads version {IDF_MODEL_VERSION})",
-                    m.version
-                ),
+            return Err(bad(format!(
+                "IDF model format version {}; this build reads version {IDF_MODEL_VERSION}",
+                m.version
             )));
         }
         Ok(m)

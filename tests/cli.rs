@@ -965,3 +965,108 @@ fn outputs_that_are_not_regular_files_stay_what_they_are() {
             .is_char_device()
     );
 }
+
+/// Runs the binary with `stdin` as its standard input.
+fn with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin).unwrap();
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn gzip_on_standard_input_is_read_by_both_commands() {
+    let plain = std::fs::read(data("syria-2016.jsonl")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &plain).unwrap();
+    let gz = enc.finish().unwrap();
+    for args in [["-q", "cluster", "-"], ["-q", "stream", "-"]] {
+        let from_gz = with_stdin(&args, &gz);
+        assert!(from_gz.status.success(), "{}", stderr_of(&from_gz));
+        let from_plain = with_stdin(&args, &plain);
+        assert_eq!(from_gz.stdout, from_plain.stdout, "{args:?}");
+        assert_eq!(
+            String::from_utf8(from_gz.stdout).unwrap().lines().count(),
+            5
+        );
+    }
+    let cut = with_stdin(&["stream", "-"], &gz[..gz.len() / 2]);
+    assert_eq!(cut.status.code(), Some(1));
+    assert!(
+        stderr_of(&cut).contains("<stdin>: gzip"),
+        "{}",
+        stderr_of(&cut)
+    );
+}
+
+#[test]
+fn canonical_policy_by_name_including_source_priority() {
+    use serde_json::json;
+    let text = "The central bank raised its key interest rate by half a point on Tuesday, \
+        citing inflation that has run above its target for a year. Economists had expected \
+        a smaller move after weak retail figures.";
+    let input = jsonl_input(
+        "policy",
+        &[
+            json!({"id": "a", "text": text, "source": "Daily Bugle"}),
+            json!({"id": "b", "text": text, "source": "Reuters"}),
+        ],
+    );
+    let group_of_a = |policy: &str| {
+        let out = ok(bin().args([
+            "-q",
+            "cluster",
+            input.to_str().unwrap(),
+            "--canonical",
+            policy,
+        ]));
+        let first: serde_json::Value = serde_json::from_str(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        first["duplicate_group"].as_str().unwrap().to_string()
+    };
+    assert_eq!(group_of_a("source-priority:reuters"), "b");
+    assert_eq!(group_of_a("source-priority:bugle,reuters"), "a");
+    assert_eq!(group_of_a("earliest"), "a", "undated: smallest id");
+    let out = bin()
+        .args(["cluster", input.to_str().unwrap(), "--canonical", "newest"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a wrong value is wrong usage");
+    assert!(
+        stderr_of(&out).contains("most-complete, earliest, longest"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn an_idf_file_that_is_no_model_is_named_as_such() {
+    let dir = scratch("idf-bad");
+    let idf = dir.join("idf.json");
+    std::fs::write(&idf, "{\"documents\": \"many\"}").unwrap();
+    fails(
+        bin().args([
+            "cluster",
+            &data("syria-2016.jsonl"),
+            "--idf",
+            idf.to_str().unwrap(),
+        ]),
+        "idf.json: not an IDF model",
+    );
+    match wirecluster::IdfModel::load(&idf) {
+        Err(wirecluster::Error::IdfFile { path, .. }) => assert_eq!(path, idf),
+        other => panic!("wanted an IdfFile error, got {other:?}"),
+    }
+}

@@ -4,24 +4,7 @@
 use std::io::Write;
 
 use super::*;
-
-/// `path`, or the file it names when it is a symbolic link (followed up to
-/// 40 links, relative links from the link's folder).
-pub(super) fn resolve_links(path: &Path) -> std::path::PathBuf {
-    let mut p = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::read_link(&p) {
-            Ok(target) => {
-                p = match p.parent() {
-                    Some(dir) if target.is_relative() => dir.join(target),
-                    _ => target,
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    p
-}
+use crate::atomic::AtomicFile;
 
 /// The format version written by [`FeedIndex::save`].
 pub const FEED_INDEX_VERSION: u32 = 2;
@@ -97,47 +80,19 @@ impl FeedIndex {
         bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
         bytes.extend_from_slice(&payload);
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        // A link is followed, so that the file it names is replaced, not
-        // the link.
-        let path = &resolve_links(path);
-        if let Ok(meta) = std::fs::metadata(path)
-            && !meta.is_file()
-        {
+        let mut file = AtomicFile::create(path)?;
+        if !file.replaces() {
             return Err(Error::IndexFile {
                 path: path.to_path_buf(),
                 reason: "not a regular file: an index is saved by renaming a new file over it"
                     .to_string(),
             });
         }
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        // A name of its own per process and save, so that two savers never
-        // write one temporary file.
-        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(path.file_name().unwrap_or_default());
-        tmp_name.push(format!(".tmp-{}-{n}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            drop(f);
-            std::fs::rename(&tmp, path)?;
-            // The rename is durable once the folder is synced.
-            std::fs::File::open(dir)?.sync_all()
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written.map_err(io)
+        file.write_all(&bytes).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        file.commit()
     }
 
     /// Loads an index written by [`FeedIndex::save`].
