@@ -137,7 +137,7 @@ where
     parts
         .map(|members| {
             members
-                .map(|t| crate::similarity::title_overlap(page, t))
+                .map(|t| crate::headline::title_overlap(page, t))
                 .fold(0.0, f64::max)
         })
         .collect()
@@ -350,7 +350,7 @@ pub(crate) fn lead_part(
 
 /// What the guard reads of a document beyond its shingle set, computed
 /// only for the pages it examines: its shingles in text order, and its
-/// headline terms ([`crate::similarity::title_terms`]).
+/// headline terms ([`crate::headline::title_terms`]).
 pub(crate) struct PageText<'a> {
     pub ordered: &'a (dyn Fn(usize) -> Vec<u64> + Sync),
     pub titles: &'a (dyn Fn(usize) -> Vec<u64> + Sync),

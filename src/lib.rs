@@ -70,6 +70,7 @@ mod eval;
 mod explain;
 mod features;
 mod feed;
+mod headline;
 mod index;
 mod input;
 mod lsh;
@@ -101,6 +102,7 @@ pub use feed::{
     DocStatus, DuplicateMatch, EvictedStory, FEED_INDEX_VERSION, FeedAssignment, FeedConfig,
     FeedIndex, FeedQuery, FeedStats, StoryMatch,
 };
+pub use headline::title_similarity;
 pub use input::{InputFormat, RecordReader, read_input, read_jsonl_from};
 pub use lsh::{LshParams, collision_probability, expected_errors};
 pub use minhash::{MinHasher, SignatureAlgorithm};
@@ -114,7 +116,7 @@ pub use repair::{RepairConfig, repair_text};
 pub use report::html_report;
 pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles};
 pub use signals::{IDF_MODEL_VERSION, IdfModel};
-pub use similarity::{Overlap, intersection_size, title_similarity};
+pub use similarity::{Overlap, intersection_size};
 pub use story::{PairSignals, StoryConfig};
 pub use verify::EdgeKind;
 pub use winnow::winnow;

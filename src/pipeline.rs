@@ -254,7 +254,7 @@ impl Clusterer {
         let ordered = |p: usize| {
             f.fx.text_order(&f.fx.tokenize(&docs[p].text), &docs[p].text)
         };
-        let titles = |p: usize| crate::similarity::title_terms(docs[p].title.as_deref());
+        let titles = |p: usize| crate::headline::title_terms(docs[p].title.as_deref());
         let grouping = cluster::group(
             docs.len(),
             &packed,
@@ -538,7 +538,7 @@ impl Clusterer {
                 let d = &docs[i];
                 let title_similarity = match (&d.title, &canonical_title) {
                     (Some(_), Some(_)) if i == c => Some(1.0),
-                    (Some(a), Some(b)) => Some(crate::similarity::normalized_title_similarity(
+                    (Some(a), Some(b)) => Some(crate::headline::normalized_title_similarity(
                         &crate::normalize_text(a),
                         b,
                     )),

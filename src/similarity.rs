@@ -3,8 +3,8 @@
 //! Every candidate pair is scored on the exact shingle sets before it can join
 //! a group: Jaccard `|A∩B| / |A∪B|` and both containments `|A∩B| / |A|` and
 //! `|A∩B| / |B|`. Containment is what catches truncated reprints and excerpts.
-//! Title similarity (normalized Levenshtein on normalized titles, via
-//! `strsim`) and the time gap are recorded as further signals.
+//! The rules that decide on these scores are in `verify`; headlines are
+//! compared in `headline`.
 
 use serde::{Deserialize, Serialize};
 
@@ -117,52 +117,6 @@ impl Overlap {
 
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
-/// Similarity of two headlines in `[0, 1]`: normalized Levenshtein distance
-/// on their normalized forms ([`normalize_text`](crate::normalize_text)).
-///
-/// ```
-/// let s = wirecluster::title_similarity("US, Russia work on Syria truce", "U.S.-Russia work on Syria truce");
-/// assert_eq!(s, 1.0);
-/// ```
-pub fn title_similarity(a: &str, b: &str) -> f64 {
-    normalized_title_similarity(&crate::normalize_text(a), &crate::normalize_text(b))
-}
-
-/// The distinct normalized words of a headline (none without one), hashed ([`crate::token_hash`])
-/// and sorted.
-pub(crate) fn title_terms(title: Option<&str>) -> Vec<u64> {
-    let Some(title) = title else {
-        return Vec::new();
-    };
-    let mut v = Vec::new();
-    crate::for_each_token(title, true, |t| v.push(crate::token_hash(t)));
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// Word Jaccard of two headlines' [`title_terms`]; 0 when either is empty.
-pub(crate) fn title_overlap(a: &[u64], b: &[u64]) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let shared = intersection_size(a, b);
-    shared as f64 / (a.len() + b.len() - shared) as f64
-}
-
-/// [`title_similarity`] of two already normalized headlines.
-pub(crate) fn normalized_title_similarity(a: &str, b: &str) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 0.0;
-    }
-    if a == b {
-        // The common case of a reprint's headline, without the O(n·m)
-        // table: the distance is 0.
-        return 1.0;
-    }
-    strsim::normalized_levenshtein(a, b)
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ impl FeedIndex {
                 link: plan.link,
                 complete: MostCompleteParts::default(),
                 text_len: doc.text.len() as u64,
-                title_terms: crate::similarity::title_terms(doc.title.as_deref()),
+                title_terms: crate::headline::title_terms(doc.title.as_deref()),
             },
         );
 

@@ -327,7 +327,7 @@ impl FeedIndex {
                         .collect()
                 })
                 .collect();
-            let page_title = crate::similarity::title_terms(doc.title.as_deref());
+            let page_title = crate::headline::title_terms(doc.title.as_deref());
             let titles = crate::cluster::title_scores(
                 &page_title,
                 parts.iter().map(|&g| {

@@ -75,7 +75,7 @@ pub(super) struct Entry {
     /// Bytes of the article's text (ties of the "most complete" score).
     pub(super) text_len: u64,
     /// Its headline's terms, for the aggregator guard
-    /// ([`crate::similarity::title_terms`]).
+    /// ([`crate::headline::title_terms`]).
     pub(super) title_terms: Vec<u64>,
 }
 
