@@ -1,4 +1,5 @@
-//! Criterion benches: each stage and the whole pipeline.
+//! Criterion benches: the text primitives, each batch stage, the whole
+//! pipeline and the live index.
 //!
 //! The bundled sample always runs. Set `WIRECLUSTER_BENCH_CORPUS` to a JSONL
 //! file (e.g. the 20k corpus from `../shared/eval/make_corpus.py`) to bench
@@ -164,5 +165,48 @@ fn feed_insert(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages, end_to_end, feed_insert);
+/// The batch pipeline one stage at a time, on one thread, each from the
+/// kept output of the stage before (`wirecluster::stages`); every run
+/// asserts the count its stage produced in the whole run.
+fn pipeline_stages(c: &mut Criterion) {
+    let mut inputs = vec![("sample".to_string(), sample_path())];
+    if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
+        inputs.push((p.clone(), p));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let clusterer = Clusterer::new(Config::default()).unwrap();
+    for (name, path) in inputs {
+        let docs = read_jsonl(&path, &ReadOptions::default())
+            .unwrap()
+            .documents;
+        let staged = wirecluster::stages::Staged::new(&clusterer, &docs);
+        let want = staged.counts();
+        // The stages kept are those of a whole run.
+        let stats = clusterer.cluster(&docs).unwrap().stats;
+        assert_eq!(want.candidates, stats.verified_pairs);
+        assert_eq!(want.edges, stats.duplicate_edges);
+        assert_eq!(want.groups, stats.groups);
+        assert_eq!(want.stories, stats.stories);
+        let mut g = c.benchmark_group("stage/1thread");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(docs.len() as u64));
+        let mut stage = |stage: &str, run: &(dyn Fn() -> usize + Sync), want: usize| {
+            g.bench_function(format!("{stage}/{name}"), |b| {
+                b.iter(|| assert_eq!(black_box(pool.install(run)), want))
+            });
+        };
+        stage("features", &|| staged.features(), want.shingles);
+        stage("candidates", &|| staged.candidates(), want.candidates);
+        stage("verify", &|| staged.verify(), want.edges);
+        stage("group", &|| staged.group(), want.groups);
+        stage("canonical", &|| staged.canonicals(), want.groups);
+        stage("stories", &|| staged.stories(), want.stories);
+        g.finish();
+    }
+}
+
+criterion_group!(benches, stages, pipeline_stages, end_to_end, feed_insert);
 criterion_main!(benches);

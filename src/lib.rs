@@ -84,6 +84,8 @@ mod shingle;
 mod signals;
 mod similarity;
 mod sparse;
+#[doc(hidden)]
+pub mod stages;
 mod story;
 mod verify;
 mod winnow;

@@ -69,11 +69,21 @@ pub struct Clusterer {
     idf: Option<IdfModel>,
 }
 
+/// Candidate pairs of the batch: packed `(a, b)`, sorted, distinct.
+pub(crate) struct Candidates {
+    pub pairs: Vec<u64>,
+    /// Pairs from LSH bands, from the containment index, and fingerprints
+    /// skipped as too common.
+    pub lsh: usize,
+    pub containment: usize,
+    pub common_fingerprints: usize,
+}
+
 /// What the story stage produced.
 #[derive(Default)]
-struct StoryStage {
-    stories: Vec<Story>,
-    candidates: usize,
+pub(crate) struct StoryStage {
+    pub stories: Vec<Story>,
+    pub candidates: usize,
     doc_vectors: Vec<SparseVec>,
     unit_vectors: Vec<SparseVec>,
     unit_entities: Vec<SparseVec>,
@@ -202,104 +212,14 @@ impl Clusterer {
     /// The whole run, with the state that explanations need.
     pub(crate) fn run(&self, docs: &[Document]) -> Result<(Clustering, RunState)> {
         check_unique_ids(docs)?;
-        let cfg = &self.config;
         let mut timer = Timer::new();
         let f = self.features(docs, &mut timer);
-
-        let params = f.fx.lsh_params();
-        let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
-        timer.lap("lsh");
-        let cont =
-            winnow::candidate_pairs(&f.fingerprints, cfg.containment_candidate, cfg.max_posting);
-        let mut candidates = Vec::with_capacity(lsh_pairs.len() + cont.pairs.len());
-        candidates.extend_from_slice(&lsh_pairs);
-        candidates.extend_from_slice(&cont.pairs);
-        candidates.par_sort_unstable();
-        candidates.dedup();
-        timer.lap("containment");
-
-        // Pairs are verified grouped by the component of the candidate
-        // graph they fall in, so that the shingle sets of one text's
-        // reprints are read together while in cache; the edges are then put
-        // back in pair order.
-        let order = cluster::component_order(docs.len(), &candidates);
-        let mut verified: Vec<(u32, Edge)> = order
-            .par_iter()
-            .filter_map(|&k| {
-                let (a, b) = lsh::unpack(candidates[k as usize]);
-                let side = |i: u32| {
-                    let i = i as usize;
-                    (
-                        i,
-                        f.sets[i].as_slice(),
-                        docs[i].published.map(|t| t.seconds()),
-                    )
-                };
-                verify::verify_pair(cfg, side(a), side(b)).map(|e| (k, e))
-            })
-            .collect();
-        drop(order);
-        verified.sort_unstable_by_key(|&(k, _)| k);
-        let mut edges: Vec<Edge> = verified.into_iter().map(|(_, e)| e).collect();
-        verify::supersede_weak_containment(&mut edges, docs.len(), cfg);
-        let (packed, packed_shared): (Vec<u64>, Vec<u32>) = edges
-            .iter()
-            .filter(|e| e.kind != EdgeKind::Superseded)
-            .map(|e| (lsh::pack(e.a as u32, e.b as u32), e.shared as u32))
-            .unzip();
-        timer.lap("verify");
-
-        // Text order is needed only for the few documents the anti-chaining
-        // guard examines, so it is recomputed for them.
-        let ordered = |p: usize| {
-            f.fx.text_order(&f.fx.tokenize(&docs[p].text), &docs[p].text)
-        };
-        let titles = |p: usize| crate::headline::title_terms(docs[p].title.as_deref());
-        let grouping = cluster::group(
-            docs.len(),
-            &packed,
-            &f.sets,
-            &ordered,
-            &titles,
-            &packed_shared,
-            cfg.hub_region_overlap,
-        );
-        for h in &grouping.hubs {
-            for &x in &h.cut {
-                let (a, b) = (h.doc.min(x), h.doc.max(x));
-                if let Ok(i) = edges.binary_search_by(|e| (e.a, e.b).cmp(&(a, b))) {
-                    edges[i].kind = EdgeKind::CutAggregatorLink;
-                }
-            }
-        }
-        timer.lap("group");
-
-        let shared = |a: usize, b: usize| shared_size(&edges, &f.sets, a, b);
-        let groups: Vec<DuplicateGroup> = grouping
-            .groups
-            .par_iter()
-            .map(|members| self.make_group(members, docs, &f.sets, &shared))
-            .collect();
-        let mut assignments: Vec<Option<Assignment>> = vec![None; docs.len()];
-        for g in &groups {
-            for m in &g.members {
-                assignments[m.index] = Some(Assignment {
-                    id: m.id.clone(),
-                    duplicate_group: g.id.clone(),
-                    canonical: m.id == g.id,
-                    group_size: g.members.len(),
-                    jaccard_to_canonical: m.jaccard_to_canonical,
-                    containment_in_canonical: m.containment_in_canonical,
-                    story: String::new(),
-                    story_canonical: false,
-                    story_similarity: 1.0,
-                });
-            }
-        }
-        let mut assignments: Vec<Assignment> = assignments.into_iter().flatten().collect();
-        timer.lap("canonical");
-
-        let st = self.stories(docs, &f, &groups, &mut assignments, &mut timer);
+        let cands = self.candidates(&f, &mut timer);
+        let mut edges = self.verify(docs, &f, &cands, &mut timer);
+        let grouping = self.group(docs, &f, &mut edges, &mut timer);
+        let (groups, mut assignments) = self.canonicals(docs, &f, &grouping, &edges, &mut timer);
+        let st = self.stories(docs, &f, &groups, &mut timer);
+        self.assign_stories(&st.stories, &mut assignments);
 
         let stats = Stats {
             documents: docs.len(),
@@ -309,11 +229,11 @@ impl Clusterer {
             removed_lines: f.removed_lines,
             repaired_documents: f.repaired_documents.clone(),
             empty_documents: f.sets.iter().filter(|s| s.is_empty()).count(),
-            lsh: Some(params),
-            lsh_candidates: lsh_pairs.len(),
-            containment_candidates: cont.pairs.len(),
-            common_fingerprints: cont.common_fingerprints,
-            verified_pairs: candidates.len(),
+            lsh: Some(f.fx.lsh_params()),
+            lsh_candidates: cands.lsh,
+            containment_candidates: cands.containment,
+            common_fingerprints: cands.common_fingerprints,
+            verified_pairs: cands.pairs.len(),
             duplicate_edges: edges
                 .iter()
                 .filter(|e| e.kind != EdgeKind::Superseded)
@@ -343,13 +263,170 @@ impl Clusterer {
         Ok((clustering, state))
     }
 
+    /// Candidate pairs: LSH bands and the containment index, merged.
+    pub(crate) fn candidates(&self, f: &Features, timer: &mut Timer) -> Candidates {
+        let cfg = &self.config;
+        let params = f.fx.lsh_params();
+        let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
+        timer.lap("lsh");
+        let cont =
+            winnow::candidate_pairs(&f.fingerprints, cfg.containment_candidate, cfg.max_posting);
+        let mut pairs = Vec::with_capacity(lsh_pairs.len() + cont.pairs.len());
+        pairs.extend_from_slice(&lsh_pairs);
+        pairs.extend_from_slice(&cont.pairs);
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        timer.lap("containment");
+        Candidates {
+            pairs,
+            lsh: lsh_pairs.len(),
+            containment: cont.pairs.len(),
+            common_fingerprints: cont.common_fingerprints,
+        }
+    }
+
+    /// Verifies every candidate exactly; weak containment edges are marked
+    /// superseded. Edges come sorted by pair.
+    pub(crate) fn verify(
+        &self,
+        docs: &[Document],
+        f: &Features,
+        cands: &Candidates,
+        timer: &mut Timer,
+    ) -> Vec<Edge> {
+        let cfg = &self.config;
+        // Pairs are verified grouped by the component of the candidate
+        // graph they fall in, so that the shingle sets of one text's
+        // reprints are read together while in cache; the edges are then put
+        // back in pair order.
+        let order = cluster::component_order(docs.len(), &cands.pairs);
+        let mut verified: Vec<(u32, Edge)> = order
+            .par_iter()
+            .filter_map(|&k| {
+                let (a, b) = lsh::unpack(cands.pairs[k as usize]);
+                let side = |i: u32| {
+                    let i = i as usize;
+                    (
+                        i,
+                        f.sets[i].as_slice(),
+                        docs[i].published.map(|t| t.seconds()),
+                    )
+                };
+                verify::verify_pair(cfg, side(a), side(b)).map(|e| (k, e))
+            })
+            .collect();
+        drop(order);
+        verified.sort_unstable_by_key(|&(k, _)| k);
+        let mut edges: Vec<Edge> = verified.into_iter().map(|(_, e)| e).collect();
+        verify::supersede_weak_containment(&mut edges, docs.len(), cfg);
+        timer.lap("verify");
+        edges
+    }
+
+    /// Groups the edges not superseded, with the anti-chaining guards; the
+    /// links the aggregator guard cuts are marked on `edges`.
+    pub(crate) fn group(
+        &self,
+        docs: &[Document],
+        f: &Features,
+        edges: &mut [Edge],
+        timer: &mut Timer,
+    ) -> cluster::Grouping {
+        let (packed, packed_shared): (Vec<u64>, Vec<u32>) = edges
+            .iter()
+            .filter(|e| e.kind != EdgeKind::Superseded)
+            .map(|e| (lsh::pack(e.a as u32, e.b as u32), e.shared as u32))
+            .unzip();
+        // Text order is needed only for the few documents the anti-chaining
+        // guard examines, so it is recomputed for them.
+        let ordered = |p: usize| {
+            f.fx.text_order(&f.fx.tokenize(&docs[p].text), &docs[p].text)
+        };
+        let titles = |p: usize| crate::headline::title_terms(docs[p].title.as_deref());
+        let grouping = cluster::group(
+            docs.len(),
+            &packed,
+            &f.sets,
+            &ordered,
+            &titles,
+            &packed_shared,
+            self.config.hub_region_overlap,
+        );
+        for h in &grouping.hubs {
+            for &x in &h.cut {
+                let (a, b) = (h.doc.min(x), h.doc.max(x));
+                if let Ok(i) = edges.binary_search_by(|e| (e.a, e.b).cmp(&(a, b))) {
+                    edges[i].kind = EdgeKind::CutAggregatorLink;
+                }
+            }
+        }
+        timer.lap("group");
+        grouping
+    }
+
+    /// The duplicate groups with their canonicals, and one assignment per
+    /// document (its story fields filled in by [`Self::assign_stories`]).
+    pub(crate) fn canonicals(
+        &self,
+        docs: &[Document],
+        f: &Features,
+        grouping: &cluster::Grouping,
+        edges: &[Edge],
+        timer: &mut Timer,
+    ) -> (Vec<DuplicateGroup>, Vec<Assignment>) {
+        let shared = |a: usize, b: usize| shared_size(edges, &f.sets, a, b);
+        let groups: Vec<DuplicateGroup> = grouping
+            .groups
+            .par_iter()
+            .map(|members| self.make_group(members, docs, &f.sets, &shared))
+            .collect();
+        let mut assignments: Vec<Option<Assignment>> = vec![None; docs.len()];
+        for g in &groups {
+            for m in &g.members {
+                assignments[m.index] = Some(Assignment {
+                    id: m.id.clone(),
+                    duplicate_group: g.id.clone(),
+                    canonical: m.id == g.id,
+                    group_size: g.members.len(),
+                    jaccard_to_canonical: m.jaccard_to_canonical,
+                    containment_in_canonical: m.containment_in_canonical,
+                    story: String::new(),
+                    story_canonical: false,
+                    story_similarity: 1.0,
+                });
+            }
+        }
+        let assignments = assignments.into_iter().flatten().collect();
+        timer.lap("canonical");
+        (groups, assignments)
+    }
+
+    /// Fills in the story fields of the assignments.
+    fn assign_stories(&self, stories: &[Story], assignments: &mut [Assignment]) {
+        if !self.config.story.enabled {
+            for a in assignments.iter_mut() {
+                a.story = a.duplicate_group.clone();
+                a.story_canonical = a.canonical;
+            }
+            return;
+        }
+        for s in stories {
+            let canonical_index = s.members[0].index;
+            for m in &s.members {
+                let a = &mut assignments[m.index];
+                a.story = s.id.clone();
+                a.story_canonical = m.index == canonical_index;
+                a.story_similarity = m.similarity_to_canonical;
+            }
+        }
+    }
+
     /// The story level: vectors, candidates, average linkage, canonical.
-    fn stories(
+    pub(crate) fn stories(
         &self,
         docs: &[Document],
         f: &Features,
         groups: &[DuplicateGroup],
-        assignments: &mut [Assignment],
         timer: &mut Timer,
     ) -> StoryStage {
         let sc = &self.config.story;
@@ -375,10 +452,6 @@ impl Clusterer {
                         .collect(),
                 })
                 .collect();
-            for a in assignments.iter_mut() {
-                a.story = a.duplicate_group.clone();
-                a.story_canonical = a.canonical;
-            }
             timer.lap("stories (off)");
             return StoryStage {
                 stories,
@@ -463,15 +536,6 @@ impl Clusterer {
             .map(|units| self.make_story(units, docs, groups, &doc_vectors, &f.raw_terms))
             .collect();
         timer.lap("story canonical");
-        for s in &stories {
-            let canonical_index = s.members[0].index;
-            for m in &s.members {
-                let a = &mut assignments[m.index];
-                a.story = s.id.clone();
-                a.story_canonical = m.index == canonical_index;
-                a.story_similarity = m.similarity_to_canonical;
-            }
-        }
         StoryStage {
             stories,
             candidates: linked.candidates,
