@@ -41,22 +41,21 @@
 //! article bridges them, its IDF is the one seen so far, and it learns
 //! boilerplate sentences as it goes (with the batch rule, from the live
 //! articles), so the first few copies of a stock sentence are shingled.
-//! Two batch rules have feed forms: a containment edge of an article that a
-//! later one contains far better is cut and the article moves (see
-//! [`FeedAssignment::moved`] and [`FeedAssignment::split_off`]), and a page
-//! that reaches several groups joins its lead part, as the batch guard
-//! decides it. Story placement is one pass with no shared-neighbour score;
-//! [`FeedIndex::consolidate`] re-links the live groups' stories with the
-//! batch story stage, automatically every
+//! Three rules act at placement, as the batch guards do: a containment-only
+//! join into a group of several needs a second edge into it; a page that
+//! reaches several groups joins its lead part (decided as by the batch
+//! guard), or starts a group of its own when its match starts late in it;
+//! and a containment edge of an article that a later one contains far
+//! better is cut and the article moves (see [`FeedAssignment::moved`] and
+//! [`FeedAssignment::split_off`]). Story placement is one pass with no
+//! shared-neighbour score; [`FeedIndex::consolidate`] re-links the live
+//! groups' stories with the batch story stage, automatically every
 //! [`FeedConfig::consolidate_every`] articles.
 //!
-//! `wirecluster eval --feed` measures the difference on any labelled corpus.
-//! Measured: duplicate groups on the 20k synthetic reprint corpus, pairwise
-//! F1 0.980 against the batch's 0.988; stories on ECB+ (all 982 articles),
-//! BCubed F1 0.869 as placed and 0.942 after a final consolidation, against
-//! the batch's 0.939. On the Syria sample, placed one by one, the feed puts
-//! `syr-003` (the same talks four days later) into the Syria story, which
-//! the batch keeps apart.
+//! `wirecluster eval --feed` measures the difference on any labelled corpus
+//! (figures in `BENCHMARKS.md`). On the Syria sample, placed one by one, the
+//! feed puts `syr-003` (the same talks four days later) into the Syria
+//! story, which the batch keeps apart.
 //!
 //! # Code layout
 //!
