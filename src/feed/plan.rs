@@ -170,12 +170,12 @@ impl FeedIndex {
             )
         });
 
-        let (terms, vector, entities) = self.story_vectors(p);
+        let (terms, dfs, vector, entities) = self.story_vectors(p);
         // Groups move as units: joining a group joins its story.
         let (top, story) = match &group {
             Some((g, _)) => (Vec::new(), Some((self.group(*g).story, None))),
             None => {
-                let top = self.top_terms(&terms, &vector);
+                let top = self.top_terms(&terms, &dfs, &vector);
                 let story = self
                     .best_story(&top, &vector, &entities, published, &live_story)
                     .map(|(s, m)| (s, Some(m)));
@@ -396,31 +396,29 @@ impl FeedIndex {
         })
     }
 
-    /// The article's distinct terms (sorted), its story vector and its
-    /// names-and-numbers vector, weighed with the frequencies seen so far
-    /// plus this article.
-    fn story_vectors(&self, p: &Prepared) -> (Vec<u64>, SparseVec, SparseVec) {
+    /// The article's distinct terms (sorted) with their document
+    /// frequencies counting it, its story vector and its names-and-numbers
+    /// vector, weighed with the frequencies seen so far plus this article.
+    fn story_vectors(&self, p: &Prepared) -> (Vec<u64>, Vec<u64>, SparseVec, SparseVec) {
         let sc = &self.fx.config().story;
         let terms: Vec<u64> = p.raw.counts.iter().map(|&(t, _)| t).collect();
         let n = self.n_docs + 1;
         // One hash probe per term; weighing takes the frequencies by the
         // terms' positions.
-        let dfs: Vec<u64> = terms.iter().map(|t| self.df_with_one(*t)).collect();
+        let dfs: Vec<u64> = terms
+            .iter()
+            .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
+            .collect();
         let idf_of = |i: usize, _| signals::idf(n, dfs[i]);
         let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
         let entities = signals::entity_part(&vector, &p.raw);
-        (terms, vector, entities)
-    }
-
-    /// The document frequency of a term counting the arriving article.
-    fn df_with_one(&self, t: u64) -> u64 {
-        self.df.get(&t).copied().unwrap_or(0) + 1
+        (terms, dfs, vector, entities)
     }
 
     /// The top terms a new group is indexed under for story candidates: the
     /// heaviest terms not too common (the few terms above the document
     /// frequency limit are tested by a sorted list of them).
-    fn top_terms(&self, terms: &[u64], vector: &SparseVec) -> Vec<u64> {
+    fn top_terms(&self, terms: &[u64], dfs: &[u64], vector: &SparseVec) -> Vec<u64> {
         let sc = &self.fx.config().story;
         if !sc.enabled {
             return Vec::new();
@@ -428,8 +426,9 @@ impl FeedIndex {
         let max_df = sc.max_df(self.n_docs + 1);
         let common: Vec<u64> = terms
             .iter()
-            .copied()
-            .filter(|&t| self.df_with_one(t) > max_df)
+            .zip(dfs)
+            .filter(|&(_, &d)| d > max_df)
+            .map(|(&t, _)| t)
             .collect();
         story::top_terms(vector, sc.top_terms, &|t| common.binary_search(&t).is_err())
     }
