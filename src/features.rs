@@ -157,11 +157,6 @@ impl FeatureExtractor {
         }
     }
 
-    /// The signature of a shingle set.
-    pub fn signature(&self, set: &[u64]) -> Vec<u64> {
-        self.hasher.signature(set)
-    }
-
     /// The LSH band keys of a signature (none for an empty set's).
     pub fn band_keys(&self, sig: &[u64]) -> Vec<u64> {
         lsh::band_keys(sig, &self.params)

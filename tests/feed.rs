@@ -250,3 +250,129 @@ fn a_failed_save_names_the_file_and_leaves_nothing_behind() {
         .collect();
     assert_eq!(names, ["index.wcf"], "a temporary file was left");
 }
+
+/// The log beside an index file.
+fn log_of(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".log");
+    name.into()
+}
+
+#[test]
+fn checkpoints_append_and_a_load_replays_them_exactly() {
+    let docs = dated_sample();
+    let mut whole = FeedIndex::new(Config::default(), short_window()).unwrap();
+    let expected: Vec<FeedAssignment> = docs.iter().map(|d| whole.insert(d).unwrap()).collect();
+
+    let path = tmp("checkpoints.wcf");
+    let _ = std::fs::remove_file(log_of(&path));
+    let mut ix = FeedIndex::new(Config::default(), short_window()).unwrap();
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    for (i, chunk) in docs.chunks(40).enumerate() {
+        got.extend(ix.insert_batch(chunk).unwrap());
+        if i == 2 {
+            ix.remove(&chunk[0].id).unwrap();
+            ix.consolidate();
+        }
+        // The first checkpoint saves the whole index, the next ones append.
+        ix.checkpoint(&path).unwrap();
+        sizes.push(std::fs::metadata(&path).unwrap().len());
+        if i == 4 {
+            // A restart in the middle: the log is replayed, and the next
+            // checkpoints continue it.
+            ix = FeedIndex::load(&path).unwrap();
+        }
+    }
+    assert!(
+        sizes.windows(2).filter(|w| w[0] == w[1]).count() >= 3,
+        "checkpoints append to the log instead of rewriting the index: {sizes:?}"
+    );
+    assert!(std::fs::metadata(log_of(&path)).unwrap().len() > 0);
+    let loaded = FeedIndex::load(&path).unwrap();
+    assert_eq!(loaded.statuses(), ix.statuses());
+    assert_eq!(loaded.stats(), ix.stats());
+    // The same articles, with one removed and one re-linking asked for:
+    // placements before the removal are those of the uninterrupted run.
+    assert_eq!(json(&got[..80]), json(&expected[..80]));
+
+    // Both continue alike.
+    let more: Vec<Document> = load("syria-2016.jsonl");
+    let (mut a, mut b) = (ix, loaded);
+    let (xa, xb) = (
+        a.insert_batch(&more).unwrap(),
+        b.insert_batch(&more).unwrap(),
+    );
+    assert_eq!(json(&xa), json(&xb));
+    // A whole save folds the log into the index file and removes it.
+    a.save(&path).unwrap();
+    assert!(!log_of(&path).exists());
+    assert_eq!(FeedIndex::load(&path).unwrap().statuses(), b.statuses());
+}
+
+#[test]
+fn a_checkpoint_cut_short_is_ignored_and_a_gap_is_refused() {
+    let docs = dated_sample();
+    let path = tmp("torn.wcf");
+    let _ = std::fs::remove_file(log_of(&path));
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    ix.insert_batch(&docs[..100]).unwrap();
+    ix.save(&path).unwrap();
+    ix.insert_batch(&docs[100..150]).unwrap();
+    ix.checkpoint(&path).unwrap();
+    let at_150 = ix.statuses();
+    let good = std::fs::read(log_of(&path)).unwrap();
+    ix.insert_batch(&docs[150..200]).unwrap();
+    ix.checkpoint(&path).unwrap();
+    let full = std::fs::read(log_of(&path)).unwrap();
+    assert!(full.len() > good.len());
+
+    // A crash while appending the second checkpoint: it did not happen.
+    std::fs::write(log_of(&path), &full[..full.len() - 7]).unwrap();
+    let mut resumed = FeedIndex::load(&path).unwrap();
+    assert_eq!(resumed.statuses(), at_150);
+    // The next checkpoint overwrites the torn record and continues the log.
+    resumed.insert_batch(&docs[150..200]).unwrap();
+    resumed.checkpoint(&path).unwrap();
+    assert_eq!(FeedIndex::load(&path).unwrap().statuses(), ix.statuses());
+
+    // A log whose records do not follow the index file is refused.
+    let mut other = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    other.insert_batch(&docs[..10]).unwrap();
+    other.save(&path).unwrap();
+    std::fs::write(log_of(&path), &full).unwrap();
+    let err = FeedIndex::load(&path).unwrap_err().to_string();
+    assert!(err.contains("the log starts at operation 100"), "{err}");
+    // A corrupt record that is not the last is refused too.
+    ix.save(&path).unwrap();
+    ix.insert_batch(&docs[200..210]).unwrap();
+    ix.checkpoint(&path).unwrap();
+    ix.insert_batch(&docs[210..220]).unwrap();
+    ix.checkpoint(&path).unwrap();
+    let mut bytes = std::fs::read(log_of(&path)).unwrap();
+    bytes[40] ^= 0xff;
+    std::fs::write(log_of(&path), &bytes).unwrap();
+    let err = FeedIndex::load(&path).unwrap_err().to_string();
+    assert!(err.contains("corrupt"), "{err}");
+}
+
+#[test]
+fn a_saved_index_is_smaller_than_its_input() {
+    let input = std::fs::read(data("news-sample.jsonl")).unwrap();
+    let docs = load("news-sample.jsonl");
+    let text: usize = docs.iter().map(|d| d.text.len()).sum();
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    ix.insert_batch(&docs).unwrap();
+    let path = tmp("size.wcf");
+    ix.save(&path).unwrap();
+    let saved = std::fs::metadata(&path).unwrap().len() as usize;
+    assert!(
+        saved <= text && saved < input.len(),
+        "index {saved} bytes, text {text}, input {}",
+        input.len()
+    );
+    // What a load recomputes is what was there: saved again, the same bytes.
+    let again = tmp("size-again.wcf");
+    FeedIndex::load(&path).unwrap().save(&again).unwrap();
+    assert!(std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap());
+}

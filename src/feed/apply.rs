@@ -37,6 +37,9 @@ impl FeedIndex {
                 id: doc.id.clone(),
                 published: doc.published.map(|t| t.seconds()),
                 source: doc.source.clone(),
+                title: doc.title.clone(),
+                text: doc.text.clone(),
+                learned_at: p.learned_at as u32,
                 set: p.set,
                 fingerprints: p.fingerprints,
                 band_keys: p.band_keys,
@@ -48,7 +51,6 @@ impl FeedIndex {
                 parent: plan.parent,
                 link: plan.link,
                 complete: MostCompleteParts::default(),
-                text_len: doc.text.len() as u64,
                 title_terms: crate::headline::title_terms(doc.title.as_deref()),
             },
         );
@@ -92,7 +94,7 @@ impl FeedIndex {
         let consolidated =
             every > 0 && self.stats.since_consolidation >= every.max(self.groups.len() as u64);
         if consolidated {
-            self.consolidate();
+            self.relink();
         }
         let gk = self.entry(seq).group;
         let g = self.group(gk);

@@ -84,16 +84,30 @@
 //! [`FeedIndex::save`] writes a binary file: the magic bytes `WCFEED\0\0`, the
 //! format version ([`FEED_INDEX_VERSION`]) as a little-endian `u32`, a
 //! check value of the stable token hash, the payload length and its XXH3-64
-//! checksum (both `u64`), then the payload (postcard). It writes a temporary
-//! file and renames it into place, so an interrupted save leaves the previous
-//! file intact. [`FeedIndex::load`] refuses other versions, other hash
-//! schemes, truncated and corrupt files with an [`Error::IndexFile`] naming
-//! the problem. Shingle sets are stored; signatures and band keys are
-//! recomputed from them with the stable hash, so a loaded index continues
-//! exactly where the saved one stopped.
+//! checksum (both `u64`), then the payload (postcard, deflated). The payload
+//! holds what cannot be recomputed: each article's headline and text, its
+//! story vector as weighed on arrival, its place in its group, and how many
+//! learned sentences its features were computed with; the groups, stories,
+//! frequencies and learned sentences. Shingle sets, signatures, band keys,
+//! fingerprints and terms are recomputed from the text on load, with the
+//! boilerplate learned when each article arrived, so the file is smaller
+//! than the input (20.9 MB for a 25.8 MB input of 20,302 articles) and a
+//! loaded index continues exactly where the saved one stopped. The save goes
+//! through [`AtomicFile`](crate::AtomicFile): an interrupted save leaves the
+//! previous file intact.
+//!
+//! [`FeedIndex::checkpoint`] appends only what changed, the operations since
+//! the last save or checkpoint, to a log beside the file (`INDEX.log`),
+//! which [`FeedIndex::load`] replays; when the log has grown past four times
+//! the file (and 32 MB) a checkpoint is a whole save instead, which removes
+//! the log. [`FeedIndex::load`] refuses other versions, other hash schemes,
+//! truncated and corrupt files, and logs that do not continue the file,
+//! with an [`Error::IndexFile`] naming the problem; a last log record cut
+//! short by a crash is a checkpoint that did not happen.
 
 mod apply;
 mod learn;
+mod log;
 mod persist;
 mod plan;
 mod postings;
@@ -181,6 +195,13 @@ pub struct FeedIndex {
     /// Stories with no dated article, by their newest arrival.
     undated_expiry: BTreeSet<(ArticleSeq, StoryKey)>,
     stats: FeedStats,
+    /// Inserts, removals and re-linkings asked for over the index's life.
+    ops: u64,
+    /// Those since the last save or checkpoint, once the index was saved or
+    /// loaded (for [`FeedIndex::checkpoint`]).
+    journal: Option<Vec<log::Op>>,
+    /// The file the index was last saved to or loaded from.
+    persisted: Option<persist::Persisted>,
 }
 
 impl FeedIndex {
@@ -209,6 +230,9 @@ impl FeedIndex {
             dated_expiry: BTreeSet::new(),
             undated_expiry: BTreeSet::new(),
             stats: FeedStats::default(),
+            ops: 0,
+            journal: None,
+            persisted: None,
         })
     }
 
@@ -260,7 +284,9 @@ impl FeedIndex {
             return Err(Error::AlreadyIndexed { id: doc.id.clone() });
         }
         let p = self.prepare(doc);
-        Ok(self.place(doc, p))
+        let a = self.place(doc, p);
+        self.record(|| log::Op::Insert(log::LoggedDoc::of(doc)));
+        Ok(a)
     }
 
     /// Inserts articles in order, computing their features on all cores. The
@@ -277,8 +303,33 @@ impl FeedIndex {
         Ok(docs
             .iter()
             .zip(prepared)
-            .map(|(d, p)| self.place(d, p))
+            .map(|(d, p)| {
+                let a = self.place(d, p);
+                self.record(|| log::Op::Insert(log::LoggedDoc::of(d)));
+                a
+            })
             .collect())
+    }
+
+    /// Counts an operation, and keeps it for the next checkpoint once the
+    /// index was saved or loaded.
+    fn record(&mut self, op: impl FnOnce() -> log::Op) {
+        self.ops += 1;
+        if let Some(j) = &mut self.journal {
+            j.push(op());
+        }
+    }
+
+    /// Replays a logged operation.
+    fn apply_logged(&mut self, op: log::Op) -> Result<()> {
+        match op {
+            log::Op::Insert(d) => self.insert(&d.document()).map(drop),
+            log::Op::Remove(id) => self.remove(&id).map(drop),
+            log::Op::Consolidate => {
+                self.consolidate();
+                Ok(())
+            }
+        }
     }
 
     /// Where an article would go, without inserting it.
@@ -345,6 +396,7 @@ impl FeedIndex {
         self.leave_group(&[seq]);
         self.drop_entry(seq);
         self.stats.removed += 1;
+        self.record(|| log::Op::Remove(id.to_string()));
         Ok(status)
     }
 
@@ -358,6 +410,13 @@ impl FeedIndex {
     /// Called automatically every [`FeedConfig::consolidate_every`]
     /// articles; returns the number of live stories afterwards.
     pub fn consolidate(&mut self) -> usize {
+        let n = self.relink();
+        self.record(|| log::Op::Consolidate);
+        n
+    }
+
+    /// [`FeedIndex::consolidate`], as placement calls it.
+    fn relink(&mut self) -> usize {
         self.stats.consolidations += 1;
         self.stats.since_consolidation = 0;
         let sc = &self.fx.config().story;

@@ -46,21 +46,29 @@ impl GroupKey {
 }
 
 /// One live article.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub(super) id: String,
     pub(super) published: Option<i64>,
     pub(super) source: Option<String>,
+    /// The headline and text: a save keeps these and what cannot be
+    /// recomputed from them; a load recomputes the rest.
+    pub(super) title: Option<String>,
+    pub(super) text: String,
+    /// Learned sentences known when its features were computed (the
+    /// features are recomputed with as many on load).
+    pub(super) learned_at: u32,
     /// Sorted, distinct shingles.
     pub(super) set: Vec<u64>,
     pub(super) fingerprints: Vec<u64>,
-    /// LSH band keys (recomputed from `set` on load).
-    #[serde(skip)]
+    /// LSH band keys.
     pub(super) band_keys: Vec<u64>,
-    /// Distinct story terms (counted in the document frequencies).
+    /// Distinct story terms (counted in the document frequencies), sorted.
     pub(super) terms: Vec<u64>,
     /// Learnable sentences with their contexts (counted for learning).
     pub(super) sentences: Vec<(u64, u64)>,
+    /// Its story vector, weighed on arrival (saved: the frequencies it was
+    /// weighed with are gone), and its names-and-numbers part.
     pub(super) vector: SparseVec,
     pub(super) entities: SparseVec,
     pub(super) group: GroupKey,
@@ -72,15 +80,15 @@ pub(super) struct Entry {
     pub(super) link: Option<(f64, bool)>,
     /// "Most complete" score parts, gathered as members join.
     pub(super) complete: MostCompleteParts,
-    /// Bytes of the article's text (ties of the "most complete" score).
-    pub(super) text_len: u64,
     /// Its headline's terms, for the aggregator guard
     /// ([`crate::headline::title_terms`]).
     pub(super) title_terms: Vec<u64>,
 }
 
-/// One live duplicate group, keyed by a counter of groups created.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One live duplicate group, keyed by a counter of groups created. Its
+/// sums, norms and time range follow from its members (in member order) and
+/// are recomputed on load.
+#[derive(Debug, Clone)]
 pub(super) struct Group {
     /// Member arrival numbers, in arrival order.
     pub(super) members: Vec<ArticleSeq>,
@@ -384,7 +392,7 @@ impl FeedIndex {
                     e.set.len(),
                     e.source.as_deref(),
                 ),
-                text_len: e.text_len as usize,
+                text_len: e.text.len(),
                 published: e.published,
                 id: &e.id,
             }

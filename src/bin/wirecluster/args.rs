@@ -151,10 +151,11 @@ pub(crate) enum Command {
     /// line per article as it goes (JSONL in, JSONL out).
     ///
     /// Articles are placed in input order. With `--index FILE`, an index
-    /// saved there is loaded first (its stored config is used), and the
-    /// index is saved there at the end, and every `--checkpoint` articles.
-    /// Saves write a temporary file and rename it, so an interrupted save
-    /// keeps the previous one. One process at a time writes an index (a
+    /// saved there is loaded first (its stored config is used, and the
+    /// checkpoints logged in FILE.log are replayed), and the index is saved
+    /// there at the end. Every `--checkpoint` articles, the articles placed
+    /// since are appended to FILE.log. Saves write a temporary file and
+    /// rename it, so an interrupted save keeps the previous one. One process at a time writes an index (a
     /// second is refused). SIGTERM and SIGINT end the run as the end of the
     /// input does: what was read is placed, written and saved; exit 0.
     ///
@@ -172,7 +173,8 @@ pub(crate) enum Command {
         /// Index file to resume from (if it exists) and to save to.
         #[arg(long)]
         index: Option<PathBuf>,
-        /// Also save the index every this many articles (needs `--index`).
+        /// Also checkpoint the index every this many articles: the articles
+        /// placed since are appended to INDEX.log (needs `--index`).
         #[arg(long, requires = "index")]
         checkpoint: Option<u64>,
         /// Stories with no article newer than this many days (by

@@ -208,7 +208,7 @@ pub(crate) fn stream(
             if let (Some(p), Some(every)) = (index_path, checkpoint)
                 && since_save >= every
             {
-                index.save(p)?;
+                index.checkpoint(p)?;
                 since_save = 0;
             }
         }
