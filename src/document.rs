@@ -157,6 +157,11 @@ pub struct Document {
     /// evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Other gold labels, by field name: the fields named in
+    /// [`ReadOptions::label_fields`] (for evaluation at other levels, such
+    /// as an `event` field for stories).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Document {
@@ -170,6 +175,7 @@ impl Document {
             source: None,
             url: None,
             label: None,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -205,6 +211,18 @@ pub struct ReadOptions {
     /// `true`: bad lines are skipped, and each is listed in
     /// [`ReadOutcome::skipped`] with its line number and reason.
     pub skip_invalid: bool,
+    /// Fields (JSONL keys, CSV columns) kept in [`Document::labels`], for
+    /// evaluation against labels other than `cluster`. Their values must be
+    /// strings or numbers. Default: none.
+    ///
+    /// ```
+    /// use wirecluster::{ReadOptions, parse_jsonl};
+    /// let opts = ReadOptions { label_fields: vec!["event".into()], ..Default::default() };
+    /// let out = parse_jsonl(br#"{"id": 1, "text": "Body.", "event": 7}"#, None, &opts)?;
+    /// assert_eq!(out.documents[0].labels["event"], "7");
+    /// # Ok::<(), wirecluster::Error>(())
+    /// ```
+    pub label_fields: Vec<String>,
 }
 
 /// A line the reader skipped.
@@ -311,13 +329,51 @@ pub fn parse_record(bytes: &[u8]) -> std::result::Result<Document, RecordError> 
 /// The record of one JSONL line (its `\n` removed): `None` for a line of
 /// white space only, which is no record and no error. A `\r` before the
 /// line end is dropped. The one line rule of every JSONL reader.
-pub(crate) fn record_of_line(line: &[u8]) -> Option<std::result::Result<Document, RecordError>> {
+pub(crate) fn record_of_line(
+    line: &[u8],
+    label_fields: &[String],
+) -> Option<std::result::Result<Document, RecordError>> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         None
-    } else {
+    } else if label_fields.is_empty() {
         Some(parse_line(line))
+    } else {
+        Some(parse_line_with_labels(line, label_fields))
     }
+}
+
+/// [`parse_line`], keeping the values of `fields` as labels.
+fn parse_line_with_labels(
+    bytes: &[u8],
+    fields: &[String],
+) -> std::result::Result<Document, RecordError> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
+    let mut labels = BTreeMap::new();
+    for f in fields {
+        match map.get(f) {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::String(v)) => {
+                labels.insert(f.clone(), v.clone());
+            }
+            Some(serde_json::Value::Number(n)) => {
+                labels.insert(f.clone(), n.to_string());
+            }
+            Some(_) => {
+                return Err(RecordError::MalformedJson(format!(
+                    "label field `{f}` is neither a string nor a number"
+                )));
+            }
+        }
+    }
+    let raw: RawRecord = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| RecordError::MalformedJson(e.to_string()))?;
+    let mut d = raw.into_document()?;
+    d.labels = labels;
+    Ok(d)
 }
 
 pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
@@ -374,6 +430,7 @@ impl RawRecord {
             source: raw.source,
             url: raw.url,
             label: raw.cluster.map(IdValue::into_string).transpose()?,
+            labels: BTreeMap::new(),
         })
     }
 }
@@ -395,7 +452,7 @@ impl RawRecord {
 /// let err = parse_jsonl(input, None, &ReadOptions::default()).unwrap_err();
 /// assert_eq!(err.to_string(), "line 2: missing `text` (or `body`; for headline-only records `summary`, `description` or `title`) field");
 ///
-/// let opts = ReadOptions { skip_invalid: true };
+/// let opts = ReadOptions { skip_invalid: true, ..Default::default() };
 /// let out = parse_jsonl(input, None, &opts).unwrap();
 /// assert_eq!(out.documents[0].id, "1");
 /// assert_eq!(out.skipped[0].line, 2);
@@ -407,8 +464,10 @@ pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Res
         .enumerate()
         .map(|(i, l)| (i + 1, l))
         .collect();
-    let parsed: Vec<Option<std::result::Result<Document, RecordError>>> =
-        lines.par_iter().map(|&(_, l)| record_of_line(l)).collect();
+    let parsed: Vec<Option<std::result::Result<Document, RecordError>>> = lines
+        .par_iter()
+        .map(|&(_, l)| record_of_line(l, &opts.label_fields))
+        .collect();
 
     let blank = parsed.iter().filter(|p| p.is_none()).count();
     let records = lines
@@ -490,7 +549,10 @@ mod tests {
     use super::*;
 
     fn skip() -> ReadOptions {
-        ReadOptions { skip_invalid: true }
+        ReadOptions {
+            skip_invalid: true,
+            ..Default::default()
+        }
     }
 
     /// Each skipped line with the kind of its reason.

@@ -88,10 +88,12 @@ pub enum Error {
         reason: String,
     },
     /// Evaluation needs a label on every document.
-    #[error("document {id:?} has no `cluster` label; evaluation needs one on every document")]
+    #[error("document {id:?} has no `{field}` label; evaluation needs one on every document")]
     MissingLabel {
         /// The unlabelled document.
         id: String,
+        /// The label field.
+        field: String,
     },
 }
 

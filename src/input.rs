@@ -214,7 +214,7 @@ impl Iterator for RecordReader {
                 Ok(_) => {
                     self.line += 1;
                     let line = self.buf.strip_suffix(b"\n").unwrap_or(&self.buf);
-                    if let Some(record) = document::record_of_line(line) {
+                    if let Some(record) = document::record_of_line(line, &[]) {
                         return Some(Ok((self.line, record)));
                     }
                 }
@@ -279,6 +279,11 @@ fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
             reason: RecordError::MissingText,
         });
     }
+    let label_columns: Vec<(&String, Option<usize>)> = opts
+        .label_fields
+        .iter()
+        .map(|f| (f, headers.iter().position(|h| h == f)))
+        .collect();
     let mut records = Vec::new();
     let mut rec = csv::StringRecord::new();
     loop {
@@ -290,7 +295,16 @@ fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
                 let doc = rec
                     .deserialize::<RawRecord>(Some(&headers))
                     .map_err(|e| RecordError::MalformedCsv(e.to_string()))
-                    .and_then(RawRecord::into_document);
+                    .and_then(RawRecord::into_document)
+                    .map(|mut d| {
+                        for &(f, col) in &label_columns {
+                            if let Some(v) = col.and_then(|c| rec.get(c)).filter(|v| !v.is_empty())
+                            {
+                                d.labels.insert(f.clone(), v.to_string());
+                            }
+                        }
+                        d
+                    });
                 records.push((line, None, doc));
             }
             Err(e) => match e.kind() {
@@ -362,7 +376,10 @@ mod tests {
     }
 
     fn skip() -> ReadOptions {
-        ReadOptions { skip_invalid: true }
+        ReadOptions {
+            skip_invalid: true,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -417,6 +434,47 @@ mod tests {
         .unwrap();
         let out = read_input(&p, &skip()).unwrap();
         assert_eq!(out.documents.len(), 3, "{:?}", out.skipped);
+    }
+
+    #[test]
+    fn label_fields_are_read_from_jsonl_keys_and_csv_columns() {
+        let d = tmp("labels");
+        let opts = ReadOptions {
+            label_fields: vec!["event".into(), "desk".into()],
+            ..Default::default()
+        };
+        let csv = d.join("a.csv");
+        std::fs::write(&csv, "id,text,event\n1,One.,e1\n2,Two.,\n").unwrap();
+        let out = read_input(&csv, &opts).unwrap();
+        assert_eq!(
+            out.documents[0].labels.get("event").map(String::as_str),
+            Some("e1")
+        );
+        assert!(
+            out.documents[1].labels.is_empty(),
+            "an empty cell is no label"
+        );
+        let jsonl = d.join("a.jsonl");
+        std::fs::write(
+            &jsonl,
+            "{\"id\": 1, \"text\": \"One.\", \"event\": 3, \"desk\": \"sport\"}\n\
+             {\"id\": 2, \"text\": \"Two.\", \"event\": [1]}\n",
+        )
+        .unwrap();
+        let out = read_input(
+            &jsonl,
+            &ReadOptions {
+                skip_invalid: true,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(out.documents[0].labels["event"], "3");
+        assert_eq!(out.documents[0].labels["desk"], "sport");
+        assert_eq!(out.skipped[0].line, 2, "a label that is a list is refused");
+        // Without label fields nothing is kept.
+        let out = read_input(&jsonl, &skip()).unwrap();
+        assert!(out.documents[0].labels.is_empty());
     }
 
     #[test]

@@ -1070,3 +1070,31 @@ fn an_idf_file_that_is_no_model_is_named_as_such() {
         other => panic!("wanted an IdfFile error, got {other:?}"),
     }
 }
+
+#[test]
+fn eval_scores_each_level_against_its_own_field() {
+    let out = ok(bin().args([
+        "eval",
+        &data("news-sample.jsonl"),
+        "--story-field",
+        "event",
+        "--json",
+    ]));
+    let by_event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = ok(bin().args(["eval", &data("news-sample.jsonl"), "--json"]));
+    let by_cluster: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Groups are scored against `cluster` either way; stories against the
+    // events they are about score far higher than against groups.
+    assert_eq!(by_event["duplicate_groups"], by_cluster["duplicate_groups"]);
+    let f1 = |v: &serde_json::Value| v["stories"]["bcubed"]["f1"].as_f64().unwrap();
+    assert!(f1(&by_event) > 0.9, "{}", f1(&by_event));
+    assert!(f1(&by_event) > f1(&by_cluster) + 0.1);
+    assert!(
+        by_event["stories"]["gold_clusters"].as_u64()
+            < by_event["duplicate_groups"]["gold_clusters"].as_u64()
+    );
+    fails(
+        bin().args(["eval", &data("news-sample.jsonl"), "--story-field", "topic"]),
+        "has no `topic` label",
+    );
+}

@@ -5,7 +5,10 @@ use proptest::prelude::*;
 use wirecluster::{Clusterer, Config, Document, ReadOptions, normalize_text, parse_jsonl};
 
 fn skip() -> ReadOptions {
-    ReadOptions { skip_invalid: true }
+    ReadOptions {
+        skip_invalid: true,
+        ..Default::default()
+    }
 }
 
 /// Lines that are sometimes valid records and sometimes not.

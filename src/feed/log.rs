@@ -59,6 +59,7 @@ impl LoggedDoc {
             source: self.source,
             url: None,
             label: None,
+            labels: Default::default(),
         }
     }
 }

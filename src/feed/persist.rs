@@ -121,6 +121,7 @@ fn recompute(fx: &FeatureExtractor, e: &StoredEntry) -> Recomputed {
         source: e.source.clone(),
         url: None,
         label: None,
+        labels: Default::default(),
     };
     let t = fx.tokenize(&doc.text);
     let b = &fx.config().normalize.boilerplate;

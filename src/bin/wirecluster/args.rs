@@ -191,14 +191,23 @@ pub(crate) enum Command {
         #[arg(long)]
         batch: Option<usize>,
     },
-    /// Cluster a labelled input and score both levels against its `cluster`
-    /// labels (pairwise P/R/F1, BCubed P/R/F1, ARI).
+    /// Cluster a labelled input and score both levels against its labels
+    /// (pairwise P/R/F1, BCubed P/R/F1, ARI), each level against its own
+    /// label field.
     ///
     /// Example: wirecluster eval corpus.jsonl --min-pairwise-f1 0.95
     #[command(verbatim_doc_comment)]
     Eval {
-        /// Input with a `cluster` label on every record.
+        /// Input with a label on every record (the `cluster` field, or those
+        /// named by `--group-field` and `--story-field`).
         input: PathBuf,
+        /// The field holding the true duplicate group of each record.
+        #[arg(long, default_value = "cluster")]
+        group_field: String,
+        /// The field holding the true story of each record (default: the
+        /// group field; `--story-field event` for the bundled sample).
+        #[arg(long)]
+        story_field: Option<String>,
         /// Exit with status 1 if pairwise F1 is below this.
         #[arg(long)]
         min_pairwise_f1: Option<f64>,

@@ -21,10 +21,21 @@ pub(crate) struct Loaded {
 }
 
 pub(crate) fn load(cli: &Cli, input: &PathBuf, progress: &Progress) -> Result<Loaded, BoxError> {
+    load_with_labels(cli, input, progress, Vec::new())
+}
+
+/// [`load`], keeping the values of `label_fields` (`Document::labels`).
+pub(crate) fn load_with_labels(
+    cli: &Cli,
+    input: &PathBuf,
+    progress: &Progress,
+    label_fields: Vec<String>,
+) -> Result<Loaded, BoxError> {
     progress.step("reading");
     let start = std::time::Instant::now();
     let opts = ReadOptions {
         skip_invalid: cli.skip_invalid,
+        label_fields,
     };
     let out = if input.as_os_str() == "-" {
         wirecluster::read_jsonl_from(std::io::stdin(), "<stdin>".as_ref(), &opts)?
@@ -67,6 +78,7 @@ pub(crate) fn feed_scores(
     cli: &Cli,
     docs: &[Document],
     gold: &[&str],
+    story_gold: &[&str],
 ) -> Result<FeedScores, BoxError> {
     let mut feed = feed_config(cli);
     feed.window_days = 1e9;
@@ -89,14 +101,14 @@ pub(crate) fn feed_scores(
     let (group, story) = labels(&index);
     index.consolidate();
     let (_, story_after) = labels(&index);
-    let sc = |v: &[String]| {
+    let sc = |v: &[String], gold: &[&str]| {
         let r: Vec<&str> = v.iter().map(String::as_str).collect();
         score(&r, gold)
     };
     Ok(FeedScores {
-        groups: sc(&group),
-        stories: sc(&story),
-        consolidated: sc(&story_after),
+        groups: sc(&group, gold),
+        stories: sc(&story, story_gold),
+        consolidated: sc(&story_after, story_gold),
         secs,
     })
 }
@@ -197,6 +209,8 @@ pub(crate) fn explain(
 pub(crate) fn eval(
     cli: &Cli,
     input: &PathBuf,
+    group_field: &str,
+    story_field: &str,
     min_pairwise_f1: Option<f64>,
     min_ari: Option<f64>,
     min_story_bcubed_f1: Option<f64>,
@@ -204,16 +218,15 @@ pub(crate) fn eval(
     feed: bool,
 ) -> Result<ExitCode, BoxError> {
     let progress = Progress::new(cli);
-    let loaded = load(cli, input, &progress)?;
+    let fields: Vec<String> = [group_field, story_field]
+        .into_iter()
+        .filter(|f| *f != "cluster")
+        .map(String::from)
+        .collect();
+    let loaded = load_with_labels(cli, input, &progress, fields)?;
     let docs = &loaded.docs;
-    let gold: Vec<&str> = docs
-        .iter()
-        .map(|d| {
-            d.label
-                .as_deref()
-                .ok_or_else(|| wirecluster::Error::MissingLabel { id: d.id.clone() })
-        })
-        .collect::<Result<_, _>>()?;
+    let gold = gold_labels(docs, group_field)?;
+    let story_gold = gold_labels(docs, story_field)?;
     progress.step("clustering");
     let c = clusterer(cli)?.cluster(docs)?;
     drop(progress);
@@ -224,9 +237,9 @@ pub(crate) fn eval(
         .collect();
     let s = score(&pred, &gold);
     let story_pred: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
-    let st = score(&story_pred, &gold);
+    let st = score(&story_pred, &story_gold);
     let fed = if feed {
-        Some(feed_scores(cli, docs, &gold)?)
+        Some(feed_scores(cli, docs, &gold, &story_gold)?)
     } else {
         None
     };
@@ -240,8 +253,8 @@ pub(crate) fn eval(
         }
         stdout_line(&serde_json::to_string_pretty(&all)?)?;
     } else {
-        print_scores("duplicate groups", &s)?;
-        print_scores("stories", &st)?;
+        print_scores(&format!("duplicate groups (against `{group_field}`)"), &s)?;
+        print_scores(&format!("stories (against `{story_field}`)"), &st)?;
         if let Some(f) = &fed {
             print_scores("feed, duplicate groups", &f.groups)?;
             print_scores("feed, stories", &f.stories)?;
@@ -285,4 +298,24 @@ pub(crate) fn eval(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Each document's label in `field` (`cluster` is [`Document::label`]); an
+/// unlabelled document is an error naming it.
+fn gold_labels<'a>(docs: &'a [Document], field: &str) -> Result<Vec<&'a str>, BoxError> {
+    docs.iter()
+        .map(|d| {
+            let label = if field == "cluster" {
+                d.label.as_deref()
+            } else {
+                d.labels.get(field).map(String::as_str)
+            };
+            label.ok_or_else(|| {
+                Box::new(wirecluster::Error::MissingLabel {
+                    id: d.id.clone(),
+                    field: field.to_string(),
+                }) as BoxError
+            })
+        })
+        .collect()
 }

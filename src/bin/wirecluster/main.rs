@@ -87,6 +87,8 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         ),
         Command::Eval {
             input,
+            group_field,
+            story_field,
             min_pairwise_f1,
             min_ari,
             min_story_bcubed_f1,
@@ -95,6 +97,8 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         } => batch::eval(
             &cli,
             input,
+            group_field,
+            story_field.as_deref().unwrap_or(group_field),
             *min_pairwise_f1,
             *min_ari,
             *min_story_bcubed_f1,
