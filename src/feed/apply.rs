@@ -18,14 +18,7 @@ impl FeedIndex {
         for &t in &plan.terms {
             *self.df.entry(t).or_insert(0) += 1;
         }
-        for &key in &p.band_keys {
-            self.bands.entry(key).or_default().push(seq);
-        }
-        let item = fingerprint_item(seq, p.fingerprints.len());
-        for &fp in &p.fingerprints {
-            self.fingerprints.entry(fp).or_default().push(item);
-        }
-        self.ids.insert(doc.id.clone(), seq);
+        self.post(seq, &doc.id, &p.band_keys, &p.fingerprints);
         let new_group = plan.group.is_none();
         let gk = match &plan.group {
             Some((g, _)) => *g,

@@ -404,7 +404,7 @@ impl FeedIndex {
                 },
             );
             index.group_mut(gk).members = g.members;
-            index.restore_group_sums(gk);
+            index.sum_group(gk);
         }
         for (k, s) in snap.stories {
             index.expiry_insert(k, &s);
@@ -485,14 +485,7 @@ impl FeedIndex {
                     ))
                 })?;
             let entities = signals::entity_part(&vector, &r.raw);
-            for &key in &r.band_keys {
-                self.bands.entry(key).or_default().push(seq);
-            }
-            let item = fingerprint_item(seq, r.fingerprints.len());
-            for &fp in &r.fingerprints {
-                self.fingerprints.entry(fp).or_default().push(item);
-            }
-            self.ids.insert(e.id.clone(), seq);
+            self.post(seq, &e.id, &r.band_keys, &r.fingerprints);
             self.count_sentences(&r.sentences);
             self.entries.insert(
                 seq,
@@ -519,25 +512,5 @@ impl FeedIndex {
             );
         }
         Ok(())
-    }
-
-    /// A group's vector sums, norms and time range from its members, added
-    /// in member order as they were when the members joined.
-    fn restore_group_sums(&mut self, gk: GroupKey) {
-        let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
-        for &m in &self.group(gk).members {
-            let e = self.entry(m);
-            sum = sparse::add(&sum, &e.vector);
-            ent = sparse::add(&ent, &e.entities);
-            if let Some(t) = e.published {
-                time = Some(time.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
-            }
-        }
-        let g = self.group_mut(gk);
-        g.sum_norm = sparse::norm(&sum);
-        g.entity_norm = sparse::norm(&ent);
-        g.sum = sum;
-        g.entity_sum = ent;
-        g.time = time;
     }
 }

@@ -37,6 +37,25 @@ pub(super) fn remove_posting<T: PartialEq>(map: &mut AHashMap<u64, Posting<T>>, 
 }
 
 impl FeedIndex {
+    /// Enters an arriving (or loaded) article into the postings and the id
+    /// map, after the articles before it.
+    pub(super) fn post(
+        &mut self,
+        seq: ArticleSeq,
+        id: &str,
+        band_keys: &[u64],
+        fingerprints: &[u64],
+    ) {
+        for &key in band_keys {
+            self.bands.entry(key).or_default().push(seq);
+        }
+        let item = fingerprint_item(seq, fingerprints.len());
+        for &fp in fingerprints {
+            self.fingerprints.entry(fp).or_default().push(item);
+        }
+        self.ids.insert(id.to_string(), seq);
+    }
+
     /// The arrival number and fingerprint count of a fingerprint posting
     /// item (see [`fingerprint_item`]).
     pub(super) fn fingerprint_holder(&self, item: u64) -> (ArticleSeq, usize) {

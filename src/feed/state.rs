@@ -351,16 +351,8 @@ impl FeedIndex {
 
     /// Recomputes a group from its members after a removal.
     pub(super) fn rebuild_group(&mut self, gk: GroupKey) {
+        self.sum_group(gk);
         let members = self.group(gk).members.clone();
-        let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
-        for &m in &members {
-            let e = &self.entry(m);
-            sum = sparse::add(&sum, &e.vector);
-            ent = sparse::add(&ent, &e.entities);
-            if let Some(t) = e.published {
-                time = Some(time.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
-            }
-        }
         for &m in &members {
             let mut parts = MostCompleteParts::default();
             for &o in members.iter().filter(|&&o| o != m).take(MAX_COMPARED) {
@@ -370,13 +362,27 @@ impl FeedIndex {
             self.entry_mut(m).complete = parts;
         }
         let canonical = self.choose_canonical(&members);
+        self.group_mut(gk).canonical = canonical;
+    }
+
+    /// A group's vector sums, norms and time range from its members, added
+    /// in member order: what joining the members one by one gave.
+    pub(super) fn sum_group(&mut self, gk: GroupKey) {
+        let (mut sum, mut ent, mut time) = (SparseVec::new(), SparseVec::new(), None);
+        for &m in &self.group(gk).members {
+            let e = self.entry(m);
+            sum = sparse::add(&sum, &e.vector);
+            ent = sparse::add(&ent, &e.entities);
+            if let Some(t) = e.published {
+                time = Some(time.map_or((t, t), |(a, b): (i64, i64)| (a.min(t), b.max(t))));
+            }
+        }
         let g = self.group_mut(gk);
         g.sum_norm = sparse::norm(&sum);
         g.entity_norm = sparse::norm(&ent);
         g.sum = sum;
         g.entity_sum = ent;
         g.time = time;
-        g.canonical = canonical;
     }
 
     /// The canonical member by the configured policy
