@@ -166,6 +166,13 @@ fn public_types_are_send_and_sync() {
     check::<wirecluster::Normalizer>();
     check::<wirecluster::MinHasher>();
     check::<wirecluster::Error>();
+    check::<wirecluster::FeedIndex>();
+    check::<wirecluster::Document>();
+    check::<wirecluster::AtomicFile>();
+    check::<wirecluster::ReadOutcome>();
+    // A record reader owns its input, which may be a thread's only.
+    fn check_send<T: Send>() {}
+    check_send::<wirecluster::RecordReader>();
 }
 
 #[test]
