@@ -376,3 +376,90 @@ fn a_saved_index_is_smaller_than_its_input() {
     FeedIndex::load(&path).unwrap().save(&again).unwrap();
     assert!(std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap());
 }
+
+mod persistence_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Insert(usize),
+        Remove(usize),
+        Consolidate,
+        Checkpoint,
+        Save,
+        Reload,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            8 => (1usize..12).prop_map(Step::Insert),
+            1 => any::<usize>().prop_map(Step::Remove),
+            1 => Just(Step::Consolidate),
+            2 => Just(Step::Checkpoint),
+            1 => Just(Step::Save),
+            2 => Just(Step::Reload),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// Any run of inserts, removals, re-linkings, checkpoints, saves and
+        /// restarts leaves the index as a twin that never touched a file.
+        #[test]
+        fn saving_and_restarting_never_changes_the_index(steps in proptest::collection::vec(step(), 1..30), case in 0u32..1_000_000) {
+            let docs = dated_sample();
+            let path = tmp(&format!("prop-{case}.wcf"));
+            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(log_of(&path));
+            let mut twin = FeedIndex::new(Config::default(), short_window()).unwrap();
+            let mut ix = twin.clone();
+            let mut persisted: Option<FeedIndex> = None;
+            let mut next = 0usize;
+            for s in steps {
+                match s {
+                    Step::Insert(n) => {
+                        let batch = &docs[next.min(docs.len())..(next + n).min(docs.len())];
+                        next += n;
+                        let a = ix.insert_batch(batch).unwrap();
+                        let b = twin.insert_batch(batch).unwrap();
+                        prop_assert_eq!(json(&a), json(&b));
+                    }
+                    Step::Remove(k) => {
+                        let live = twin.statuses();
+                        if !live.is_empty() {
+                            let id = &live[k % live.len()].id;
+                            prop_assert_eq!(ix.remove(id).unwrap(), twin.remove(id).unwrap());
+                        }
+                    }
+                    Step::Consolidate => {
+                        prop_assert_eq!(ix.consolidate(), twin.consolidate());
+                    }
+                    Step::Checkpoint => {
+                        ix.checkpoint(&path).unwrap();
+                        persisted = Some(twin.clone());
+                    }
+                    Step::Save => {
+                        ix.save(&path).unwrap();
+                        persisted = Some(twin.clone());
+                    }
+                    Step::Reload => {
+                        // A restart: what was not checkpointed is lost with
+                        // the process, so the twin goes back to its copy
+                        // from the last checkpoint, which never saw a file.
+                        if let Some(p) = &persisted {
+                            ix = FeedIndex::load(&path).unwrap();
+                            twin = p.clone();
+                        }
+                    }
+                }
+                prop_assert_eq!(ix.statuses(), twin.statuses());
+                prop_assert_eq!(ix.stats(), twin.stats());
+            }
+            ix.checkpoint(&path).unwrap();
+            let loaded = FeedIndex::load(&path).unwrap();
+            prop_assert_eq!(loaded.statuses(), ix.statuses());
+            prop_assert_eq!(loaded.stats(), ix.stats());
+        }
+    }
+}
