@@ -228,13 +228,31 @@ impl Iterator for RecordReader {
     }
 }
 
-/// The line of a quoted CSV field that is never closed, if any. Such a
-/// quote makes the CSV reader take every row after it as the field's text:
-/// rows would be lost without a word.
-fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
+/// A quoted CSV field that would take the rows after it as its text.
+#[derive(Debug, PartialEq, Eq)]
+enum QuoteProblem {
+    /// Opened on this line and never closed.
+    Unclosed(usize),
+    /// Opened on one line and closed on a later one inside a field (not
+    /// before a comma or a line end): a stray quote that a later stray
+    /// quote happens to close.
+    ClosedInsideField { opened: usize, closed: usize },
+}
+
+/// The first quoted CSV field that would swallow rows, if any. Such a quote
+/// makes the CSV reader take every row after it, up to a closing quote, as
+/// the field's text: rows would be lost without a word. A quoted field may
+/// hold line breaks; it must end at a comma or a line end (RFC 4180).
+fn quote_problem(bytes: &[u8]) -> Option<QuoteProblem> {
     let (mut line, mut opened_at) = (1, 0);
     let (mut in_quotes, mut field_start, mut just_closed) = (false, true, false);
     for &b in bytes {
+        if just_closed && line > opened_at && !matches!(b, b'"' | b',' | b'\n' | b'\r') {
+            return Some(QuoteProblem::ClosedInsideField {
+                opened: opened_at,
+                closed: line,
+            });
+        }
         let closing = in_quotes && b == b'"';
         if closing {
             in_quotes = false;
@@ -252,20 +270,31 @@ fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
         }
         field_start = !in_quotes && matches!(b, b',' | b'\n');
     }
-    in_quotes.then_some(opened_at)
+    in_quotes.then_some(QuoteProblem::Unclosed(opened_at))
 }
 
 fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
-    if let Some(line) = unclosed_quote(&bytes) {
-        return Err(Error::BadRecord {
-            path: Some(path.to_path_buf()),
-            line,
-            reason: RecordError::MalformedCsv(
+    if let Some(problem) = quote_problem(&bytes) {
+        let (line, reason) = match problem {
+            QuoteProblem::Unclosed(line) => (
+                line,
                 "a quoted field opened on this line is never closed, so every row after it \
                  would be read as its text"
                     .to_string(),
             ),
+            QuoteProblem::ClosedInsideField { opened, closed } => (
+                opened,
+                format!(
+                    "a quoted field opened on this line closes inside a field on line {closed}, \
+                     so the rows in between would be read as its text (a stray quote?)"
+                ),
+            ),
+        };
+        return Err(Error::BadRecord {
+            path: Some(path.to_path_buf()),
+            line,
+            reason: RecordError::MalformedCsv(reason),
         });
     }
     let mut rdr = csv::ReaderBuilder::new()
@@ -423,6 +452,19 @@ mod tests {
             let err = read_input(&p, &opts).unwrap_err().to_string();
             assert!(
                 err.contains("q.csv: line 2") && err.contains("never closed"),
+                "{err}"
+            );
+        }
+        // A stray quote that a later stray quote closes, mid-field.
+        std::fs::write(
+            &p,
+            "id,title,body\n1,T,\"He said hi\n2,T2,second body\n3,T3,a 5\" screen\n4,T4,fourth\n",
+        )
+        .unwrap();
+        for opts in [ReadOptions::default(), skip()] {
+            let err = read_input(&p, &opts).unwrap_err().to_string();
+            assert!(
+                err.contains("q.csv: line 2") && err.contains("closes inside a field on line 4"),
                 "{err}"
             );
         }
