@@ -104,6 +104,10 @@ const STRENGTH_MARGIN: f64 = 0.15;
 /// On a page without a headline, a part whose region is under this share of
 /// the largest part's region is a teaser, not the page's lead story.
 const TEASER_SHARE: f64 = 0.25;
+/// On a page without a headline, a part none of whose members has at least
+/// this share of its text on the page is a teaser, when another part's
+/// member has.
+const WHOLE_SHARE: f64 = 0.5;
 /// A part is a page's lead by its headlines when they match the page's
 /// headline at least this well (word Jaccard) …
 const TITLE_LEAD: f64 = 0.5;
@@ -288,18 +292,24 @@ pub(crate) fn lead_part(
             .unwrap_or(usize::MAX)
     };
     let pos: Vec<usize> = regions.iter().map(first_pos).collect();
-    // How strongly each part is tied: its best overlap coefficient.
-    let strength: Vec<f64> = parts
+    // How strongly each part is tied: its best overlap coefficient; and how
+    // much of its best-covered member the page holds.
+    let (strength, on_page): (Vec<f64>, Vec<f64>) = parts
         .iter()
         .map(|part| {
             part.iter()
                 .map(|sx| {
-                    let shared = crate::similarity::intersection_size(sx, sp);
-                    shared as f64 / sx.len().min(sp.len()).max(1) as f64
+                    let shared = crate::similarity::intersection_size(sx, sp) as f64;
+                    (
+                        shared / sx.len().min(sp.len()).max(1) as f64,
+                        shared / sx.len().max(1) as f64,
+                    )
                 })
-                .fold(0.0, f64::max)
+                .fold((0.0, 0.0), |(a, b), (x, y)| {
+                    (f64::max(a, x), f64::max(b, y))
+                })
         })
-        .collect();
+        .unzip();
     let overlapping = |a: usize, b: usize| {
         let shared = crate::similarity::intersection_size(&regions[a], &regions[b]);
         let smaller = regions[a].len().min(regions[b].len()).max(1);
@@ -325,13 +335,20 @@ pub(crate) fn lead_part(
     // never the lead. (With headlines, that size rule costs more than it
     // gains: an aggregator page's lead story can be short beside the story
     // appended to it.)
-    let largest = regions.iter().map(Vec::len).max().unwrap_or(0);
-    let story_sized =
-        |k: usize| !titles.is_empty() || regions[k].len() as f64 >= TEASER_SHARE * largest as f64;
+    // Nor, on such a page, is a part whose stories are mostly not on the
+    // page ([`WHOLE_SHARE`]) when another part's are: a teaser carries the
+    // first lines of another story, the page's own story all of it.
     let candidates: Vec<usize> = (0..parts.len())
         .filter(|&k| !overlapping(k, keep))
         .chain(std::iter::once(keep))
         .collect();
+    let largest = regions.iter().map(Vec::len).max().unwrap_or(0);
+    let any_whole = candidates.iter().any(|&k| on_page[k] >= WHOLE_SHARE);
+    let story_sized = |k: usize| {
+        !titles.is_empty()
+            || (regions[k].len() as f64 >= TEASER_SHARE * largest as f64
+                && (!any_whole || on_page[k] >= WHOLE_SHARE))
+    };
     let keep = title_lead(titles, &candidates).unwrap_or_else(|| {
         candidates
             .iter()
