@@ -29,6 +29,23 @@ pub(super) enum Op {
     Consolidate,
 }
 
+impl Op {
+    /// About how many bytes it takes, in memory or in the log.
+    pub(super) fn size(&self) -> u64 {
+        let text = match self {
+            Op::Insert(d) => {
+                d.id.len()
+                    + d.text.len()
+                    + d.title.as_ref().map_or(0, String::len)
+                    + d.source.as_ref().map_or(0, String::len)
+            }
+            Op::Remove(id) => id.len(),
+            Op::Consolidate => 0,
+        };
+        text as u64 + 16
+    }
+}
+
 /// What placing an article reads of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct LoggedDoc {

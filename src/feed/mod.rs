@@ -200,6 +200,8 @@ pub struct FeedIndex {
     /// Those since the last save or checkpoint, once the index was saved or
     /// loaded (for [`FeedIndex::checkpoint`]).
     journal: Option<Vec<log::Op>>,
+    /// About how many bytes the journal holds.
+    journal_bytes: u64,
     /// The file the index was last saved to or loaded from.
     persisted: Option<persist::Persisted>,
 }
@@ -232,6 +234,7 @@ impl FeedIndex {
             stats: FeedStats::default(),
             ops: 0,
             journal: None,
+            journal_bytes: 0,
             persisted: None,
         })
     }
@@ -313,10 +316,23 @@ impl FeedIndex {
 
     /// Counts an operation, and keeps it for the next checkpoint once the
     /// index was saved or loaded.
+    ///
+    /// The operations kept never outgrow what the log may hold before a
+    /// whole save replaces it: past that, they are dropped and the next
+    /// checkpoint is a whole save, so an index that is saved once and never
+    /// checkpointed does not keep every article twice.
     fn record(&mut self, op: impl FnOnce() -> log::Op) {
         self.ops += 1;
-        if let Some(j) = &mut self.journal {
-            j.push(op());
+        let Some(j) = &mut self.journal else { return };
+        let op = op();
+        self.journal_bytes += op.size();
+        j.push(op);
+        if let Some(p) = &self.persisted
+            && p.log_len + self.journal_bytes > persist::log_bound(p.base_len)
+        {
+            self.journal = None;
+            self.journal_bytes = 0;
+            self.persisted = None;
         }
     }
 
@@ -478,6 +494,35 @@ mod tests {
         to curb fighting in Syria, the two presidents said after talks in Hangzhou on Monday. \
         A string of bombings killed dozens of people across the country, including in Hama \
         and Homs, a monitoring group said.";
+
+    #[test]
+    fn the_kept_operations_stay_under_what_the_log_may_hold() {
+        let dir = std::env::temp_dir().join(format!("wirecluster-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("index.wcf");
+        let mut ix = index();
+        ix.insert(&Document::new("a", WIRE)).unwrap();
+        ix.save(&path).unwrap();
+        ix.insert(&Document::new("b", "Floods closed roads in the north."))
+            .unwrap();
+        assert_eq!(ix.journal.as_ref().map(Vec::len), Some(1));
+        // As if the log were nearly full: the next article would take the
+        // kept operations past it, so they are dropped, and the next
+        // checkpoint saves the whole index.
+        let bound = persist::log_bound(ix.persisted.as_ref().unwrap().base_len);
+        ix.persisted.as_mut().unwrap().log_len = bound - 10;
+        ix.insert(&Document::new(
+            "c",
+            "Heavy snow fell overnight in the mountains.",
+        ))
+        .unwrap();
+        assert!(ix.journal.is_none() && ix.persisted.is_none());
+        ix.insert(&Document::new("d", "Markets rose on Tuesday."))
+            .unwrap();
+        ix.checkpoint(&path).unwrap();
+        assert!(ix.journal.as_ref().is_some_and(Vec::is_empty));
+        assert_eq!(FeedIndex::load(&path).unwrap().statuses(), ix.statuses());
+    }
 
     #[test]
     fn a_longer_reprint_becomes_canonical_and_says_so() {

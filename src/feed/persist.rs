@@ -87,6 +87,11 @@ const COMPACT_AT: u64 = 4;
 /// The log size below which a checkpoint never saves the whole index.
 const COMPACT_MIN: u64 = 32 << 20;
 
+/// The log size past which a whole save replaces the log.
+pub(super) fn log_bound(base_len: u64) -> u64 {
+    (COMPACT_AT * base_len).max(COMPACT_MIN)
+}
+
 /// Where a saved index is, and how long its file and its log are.
 #[derive(Debug, Clone)]
 pub(super) struct Persisted {
@@ -181,6 +186,7 @@ impl FeedIndex {
             log_len: 0,
         });
         self.journal = Some(Vec::new());
+        self.journal_bytes = 0;
         Ok(())
     }
 
@@ -207,7 +213,8 @@ impl FeedIndex {
         match log::append(&log_path(path), persisted.log_len, first, &ops) {
             Ok(log_len) => {
                 self.journal = Some(Vec::new());
-                if log_len > (COMPACT_AT * persisted.base_len).max(COMPACT_MIN) {
+                self.journal_bytes = 0;
+                if log_len > log_bound(persisted.base_len) {
                     return self.save(path);
                 }
                 if let Some(p) = &mut self.persisted {
@@ -424,6 +431,7 @@ impl FeedIndex {
             log_len,
         });
         index.journal = Some(Vec::new());
+        index.journal_bytes = 0;
         Ok(index)
     }
 
