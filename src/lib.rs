@@ -55,8 +55,10 @@
 //! # Crate features
 //!
 //! * `cli` (default): the `wirecluster` command line program and what only
-//!   it needs (clap, indicatif, toml, signal-hook). A library user can
+//!   it needs (clap, indicatif, signal-hook, and `toml`). A library user can
 //!   leave it out with `default-features = false`.
+//! * `toml` (on with `cli`): TOML config files in [`Config::from_path`]
+//!   (JSON needs no feature).
 
 #![deny(missing_docs)]
 
