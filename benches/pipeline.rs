@@ -126,9 +126,9 @@ fn end_to_end(c: &mut Criterion) {
     }
 }
 
-/// Live index: articles placed one by one on one thread, from parsed
-/// documents, at both levels (criterion reports articles/s).
-fn feed_insert(c: &mut Criterion) {
+/// The inputs benched by name and path (the bundled sample, and
+/// `WIRECLUSTER_BENCH_CORPUS` when set), and a pool of one thread.
+fn inputs_and_one_thread() -> (Vec<(String, String)>, rayon::ThreadPool) {
     let mut inputs = vec![("sample".to_string(), sample_path())];
     if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
         inputs.push((p.clone(), p));
@@ -137,6 +137,13 @@ fn feed_insert(c: &mut Criterion) {
         .num_threads(1)
         .build()
         .unwrap();
+    (inputs, pool)
+}
+
+/// Live index: articles placed one by one on one thread, from parsed
+/// documents, at both levels (criterion reports articles/s).
+fn feed_insert(c: &mut Criterion) {
+    let (inputs, pool) = inputs_and_one_thread();
     for (name, path) in inputs {
         let docs = read_jsonl(&path, &ReadOptions::default())
             .unwrap()
@@ -169,14 +176,7 @@ fn feed_insert(c: &mut Criterion) {
 /// kept output of the stage before (`wirecluster::stages`); every run
 /// asserts the count its stage produced in the whole run.
 fn pipeline_stages(c: &mut Criterion) {
-    let mut inputs = vec![("sample".to_string(), sample_path())];
-    if let Ok(p) = std::env::var("WIRECLUSTER_BENCH_CORPUS") {
-        inputs.push((p.clone(), p));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
+    let (inputs, pool) = inputs_and_one_thread();
     let clusterer = Clusterer::new(Config::default()).unwrap();
     for (name, path) in inputs {
         let docs = read_jsonl(&path, &ReadOptions::default())
