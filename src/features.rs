@@ -4,7 +4,6 @@
 //! fingerprints, and story terms.
 
 use crate::config::Config;
-use crate::document::Document;
 use crate::lsh::{self, LshParams};
 use crate::minhash::MinHasher;
 use crate::normalize::{self, Normalizer, Tokenized};
@@ -116,24 +115,26 @@ impl FeatureExtractor {
         self.ordered_shingles(t, text, &mut Vec::new()).0
     }
 
-    /// Computes one document's features from its tokens and writes its
-    /// signature into `sig` ([`Self::signature_len`] values).
+    /// Computes the features of a document's `text` (tokenized as `t`) and
+    /// headline, and writes its signature into `sig`
+    /// ([`Self::signature_len`] values).
     pub fn extract(
         &self,
         t: &Tokenized,
-        d: &Document,
+        text: &str,
+        title: Option<&str>,
         scratch: &mut Scratch,
         sig: &mut [u64],
     ) -> DocFeatures {
         let cfg = &self.config;
         let content = &mut scratch.content;
-        let (mut ordered, removed) = self.ordered_shingles(t, &d.text, content);
+        let (mut ordered, removed) = self.ordered_shingles(t, text, content);
         let raw = if cfg.story.enabled {
             signals::raw_terms(
                 &mut scratch.terms,
                 content,
                 &t.entities,
-                d.title.as_deref(),
+                title,
                 signals::stop_words(),
                 cfg.normalize.fold_variants,
                 signals::Positional {

@@ -152,9 +152,10 @@ impl Clusterer {
         let fx = FeatureExtractor::new(cfg, norm);
         let k = fx.signature_len();
         let mut signatures = vec![0u64; docs.len() * k];
-        let compute = |scratch: &mut Scratch, t: &normalize::Tokenized, d, sig: &mut [u64]| {
-            fx.extract(t, d, scratch, sig)
-        };
+        let compute =
+            |scratch: &mut Scratch, t: &normalize::Tokenized, d: &Document, sig: &mut [u64]| {
+                fx.extract(t, &d.text, d.title.as_deref(), scratch, sig)
+            };
         // Freeing each document's tokens as soon as its features are
         // computed lets the allocator reuse their memory for the features
         // instead of taking fresh pages (at 200k documents: shingling and

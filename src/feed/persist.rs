@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 
 use super::*;
 use crate::atomic::AtomicFile;
-use crate::features::{FeatureExtractor, Scratch};
 
 /// The format version written by [`FeedIndex::save`].
 pub const FEED_INDEX_VERSION: u32 = 3;
@@ -105,46 +104,6 @@ pub(super) fn log_path(path: &Path) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".log");
     name.into()
-}
-
-/// What a load recomputes for one article from its text.
-struct Recomputed {
-    set: Vec<u64>,
-    fingerprints: Vec<u64>,
-    band_keys: Vec<u64>,
-    sentences: Vec<(u64, u64)>,
-    raw: signals::RawTerms,
-    title_terms: Vec<u64>,
-}
-
-fn recompute(fx: &FeatureExtractor, e: &StoredEntry) -> Recomputed {
-    let doc = Document {
-        id: e.id.clone(),
-        text: e.text.clone(),
-        title: e.title.clone(),
-        published: e.published.map(Timestamp::from_seconds),
-        source: e.source.clone(),
-        url: None,
-        label: None,
-        labels: Default::default(),
-    };
-    let t = fx.tokenize(&doc.text);
-    let b = &fx.config().normalize.boilerplate;
-    let sentences = if b.learn {
-        normalize::learnable_sentences(&t, b.max_line_words)
-    } else {
-        Vec::new()
-    };
-    let mut sig = vec![u64::MAX; fx.signature_len()];
-    let f = fx.extract(&t, &doc, &mut Scratch::default(), &mut sig);
-    Recomputed {
-        band_keys: fx.band_keys(&sig),
-        set: f.set,
-        fingerprints: f.fingerprints,
-        sentences,
-        raw: f.raw,
-        title_terms: crate::headline::title_terms(doc.title.as_deref()),
-    }
 }
 
 impl FeedIndex {
@@ -449,7 +408,7 @@ impl FeedIndex {
     ) -> Result<()> {
         let mut known = 0usize;
         let mut start = 0usize;
-        let mut recomputed: Vec<Recomputed> = Vec::with_capacity(entries.len());
+        let mut recomputed: Vec<Prepared> = Vec::with_capacity(entries.len());
         while start < entries.len() {
             let k = entries[start].1.learned_at as usize;
             if k < known || k > learned.len() {
@@ -471,7 +430,12 @@ impl FeedIndex {
             recomputed.extend(
                 entries[start..end]
                     .par_iter()
-                    .map(|(_, e)| recompute(fx, e))
+                    .map(|(_, e)| {
+                        let mut p = Prepared::new(fx, &e.text, e.title.as_deref(), k);
+                        // The tokens are not kept: only arrivals need them.
+                        p.tokenized = Default::default();
+                        p
+                    })
                     .collect::<Vec<_>>(),
             );
             start = end;
@@ -501,6 +465,7 @@ impl FeedIndex {
                     id: e.id,
                     published: e.published,
                     source: e.source,
+                    title_terms: crate::headline::title_terms(e.title.as_deref()),
                     title: e.title,
                     text: e.text,
                     learned_at: e.learned_at,
@@ -515,7 +480,6 @@ impl FeedIndex {
                     parent: e.parent,
                     link: e.link,
                     complete: e.complete,
-                    title_terms: r.title_terms,
                 },
             );
         }

@@ -68,10 +68,18 @@ fn smaller_side(o: &Overlap) -> bool {
     o.containment_a_in_b() >= o.containment_b_in_a()
 }
 
-impl FeedIndex {
-    pub(super) fn prepare(&self, doc: &Document) -> Prepared {
-        let tokenized = self.fx.tokenize(&doc.text);
-        let b = &self.fx.config().normalize.boilerplate;
+impl Prepared {
+    /// Tokens, learnable sentences and features of an article's text and
+    /// headline, by `fx`, whose normalizer knows `learned_at` learned
+    /// sentences: as an article arrives, and again as a load recomputes it.
+    pub(super) fn new(
+        fx: &FeatureExtractor,
+        text: &str,
+        title: Option<&str>,
+        learned_at: usize,
+    ) -> Prepared {
+        let tokenized = fx.tokenize(text);
+        let b = &fx.config().normalize.boilerplate;
         let sentences = if b.learn {
             normalize::learnable_sentences(&tokenized, b.max_line_words)
         } else {
@@ -80,28 +88,60 @@ impl FeedIndex {
         let mut p = Prepared {
             tokenized,
             sentences,
-            learned_at: self.learned.len(),
+            learned_at,
             set: Vec::new(),
             fingerprints: Vec::new(),
             band_keys: Vec::new(),
             raw: Default::default(),
         };
-        self.features(doc, &mut p);
+        p.featurize(fx, text, title, learned_at);
         p
+    }
+
+    /// Shingles, signature, fingerprints and story terms by `fx` (whose
+    /// normalizer knows `learned_at` learned sentences).
+    pub(super) fn featurize(
+        &mut self,
+        fx: &FeatureExtractor,
+        text: &str,
+        title: Option<&str>,
+        learned_at: usize,
+    ) {
+        let mut signature = vec![u64::MAX; fx.signature_len()];
+        let f = fx.extract(
+            &self.tokenized,
+            text,
+            title,
+            &mut Default::default(),
+            &mut signature,
+        );
+        self.learned_at = learned_at;
+        self.set = f.set;
+        self.fingerprints = f.fingerprints;
+        self.band_keys = fx.band_keys(&signature);
+        self.raw = f.raw;
+    }
+}
+
+impl FeedIndex {
+    pub(super) fn prepare(&self, doc: &Document) -> Prepared {
+        Prepared::new(
+            &self.fx,
+            &doc.text,
+            doc.title.as_deref(),
+            self.learned.len(),
+        )
     }
 
     /// Shingles, signature, fingerprints and story terms with the current
     /// boilerplate model.
     pub(super) fn features(&self, doc: &Document, p: &mut Prepared) {
-        let mut signature = vec![u64::MAX; self.fx.signature_len()];
-        let f = self
-            .fx
-            .extract(&p.tokenized, doc, &mut Default::default(), &mut signature);
-        p.learned_at = self.learned.len();
-        p.set = f.set;
-        p.fingerprints = f.fingerprints;
-        p.band_keys = self.fx.band_keys(&signature);
-        p.raw = f.raw;
+        p.featurize(
+            &self.fx,
+            &doc.text,
+            doc.title.as_deref(),
+            self.learned.len(),
+        );
     }
 
     /// Stories the clock `clock` and arrival `seq` put out of the window.
