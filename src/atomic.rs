@@ -72,10 +72,7 @@ impl AtomicFile {
     /// [`Self::commit`].
     pub fn create(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = Error::io(path);
         let target = resolve_links(path);
         if let Ok(meta) = std::fs::metadata(&target)
             && !meta.is_file()
@@ -122,10 +119,8 @@ impl AtomicFile {
     /// Flushes and syncs the temporary file, renames it over the target and
     /// syncs the folder.
     pub fn commit(mut self) -> Result<()> {
-        let io = |source| Error::Io {
-            path: self.path.clone(),
-            source,
-        };
+        let path = self.path.clone();
+        let io = Error::io(&path);
         let file = self.file.take().expect("an AtomicFile is committed once");
         let file = file.into_inner().map_err(|e| io(e.into_error()))?;
         if let Some(tmp) = &self.tmp {

@@ -162,10 +162,7 @@ impl Config {
     /// ```
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
         let bad = |reason: String| Error::ConfigFile {
             path: path.to_path_buf(),
             reason,

@@ -537,10 +537,7 @@ pub(crate) fn collect_records(
 /// ```
 pub fn read_jsonl(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        path: PathBuf::from(path),
-        source,
-    })?;
+    let file = std::fs::File::open(path).map_err(Error::io(path))?;
     crate::input::read_jsonl_from(file, path, opts)
 }
 

@@ -97,6 +97,16 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// An I/O error on `path`: `.map_err(Error::io(path))`.
+    pub(crate) fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + Copy + '_ {
+        move |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
 fn path_prefix(path: &Option<PathBuf>) -> String {
     match path {
         Some(p) => format!("{}: ", p.display()),

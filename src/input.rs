@@ -54,13 +54,6 @@ impl InputFormat {
     }
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// Reads documents from a file or directory in the format [`InputFormat::of`]
 /// detects.
 ///
@@ -108,7 +101,7 @@ fn input_error(path: &Path, e: std::io::Error, compressed: bool) -> Error {
     } else {
         e
     };
-    io_error(path, e)
+    Error::io(path)(e)
 }
 
 /// Reads JSONL from any reader, such as standard input, gzip-compressed or
@@ -193,7 +186,7 @@ impl RecordReader {
     /// Records from the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+        let file = std::fs::File::open(path).map_err(Error::io(path))?;
         RecordReader::new(file, path)
     }
 
@@ -274,7 +267,7 @@ fn quote_problem(bytes: &[u8]) -> Option<QuoteProblem> {
 }
 
 fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
     if let Some(problem) = quote_problem(&bytes) {
         let (line, reason) = match problem {
             QuoteProblem::Unclosed(line) => (
@@ -351,22 +344,22 @@ fn read_csv(path: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
-    io_error(
-        path,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
-    )
+    Error::io(path)(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        e.to_string(),
+    ))
 }
 
 fn read_text_dir(dir: &Path, opts: &ReadOptions) -> Result<ReadOutcome> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| io_error(dir, e))?
-        .map(|entry| entry.map(|e| e.path()).map_err(|e| io_error(dir, e)))
+        .map_err(Error::io(dir))?
+        .map(|entry| entry.map(|e| e.path()).map_err(Error::io(dir)))
         .collect::<Result<Vec<_>>>()?;
     files.retain(|p| p.extension().is_some_and(|e| e == "txt") && p.is_file());
     files.sort();
     let mut records = Vec::with_capacity(files.len());
     for f in files {
-        let bytes = std::fs::read(&f).map_err(|e| io_error(&f, e))?;
+        let bytes = std::fs::read(&f).map_err(Error::io(&f))?;
         let id = f
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

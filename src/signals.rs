@@ -340,10 +340,7 @@ impl IdfModel {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let mut file = crate::atomic::AtomicFile::create(path)?;
-        serde_json::to_writer(&mut file, self).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e.into(),
-        })?;
+        serde_json::to_writer(&mut file, self).map_err(|e| Error::io(path)(e.into()))?;
         file.commit()
     }
 
@@ -351,10 +348,7 @@ impl IdfModel {
     /// (or of another format version) is an [`Error::IdfFile`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(Error::io(path))?;
         let bad = |reason: String| Error::IdfFile {
             path: path.to_path_buf(),
             reason,

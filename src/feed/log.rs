@@ -81,13 +81,6 @@ impl LoggedDoc {
     }
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// Appends the operations numbered from `first` to the log at `path`,
 /// whose complete records end at `good_len` (anything after is a record cut
 /// short, dropped first); syncs it. Returns the log's new length.
@@ -108,7 +101,7 @@ pub(super) fn append(path: &Path, good_len: u64, first: u64, ops: &[Op]) -> Resu
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(io(path))?;
+        .map_err(Error::io(path))?;
     let created = good_len < LOG_HEADER_LEN;
     let mut record =
         Vec::with_capacity(LOG_HEADER_LEN as usize + RECORD_HEADER_LEN + payload.len());
@@ -123,10 +116,10 @@ pub(super) fn append(path: &Path, good_len: u64, first: u64, ops: &[Op]) -> Resu
     record.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes());
     record.extend_from_slice(&payload);
     let start = if created { 0 } else { good_len };
-    file.set_len(start).map_err(io(path))?;
-    file.seek(SeekFrom::Start(start)).map_err(io(path))?;
-    file.write_all(&record).map_err(io(path))?;
-    file.sync_data().map_err(io(path))?;
+    file.set_len(start).map_err(Error::io(path))?;
+    file.seek(SeekFrom::Start(start)).map_err(Error::io(path))?;
+    file.write_all(&record).map_err(Error::io(path))?;
+    file.sync_data().map_err(Error::io(path))?;
     if created {
         // The new file's name is durable once its folder is synced.
         let dir = path
@@ -135,7 +128,7 @@ pub(super) fn append(path: &Path, good_len: u64, first: u64, ops: &[Op]) -> Resu
             .unwrap_or(Path::new("."));
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(io(dir))?;
+            .map_err(Error::io(dir))?;
     }
     Ok(start + record.len() as u64)
 }
@@ -149,9 +142,9 @@ pub(super) fn read(path: &Path, mut next: u64) -> Result<(Vec<Op>, u64)> {
     };
     let mut bytes = Vec::new();
     match std::fs::File::open(path) {
-        Ok(mut f) => f.read_to_end(&mut bytes).map_err(io(path))?,
+        Ok(mut f) => f.read_to_end(&mut bytes).map_err(Error::io(path))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(io(path)(e)),
+        Err(e) => return Err(Error::io(path)(e)),
     };
     if (bytes.len() as u64) < LOG_HEADER_LEN {
         // A log whose header was cut short holds no record.

@@ -124,18 +124,12 @@ impl FeedIndex {
                     .to_string(),
             });
         }
-        file.write_all(&bytes).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        file.write_all(&bytes).map_err(Error::io(path))?;
         file.commit()?;
         let log = log_path(path);
         match std::fs::remove_file(&log) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::Io {
-                    path: log,
-                    source: e,
-                });
+                return Err(Error::io(&log)(e));
             }
             _ => {}
         }
@@ -288,10 +282,7 @@ impl FeedIndex {
     /// one stopped.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(Error::io(path))?;
         let bad = |reason: String| Error::IndexFile {
             path: path.to_path_buf(),
             reason,
