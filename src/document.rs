@@ -348,10 +348,7 @@ fn parse_line_with_labels(
     bytes: &[u8],
     fields: &[String],
 ) -> std::result::Result<Document, RecordError> {
-    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
+    let map: serde_json::Map<String, serde_json::Value> = json_of_line(bytes)?;
     let mut labels = BTreeMap::new();
     for f in fields {
         match map.get(f) {
@@ -377,11 +374,15 @@ fn parse_line_with_labels(
 }
 
 pub(crate) fn parse_line(bytes: &[u8]) -> std::result::Result<Document, RecordError> {
+    let raw: RawRecord = json_of_line(bytes)?;
+    raw.into_document()
+}
+
+/// One JSONL line as `T`: a byte order mark skipped, UTF-8 required.
+fn json_of_line<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> std::result::Result<T, RecordError> {
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let s = std::str::from_utf8(bytes).map_err(|_| RecordError::NotUtf8)?;
-    let raw: RawRecord =
-        serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))?;
-    raw.into_document()
+    serde_json::from_str(s).map_err(|e| RecordError::MalformedJson(e.to_string()))
 }
 
 impl RawRecord {
