@@ -339,29 +339,10 @@ impl FeedIndex {
         index.restore_entries(snap.entries, &snap.learned, &bad)?;
         index.learned = snap.learned;
         for (gk, g) in snap.groups {
-            for &t in &g.top {
-                index.terms.entry(t).or_default().push(gk);
+            if g.members.is_empty() {
+                return Err(bad("corrupt: an empty group".into()));
             }
-            let first = *g
-                .members
-                .first()
-                .ok_or_else(|| bad("corrupt: an empty group".into()))?;
-            index.groups.insert(
-                gk,
-                Group {
-                    members: vec![first],
-                    canonical: g.canonical,
-                    sum: SparseVec::new(),
-                    entity_sum: SparseVec::new(),
-                    sum_norm: 0.0,
-                    entity_norm: 0.0,
-                    time: None,
-                    top: g.top,
-                    story: g.story,
-                },
-            );
-            index.group_mut(gk).members = g.members;
-            index.sum_group(gk);
+            index.insert_group(gk, g.members, g.canonical, g.top, g.story);
         }
         for (k, s) in snap.stories {
             index.expiry_insert(k, &s);

@@ -201,24 +201,38 @@ impl FeedIndex {
         top: Vec<u64>,
         sk: StoryKey,
     ) {
+        self.entry_mut(first).group = gk;
+        self.insert_group(gk, vec![first], first, top, sk);
+    }
+
+    /// Enters group `gk` of live articles `members` (their `group` already
+    /// `gk`), indexed under the terms `top` for story candidates: its sums,
+    /// norms and time range from its members ([`Self::sum_group`]). For a
+    /// new group and for a loaded one.
+    pub(super) fn insert_group(
+        &mut self,
+        gk: GroupKey,
+        members: Vec<ArticleSeq>,
+        canonical: ArticleSeq,
+        top: Vec<u64>,
+        story: StoryKey,
+    ) {
         for &t in &top {
             self.terms.entry(t).or_default().push(gk);
         }
-        let e = self.entry_mut(first);
-        e.group = gk;
-        let e = &self.entry(first);
         let g = Group {
-            members: vec![first],
-            canonical: first,
-            sum: e.vector.clone(),
-            entity_sum: e.entities.clone(),
-            sum_norm: sparse::norm(&e.vector),
-            entity_norm: sparse::norm(&e.entities),
-            time: e.published.map(|t| (t, t)),
+            members,
+            canonical,
+            sum: SparseVec::new(),
+            entity_sum: SparseVec::new(),
+            sum_norm: 0.0,
+            entity_norm: 0.0,
+            time: None,
             top,
-            story: sk,
+            story,
         };
         self.groups.insert(gk, g);
+        self.sum_group(gk);
     }
 
     /// Starts story `sk` of live groups, computing its size, canonical and
