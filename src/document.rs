@@ -326,6 +326,20 @@ pub fn parse_record(bytes: &[u8]) -> std::result::Result<Document, RecordError> 
     parse_line(bytes)
 }
 
+/// The record of one JSONL line (its `\n` removed), by the rule of every
+/// reader of this crate: `None` for a line of white space only (no record,
+/// no error), a `\r` before the line end dropped, a byte order mark skipped.
+/// For drivers that split files into lines themselves.
+///
+/// ```
+/// assert!(wirecluster::parse_jsonl_line(b"  \r").is_none());
+/// let d = wirecluster::parse_jsonl_line(b"{\"id\": 1, \"text\": \"Body\"}\r").unwrap().unwrap();
+/// assert_eq!(d.id, "1");
+/// ```
+pub fn parse_jsonl_line(line: &[u8]) -> Option<std::result::Result<Document, RecordError>> {
+    record_of_line(line, &[])
+}
+
 /// The record of one JSONL line (its `\n` removed): `None` for a line of
 /// white space only, which is no record and no error. A `\r` before the
 /// line end is dropped. The one line rule of every JSONL reader.

@@ -87,6 +87,13 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A step of a distributed run ([`crate::distributed`]) was given data
+    /// that another step of the same config did not make.
+    #[error("distributed run: {reason}")]
+    Distributed {
+        /// What is wrong.
+        reason: String,
+    },
     /// Evaluation needs a label on every document.
     #[error("document {id:?} has no `{field}` label; evaluation needs one on every document")]
     MissingLabel {

@@ -66,6 +66,7 @@ mod atomic;
 mod canonical;
 mod cluster;
 mod config;
+pub mod distributed;
 mod document;
 mod error;
 mod eval;
@@ -96,8 +97,8 @@ pub use atomic::AtomicFile;
 pub use canonical::CanonicalPolicy;
 pub use config::{Config, ConfigBuilder};
 pub use document::{
-    Document, ReadOptions, ReadOutcome, SkippedLine, Timestamp, parse_jsonl, parse_record,
-    read_jsonl,
+    Document, ReadOptions, ReadOutcome, SkippedLine, Timestamp, parse_jsonl, parse_jsonl_line,
+    parse_record, read_jsonl,
 };
 pub use error::{Error, RecordError, Result};
 pub use eval::{Prf, Scores, score};

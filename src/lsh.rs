@@ -115,10 +115,16 @@ pub(crate) fn unpack(p: u64) -> (u32, u32) {
 /// Buckets larger than `max_bucket` pair each member only with the next
 /// `max_bucket` members, so a giant bucket costs `O(len · max_bucket)`.
 pub(crate) fn bucket_pairs(members: &[u32], max_bucket: usize, out: &mut Vec<u64>) {
+    for_bucket_pairs(members, max_bucket, |a, b| out.push(pack(a, b)));
+}
+
+/// Calls `f` on the pairs of one bucket (sorted ascending) that
+/// [`bucket_pairs`] emits: each member with the next `max_bucket` members.
+pub(crate) fn for_bucket_pairs<T: Copy>(members: &[T], max_bucket: usize, mut f: impl FnMut(T, T)) {
     let w = max_bucket.max(1);
     for (x, &a) in members.iter().enumerate() {
         for &b in members.iter().skip(x + 1).take(w) {
-            out.push(pack(a, b));
+            f(a, b);
         }
     }
 }

@@ -91,6 +91,25 @@ pub(crate) struct StoryStage {
     idf: Option<IdfModel>,
 }
 
+/// Story vectors of documents and units (duplicate groups).
+pub(crate) struct StoryVectors {
+    pub doc_vectors: Vec<SparseVec>,
+    pub unit_vectors: Vec<SparseVec>,
+    pub unit_entities: Vec<SparseVec>,
+    pub times: Vec<Option<(i64, i64)>>,
+}
+
+impl StoryVectors {
+    /// What the units bring to pair scoring.
+    pub(crate) fn signals(&self) -> story::UnitSignals<'_> {
+        story::UnitSignals {
+            vectors: &self.unit_vectors,
+            entities: &self.unit_entities,
+            times: &self.times,
+        }
+    }
+}
+
 /// Internal state of a run, kept for explanations.
 pub(crate) struct RunState {
     pub features: Features,
@@ -216,9 +235,10 @@ impl Clusterer {
         let mut timer = Timer::new();
         let f = self.features(docs, &mut timer);
         let cands = self.candidates(&f, &mut timer);
-        let mut edges = self.verify(docs, &f, &cands, &mut timer);
-        let grouping = self.group(docs, &f, &mut edges, &mut timer);
-        let (groups, mut assignments) = self.canonicals(docs, &f, &grouping, &edges, &mut timer);
+        let mut edges = self.verify(docs, &f.sets, &cands.pairs, &mut timer);
+        let grouping = self.group(docs, &f.fx, &f.sets, &mut edges, &mut timer);
+        let (groups, mut assignments) =
+            self.canonicals(docs, &f.sets, &grouping, &edges, &mut timer);
         let st = self.stories(docs, &f, &groups, &mut timer);
         self.assign_stories(&st.stories, &mut assignments);
 
@@ -291,8 +311,8 @@ impl Clusterer {
     pub(crate) fn verify(
         &self,
         docs: &[Document],
-        f: &Features,
-        cands: &Candidates,
+        sets: &[Vec<u64>],
+        pairs: &[u64],
         timer: &mut Timer,
     ) -> Vec<Edge> {
         let cfg = &self.config;
@@ -300,16 +320,16 @@ impl Clusterer {
         // graph they fall in, so that the shingle sets of one text's
         // reprints are read together while in cache; the edges are then put
         // back in pair order.
-        let order = cluster::component_order(docs.len(), &cands.pairs);
+        let order = cluster::component_order(docs.len(), pairs);
         let mut verified: Vec<(u32, Edge)> = order
             .par_iter()
             .filter_map(|&k| {
-                let (a, b) = lsh::unpack(cands.pairs[k as usize]);
+                let (a, b) = lsh::unpack(pairs[k as usize]);
                 let side = |i: u32| {
                     let i = i as usize;
                     (
                         i,
-                        f.sets[i].as_slice(),
+                        sets[i].as_slice(),
                         docs[i].published.map(|t| t.seconds()),
                     )
                 };
@@ -329,7 +349,8 @@ impl Clusterer {
     pub(crate) fn group(
         &self,
         docs: &[Document],
-        f: &Features,
+        fx: &FeatureExtractor,
+        sets: &[Vec<u64>],
         edges: &mut [Edge],
         timer: &mut Timer,
     ) -> cluster::Grouping {
@@ -340,14 +361,12 @@ impl Clusterer {
             .unzip();
         // Text order is needed only for the few documents the anti-chaining
         // guard examines, so it is recomputed for them.
-        let ordered = |p: usize| {
-            f.fx.text_order(&f.fx.tokenize(&docs[p].text), &docs[p].text)
-        };
+        let ordered = |p: usize| fx.text_order(&fx.tokenize(&docs[p].text), &docs[p].text);
         let titles = |p: usize| crate::headline::title_terms(docs[p].title.as_deref());
         let grouping = cluster::group(
             docs.len(),
             &packed,
-            &f.sets,
+            sets,
             &ordered,
             &titles,
             &packed_shared,
@@ -370,16 +389,16 @@ impl Clusterer {
     pub(crate) fn canonicals(
         &self,
         docs: &[Document],
-        f: &Features,
+        sets: &[Vec<u64>],
         grouping: &cluster::Grouping,
         edges: &[Edge],
         timer: &mut Timer,
     ) -> (Vec<DuplicateGroup>, Vec<Assignment>) {
-        let shared = |a: usize, b: usize| shared_size(edges, &f.sets, a, b);
+        let shared = |a: usize, b: usize| shared_size(edges, sets, a, b);
         let groups: Vec<DuplicateGroup> = grouping
             .groups
             .par_iter()
-            .map(|members| self.make_group(members, docs, &f.sets, &shared))
+            .map(|members| self.make_group(members, docs, sets, &shared))
             .collect();
         let mut assignments: Vec<Option<Assignment>> = vec![None; docs.len()];
         for g in &groups {
@@ -403,7 +422,7 @@ impl Clusterer {
     }
 
     /// Fills in the story fields of the assignments.
-    fn assign_stories(&self, stories: &[Story], assignments: &mut [Assignment]) {
+    pub(crate) fn assign_stories(&self, stories: &[Story], assignments: &mut [Assignment]) {
         if !self.config.story.enabled {
             for a in assignments.iter_mut() {
                 a.story = a.duplicate_group.clone();
@@ -459,12 +478,51 @@ impl Clusterer {
                 ..Default::default()
             };
         }
-        // IDF from this corpus, plus a given model. Terms are distinct per
-        // document, so counting them gives df. The vocabulary is small next
-        // to the number of term occurrences, so counting into per-thread maps
-        // stays in cache and linear (a sort of all occurrences did not).
-        let mut df: ahash::AHashMap<u64, u64> = f
-            .raw_terms
+        let (df, n_docs) = self.story_df(&f.raw_terms);
+        // The IDF of each distinct term, computed once (the vocabulary is
+        // small next to the number of term occurrences).
+        let idf: ahash::AHashMap<u64, f64> = df
+            .iter()
+            .map(|(&t, &d)| (t, signals::idf(n_docs, d)))
+            .collect();
+        let unseen = signals::idf(n_docs, 0);
+        let idf_of = |t: u64| idf.get(&t).copied().unwrap_or(unseen);
+        let v = self.story_vectors(docs, &f.raw_terms, groups, &idf_of);
+        timer.lap("story vectors");
+        let linked = story::link_units(&v.signals(), &df, n_docs, sc, &mut |name| timer.lap(name));
+        let stories =
+            self.make_stories(&linked.clusters, docs, groups, &v.doc_vectors, &f.raw_terms);
+        timer.lap("story canonical");
+        let StoryVectors {
+            doc_vectors,
+            unit_vectors,
+            unit_entities,
+            times,
+        } = v;
+        StoryStage {
+            stories,
+            candidates: linked.candidates,
+            doc_vectors,
+            unit_vectors,
+            unit_entities,
+            times,
+            idf: Some(IdfModel {
+                version: signals::IDF_MODEL_VERSION,
+                documents: n_docs,
+                df: df.into_iter().collect(),
+            }),
+        }
+    }
+
+    /// Document frequencies of the story terms of a corpus, plus those of
+    /// the given model, and the number of documents they count.
+    ///
+    /// Terms are distinct per document, so counting them gives df. The
+    /// vocabulary is small next to the number of term occurrences, so
+    /// counting into per-thread maps stays in cache and linear (a sort of
+    /// all occurrences did not).
+    pub(crate) fn story_df(&self, raw_terms: &[RawTerms]) -> (ahash::AHashMap<u64, u64>, u64) {
+        let mut df: ahash::AHashMap<u64, u64> = raw_terms
             .par_iter()
             .fold(ahash::AHashMap::new, |mut m, r| {
                 for &(t, _) in &r.counts {
@@ -479,23 +537,28 @@ impl Clusterer {
                 }
                 a
             });
-        let mut n_docs = docs.len() as u64;
+        let mut n_docs = raw_terms.len() as u64;
         if let Some(m) = &self.idf {
             n_docs += m.documents;
             for (&t, &c) in &m.df {
                 *df.entry(t).or_insert(0) += c;
             }
         }
-        // The IDF of each distinct term, computed once (the vocabulary is
-        // small next to the number of term occurrences).
-        let idf: ahash::AHashMap<u64, f64> = df
-            .iter()
-            .map(|(&t, &d)| (t, signals::idf(n_docs, d)))
-            .collect();
-        let unseen = signals::idf(n_docs, 0);
-        let idf_of = |t: u64| idf.get(&t).copied().unwrap_or(unseen);
-        let doc_vectors: Vec<SparseVec> = f
-            .raw_terms
+        (df, n_docs)
+    }
+
+    /// The story vectors of documents and of duplicate groups (units), the
+    /// groups' name-and-number vectors and time ranges, with `idf_of` the
+    /// IDF of a term.
+    pub(crate) fn story_vectors(
+        &self,
+        docs: &[Document],
+        raw_terms: &[RawTerms],
+        groups: &[DuplicateGroup],
+        idf_of: &(dyn Fn(u64) -> f64 + Sync),
+    ) -> StoryVectors {
+        let sc = &self.config.story;
+        let doc_vectors: Vec<SparseVec> = raw_terms
             .par_iter()
             .map(|r| signals::weigh(r, &|_, t| idf_of(t), sc.entity_boost, sc.max_terms))
             .collect();
@@ -505,14 +568,13 @@ impl Clusterer {
             .collect();
         let doc_entities: Vec<SparseVec> = doc_vectors
             .par_iter()
-            .zip(&f.raw_terms)
+            .zip(raw_terms)
             .map(|(v, r)| signals::entity_part(v, r))
             .collect();
         let unit_entities: Vec<SparseVec> = groups
             .par_iter()
             .map(|g| sparse::centroid(g.members.iter().map(|m| &doc_entities[m.index])))
             .collect();
-        timer.lap("story vectors");
         let times: Vec<Option<(i64, i64)>> = groups
             .iter()
             .map(|g| {
@@ -524,32 +586,27 @@ impl Clusterer {
                 Some((*ts.iter().min()?, *ts.iter().max()?))
             })
             .collect();
-        let unit_signals = story::UnitSignals {
-            vectors: &unit_vectors,
-            entities: &unit_entities,
-            times: &times,
-        };
-        let linked = story::link_units(&unit_signals, &df, n_docs, sc, &mut |name| timer.lap(name));
-
-        let stories: Vec<Story> = linked
-            .clusters
-            .par_iter()
-            .map(|units| self.make_story(units, docs, groups, &doc_vectors, &f.raw_terms))
-            .collect();
-        timer.lap("story canonical");
-        StoryStage {
-            stories,
-            candidates: linked.candidates,
+        StoryVectors {
             doc_vectors,
             unit_vectors,
             unit_entities,
             times,
-            idf: Some(IdfModel {
-                version: signals::IDF_MODEL_VERSION,
-                documents: n_docs,
-                df: df.into_iter().collect(),
-            }),
         }
+    }
+
+    /// The stories of linked units (lists of indices into `groups`).
+    pub(crate) fn make_stories(
+        &self,
+        clusters: &[Vec<u32>],
+        docs: &[Document],
+        groups: &[DuplicateGroup],
+        doc_vectors: &[SparseVec],
+        raw: &[RawTerms],
+    ) -> Vec<Story> {
+        clusters
+            .par_iter()
+            .map(|units| self.make_story(units, docs, groups, doc_vectors, raw))
+            .collect()
     }
 
     fn make_story(

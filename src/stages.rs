@@ -44,10 +44,10 @@ impl<'a> Staged<'a> {
         let t = &mut Timer::new();
         let features = clusterer.features(docs, t);
         let candidates = clusterer.candidates(&features, t);
-        let verified = clusterer.verify(docs, &features, &candidates, t);
+        let verified = clusterer.verify(docs, &features.sets, &candidates.pairs, t);
         let mut edges = verified.clone();
-        let grouping = clusterer.group(docs, &features, &mut edges, t);
-        let (groups, _) = clusterer.canonicals(docs, &features, &grouping, &edges, t);
+        let grouping = clusterer.group(docs, &features.fx, &features.sets, &mut edges, t);
+        let (groups, _) = clusterer.canonicals(docs, &features.sets, &grouping, &edges, t);
         Staged {
             clusterer,
             docs,
@@ -92,8 +92,8 @@ impl<'a> Staged<'a> {
     pub fn verify(&self) -> usize {
         let edges = self.clusterer.verify(
             self.docs,
-            &self.features,
-            &self.candidates,
+            &self.features.sets,
+            &self.candidates.pairs,
             &mut Timer::new(),
         );
         edges
@@ -106,9 +106,13 @@ impl<'a> Staged<'a> {
     /// edges, which it marks); returns the groups.
     pub fn group(&self) -> usize {
         let mut edges = self.verified.clone();
-        let g = self
-            .clusterer
-            .group(self.docs, &self.features, &mut edges, &mut Timer::new());
+        let g = self.clusterer.group(
+            self.docs,
+            &self.features.fx,
+            &self.features.sets,
+            &mut edges,
+            &mut Timer::new(),
+        );
         g.groups.len()
     }
 
@@ -116,7 +120,7 @@ impl<'a> Staged<'a> {
     pub fn canonicals(&self) -> usize {
         let (groups, _) = self.clusterer.canonicals(
             self.docs,
-            &self.features,
+            &self.features.sets,
             &self.grouping,
             &self.edges,
             &mut Timer::new(),

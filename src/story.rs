@@ -153,14 +153,35 @@ pub(crate) fn link_units(
     lap: &mut dyn FnMut(&str),
 ) -> Linked {
     let common = common_terms(df, n_docs, cfg);
+    let top = unit_top_terms(units.vectors, &common, cfg);
+    let pairs = candidate_pairs(&top, cfg.min_shared_terms, cfg.max_posting);
+    link_pairs(units, &pairs, cfg, lap)
+}
+
+/// The top terms of each unit's vector, skipping the `common` ones.
+pub(crate) fn unit_top_terms(
+    vectors: &[SparseVec],
+    common: &ahash::AHashSet<u64>,
+    cfg: &StoryConfig,
+) -> Vec<Vec<u64>> {
     let usable = |t: u64| !common.contains(&t);
-    let top: Vec<Vec<u64>> = units
-        .vectors
+    vectors
         .par_iter()
         .map(|v| top_terms(v, cfg.top_terms, &usable))
-        .collect();
-    let pairs = candidate_pairs(&top, cfg.min_shared_terms, cfg.max_posting);
-    let scored = score_pairs(&pairs, units, cfg);
+        .collect()
+}
+
+/// The story stage from candidate pairs on: pair scores, the
+/// shared-neighbour mix and average linkage at [`StoryConfig::threshold`].
+/// Stories never join units without a chain of candidate pairs, so the
+/// units of each component of the candidate graph can be linked apart.
+pub(crate) fn link_pairs(
+    units: &UnitSignals,
+    pairs: &[(u32, u32)],
+    cfg: &StoryConfig,
+    lap: &mut dyn FnMut(&str),
+) -> Linked {
+    let scored = score_pairs(pairs, units, cfg);
     lap("story candidates");
     let n = units.vectors.len();
     let mixed = shared_neighbour_scores(n, &scored, cfg);

@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+mod shard;
+
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -161,5 +163,6 @@ fn _wirecluster(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WireclusterError", m.py().get_type::<WireclusterError>())?;
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_class::<PyFeedIndex>()?;
+    m.add_class::<shard::PyShard>()?;
     Ok(())
 }

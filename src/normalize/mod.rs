@@ -342,19 +342,32 @@ pub(crate) fn for_each_context(d: &Tokenized, mut f: impl FnMut(usize, u64)) {
     }
 }
 
-/// The sentences of a document that may be learned as boilerplate (3 to
-/// `max_words` words), each once, with its context (see
-/// [`for_each_context`]), sorted by key.
+/// Whether a sentence may be learned as boilerplate: 3 to `max_words` words.
+pub(crate) fn learnable(s: &Segment, max_words: usize) -> bool {
+    (3..=max_words).contains(&((s.end - s.start) as usize))
+}
+
+/// The sentences of a document that may be learned as boilerplate (see
+/// [`learnable`]), each once, with its context (see [`for_each_context`]),
+/// sorted by key.
 pub(crate) fn learnable_sentences(d: &Tokenized, max_words: usize) -> Vec<(u64, u64)> {
+    let mut out = sentence_contexts(d, max_words);
+    out.dedup_by_key(|p| p.0);
+    out
+}
+
+/// The distinct `(sentence, context)` pairs of a document's learnable
+/// sentences, sorted: what the batch's second learning pass counts.
+pub(crate) fn sentence_contexts(d: &Tokenized, max_words: usize) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     for_each_context(d, |i, ctx| {
         let s = &d.segments[i];
-        if (3..=max_words).contains(&((s.end - s.start) as usize)) {
+        if learnable(s, max_words) {
             out.push((s.key, ctx));
         }
     });
     out.sort_unstable();
-    out.dedup_by_key(|p| p.0);
+    out.dedup();
     out
 }
 

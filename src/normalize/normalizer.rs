@@ -54,7 +54,7 @@ impl Normalizer {
             return norm;
         }
         let threshold = b.min_sentence_docs(docs.len());
-        let eligible = |s: &Segment| (3..=b.max_line_words).contains(&((s.end - s.start) as usize));
+        let eligible = |s: &Segment| learnable(s, b.max_line_words);
         // Pass 1: documents per sentence (each document's distinct keys,
         // gathered and sorted on all cores).
         let mut keys: Vec<u64> = docs

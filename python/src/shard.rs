@@ -1,0 +1,516 @@
+//! The distributed steps (`wirecluster::distributed`) over Arrow columns:
+//! every method takes and returns whole columns as buffers (`bytes` of
+//! little-endian `int64` values, and variable-length columns as `int64`
+//! offsets plus data), so a batch of rows crosses into Rust without a
+//! Python object per row. `wirecluster/_columns.py` converts to and from
+//! pyarrow arrays.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use wirecluster::distributed::{Shard, StoryPlace};
+use wirecluster::parse_jsonl_line;
+
+use crate::error;
+
+/// A column of `int64` values.
+fn ints(b: &[u8]) -> PyResult<Vec<i64>> {
+    if !b.len().is_multiple_of(8) {
+        return Err(error("an int64 column buffer is not a multiple of 8 bytes"));
+    }
+    Ok(b.chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+fn bytes<'py>(py: Python<'py>, v: &[i64]) -> Bound<'py, PyBytes> {
+    let mut out = Vec::with_capacity(v.len() * 8);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    PyBytes::new(py, &out)
+}
+
+/// A variable-length column: `offsets` (n + 1 values) into `data`.
+struct Var<'a> {
+    offsets: Vec<i64>,
+    data: &'a [u8],
+}
+
+impl<'a> Var<'a> {
+    fn new(offsets: &[u8], data: &'a [u8]) -> PyResult<Self> {
+        let offsets = ints(offsets)?;
+        let ok = !offsets.is_empty()
+            && offsets.windows(2).all(|w| w[0] <= w[1])
+            && offsets.first().is_some_and(|&o| o >= 0)
+            && offsets.last().is_some_and(|&o| o as usize <= data.len());
+        if !ok {
+            return Err(error("a variable-length column has bad offsets"));
+        }
+        Ok(Var { offsets, data })
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn get(&self, i: usize) -> &'a [u8] {
+        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    fn ints(&self, i: usize) -> PyResult<Vec<i64>> {
+        ints(self.get(i))
+    }
+}
+
+/// A variable-length column being built.
+#[derive(Default)]
+struct VarOut {
+    offsets: Vec<i64>,
+    data: Vec<u8>,
+}
+
+impl VarOut {
+    fn new() -> Self {
+        VarOut {
+            offsets: vec![0],
+            data: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, item: &[u8]) {
+        self.data.extend_from_slice(item);
+        self.offsets.push(self.data.len() as i64);
+    }
+
+    fn push_ints(&mut self, v: impl IntoIterator<Item = i64>) {
+        for x in v {
+            self.data.extend_from_slice(&x.to_le_bytes());
+        }
+        self.offsets.push(self.data.len() as i64);
+    }
+
+    fn into_py<'py>(self, py: Python<'py>) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
+        (bytes(py, &self.offsets), PyBytes::new(py, &self.data))
+    }
+}
+
+/// Hashes are `u64`; columns hold them as `int64` with the same bits.
+fn signed(v: &[u64]) -> impl Iterator<Item = i64> + '_ {
+    v.iter().map(|&x| x as i64)
+}
+
+fn unsigned(v: Vec<i64>) -> Vec<u64> {
+    v.into_iter().map(|x| x as u64).collect()
+}
+
+type Pair<'py> = (Bound<'py, PyBytes>, Bound<'py, PyBytes>);
+
+/// The runs of equal values of a sorted column, as `(start, end)`.
+fn runs(keys: &[i64]) -> PyResult<Vec<(usize, usize)>> {
+    if keys.windows(2).any(|w| w[0] > w[1]) {
+        return Err(error("a component column is not sorted"));
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i] != keys[start] {
+            out.push((start, i));
+            start = i;
+        }
+    }
+    Ok(out)
+}
+
+/// The distributed steps with one config (`wirecluster::distributed::Shard`).
+#[pyclass(name = "Shard", module = "wirecluster._wirecluster")]
+pub(crate) struct PyShard {
+    inner: Shard,
+}
+
+#[pymethods]
+impl PyShard {
+    #[new]
+    #[pyo3(signature = (config_json=None))]
+    fn new(config_json: Option<&str>) -> PyResult<Self> {
+        let cfg = crate::config(config_json, None)?;
+        Ok(PyShard {
+            inner: Shard::new(cfg).map_err(error)?,
+        })
+    }
+
+    /// The config as JSON.
+    fn config_json(&self) -> PyResult<String> {
+        crate::json(self.inner.config())
+    }
+
+    /// A copy that takes learned sentences (an int64 column).
+    fn with_boilerplate(&self, learned: &[u8]) -> PyResult<Self> {
+        let keys = unsigned(ints(learned)?);
+        Ok(PyShard {
+            inner: self.inner.clone().with_boilerplate(&keys),
+        })
+    }
+
+    /// A copy that takes story-term document frequencies.
+    fn with_document_frequencies(
+        &self,
+        n_docs: u64,
+        terms: &[u8],
+        counts: &[u8],
+    ) -> PyResult<Self> {
+        let (t, c) = (ints(terms)?, ints(counts)?);
+        if t.len() != c.len() {
+            return Err(error("terms and counts differ in length"));
+        }
+        let df: Vec<(u64, u64)> = t
+            .into_iter()
+            .zip(c)
+            .map(|(t, c)| (t as u64, c as u64))
+            .collect();
+        Ok(PyShard {
+            inner: self.inner.clone().with_document_frequencies(n_docs, &df),
+        })
+    }
+
+    fn min_sentence_docs(&self, n_docs: u64) -> u64 {
+        self.inner.min_sentence_docs(n_docs)
+    }
+
+    /// Learned sentences from `(sentence, documents, contexts)` columns.
+    fn learned_sentences<'py>(
+        &self,
+        py: Python<'py>,
+        n_docs: u64,
+        keys: &[u8],
+        docs: &[u8],
+        contexts: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (k, d, c) = (ints(keys)?, ints(docs)?, ints(contexts)?);
+        let counts: Vec<(u64, u64, u64)> = k
+            .iter()
+            .zip(&d)
+            .zip(&c)
+            .map(|((&k, &d), &c)| (k as u64, d as u64, c as u64))
+            .collect();
+        let learned = self.inner.learned_sentences(n_docs, &counts);
+        Ok(bytes(py, &signed(&learned).collect::<Vec<_>>()))
+    }
+
+    /// Parses JSONL lines: per line, an error message (empty when the line
+    /// is a record, `-` for a blank line) and the record's id.
+    fn parse<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>)> {
+        let lines = Var::new(off, data)?;
+        let (mut errors, mut ids) = (VarOut::new(), VarOut::new());
+        py.allow_threads(|| {
+            for i in 0..lines.len() {
+                match parse_jsonl_line(lines.get(i)) {
+                    None => {
+                        errors.push(b"-");
+                        ids.push(b"");
+                    }
+                    Some(Ok(d)) => {
+                        errors.push(b"");
+                        ids.push(d.id.as_bytes());
+                    }
+                    Some(Err(e)) => {
+                        errors.push(e.to_string().as_bytes());
+                        ids.push(b"");
+                    }
+                }
+            }
+        });
+        Ok((errors.into_py(py), ids.into_py(py)))
+    }
+
+    /// Step 1 over JSONL lines (records only): `(sentence, context)` lists.
+    fn sentence_contexts<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>)> {
+        let lines = Var::new(off, data)?;
+        let (mut keys, mut ctxs) = (VarOut::new(), VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..lines.len() {
+                let d = document(lines.get(i))?;
+                let pairs = self.inner.sentence_contexts(&d.text);
+                keys.push_ints(pairs.iter().map(|p| p.0 as i64));
+                ctxs.push_ints(pairs.iter().map(|p| p.1 as i64));
+            }
+            Ok(())
+        })?;
+        Ok((keys.into_py(py), ctxs.into_py(py)))
+    }
+
+    /// Step 2 over JSONL lines (records only): band keys, fingerprints and
+    /// story terms (int64 lists), pair parts and document parts (binary).
+    #[allow(clippy::type_complexity)]
+    fn sketch<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>)> {
+        let lines = Var::new(off, data)?;
+        let mut cols: [VarOut; 5] = std::array::from_fn(|_| VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..lines.len() {
+                let s = self.inner.sketch(&document(lines.get(i))?);
+                cols[0].push_ints(signed(&s.band_keys));
+                cols[1].push_ints(signed(&s.fingerprints));
+                cols[2].push_ints(signed(&s.story_terms));
+                cols[3].push(&s.pair_part);
+                cols[4].push(&s.document);
+            }
+            Ok(())
+        })?;
+        let [a, b, c, d, e] = cols;
+        Ok((
+            a.into_py(py),
+            b.into_py(py),
+            c.into_py(py),
+            d.into_py(py),
+            e.into_py(py),
+        ))
+    }
+
+    /// Step 3: the pairs of int64 lists, `(a, b)` columns: LSH buckets
+    /// (`bucket=True`) or posting lists capped at `max_posting`.
+    #[pyo3(signature = (off, data, bucket, max_posting=0))]
+    fn list_pairs<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+        bucket: bool,
+        max_posting: usize,
+    ) -> PyResult<Pair<'py>> {
+        let lists = Var::new(off, data)?;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..lists.len() {
+                let mut m = unsigned(lists.ints(i)?);
+                let pairs = if bucket {
+                    self.inner.bucket_pairs(&mut m)
+                } else {
+                    Shard::posting_pairs(&mut m, max_posting)
+                };
+                for (x, y) in pairs {
+                    a.push(x as i64);
+                    b.push(y as i64);
+                }
+            }
+            Ok(())
+        })?;
+        Ok((bytes(py, &a), bytes(py, &b)))
+    }
+
+    /// Step 3: whether each pair is a duplicate pair (one byte each), from
+    /// the two pair-part columns and the shared fingerprints (-1 for an
+    /// LSH pair).
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        a_off: &[u8],
+        a_data: &[u8],
+        b_off: &[u8],
+        b_data: &[u8],
+        shared: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (a, b, shared) = (
+            Var::new(a_off, a_data)?,
+            Var::new(b_off, b_data)?,
+            ints(shared)?,
+        );
+        let out = py.allow_threads(|| -> PyResult<Vec<u8>> {
+            (0..a.len())
+                .map(|i| {
+                    let s = usize::try_from(shared[i]).ok();
+                    let ok = self.inner.verify(a.get(i), b.get(i), s).map_err(error)?;
+                    Ok(ok as u8)
+                })
+                .collect()
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Step 4 over whole components: documents `(comp, index, part)` and
+    /// pairs `(comp, a, b)`, both sorted by component. Returns rows
+    /// `(kind, index, terms, part)`: kind 0 an assignment, 1 a story unit.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn group_components<'py>(
+        &self,
+        py: Python<'py>,
+        comp: &[u8],
+        index: &[u8],
+        part_off: &[u8],
+        part_data: &[u8],
+        pair_comp: &[u8],
+        pair_a: &[u8],
+        pair_b: &[u8],
+    ) -> PyResult<(
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Pair<'py>,
+        Pair<'py>,
+    )> {
+        let (comp, index, parts) = (ints(comp)?, ints(index)?, Var::new(part_off, part_data)?);
+        let (pc, pa, pb) = (ints(pair_comp)?, ints(pair_a)?, ints(pair_b)?);
+        let (mut kind, mut idx, mut terms, mut out) =
+            (Vec::new(), Vec::new(), VarOut::new(), VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            let mut p = 0;
+            for (s, e) in runs(&comp)? {
+                let c = comp[s];
+                while p < pc.len() && pc[p] < c {
+                    p += 1;
+                }
+                let from = p;
+                while p < pc.len() && pc[p] == c {
+                    p += 1;
+                }
+                let docs: Vec<(u64, &[u8])> =
+                    (s..e).map(|i| (index[i] as u64, parts.get(i))).collect();
+                let pairs: Vec<(u64, u64)> =
+                    (from..p).map(|j| (pa[j] as u64, pb[j] as u64)).collect();
+                let g = self.inner.group_component(&docs, &pairs).map_err(error)?;
+                for (i, a) in g.assignments {
+                    kind.push(0);
+                    idx.push(i as i64);
+                    terms.push_ints([]);
+                    out.push(&a);
+                }
+                for u in g.units {
+                    kind.push(1);
+                    idx.push(u.key as i64);
+                    terms.push_ints(signed(&u.top_terms));
+                    out.push(&u.part);
+                }
+            }
+            Ok(())
+        })?;
+        Ok((
+            bytes(py, &kind),
+            bytes(py, &idx),
+            terms.into_py(py),
+            out.into_py(py),
+        ))
+    }
+
+    /// Step 5 over whole components: units `(comp, key, part)` and pairs
+    /// `(comp, a, b)` by unit key, both sorted by component. Returns
+    /// `(index, story, canonical, similarity)` columns, canonical one byte
+    /// each and similarity float64.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn link_components<'py>(
+        &self,
+        py: Python<'py>,
+        comp: &[u8],
+        key: &[u8],
+        part_off: &[u8],
+        part_data: &[u8],
+        pair_comp: &[u8],
+        pair_a: &[u8],
+        pair_b: &[u8],
+    ) -> PyResult<(
+        Bound<'py, PyBytes>,
+        Pair<'py>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+    )> {
+        let (comp, key, parts) = (ints(comp)?, ints(key)?, Var::new(part_off, part_data)?);
+        let (pc, pa, pb) = (ints(pair_comp)?, ints(pair_a)?, ints(pair_b)?);
+        let (mut idx, mut story, mut canonical, mut sim) =
+            (Vec::new(), VarOut::new(), Vec::new(), Vec::new());
+        py.allow_threads(|| -> PyResult<()> {
+            let mut p = 0;
+            for (s, e) in runs(&comp)? {
+                let c = comp[s];
+                while p < pc.len() && pc[p] < c {
+                    p += 1;
+                }
+                let from = p;
+                while p < pc.len() && pc[p] == c {
+                    p += 1;
+                }
+                let units: Vec<(u64, &[u8])> =
+                    (s..e).map(|i| (key[i] as u64, parts.get(i))).collect();
+                let pairs: Vec<(u64, u64)> =
+                    (from..p).map(|j| (pa[j] as u64, pb[j] as u64)).collect();
+                for StoryPlace {
+                    index,
+                    story: st,
+                    canonical: can,
+                    similarity,
+                } in self.inner.link_component(&units, &pairs).map_err(error)?
+                {
+                    idx.push(index as i64);
+                    story.push(st.as_bytes());
+                    canonical.push(can as u8);
+                    sim.extend_from_slice(&similarity.to_le_bytes());
+                }
+            }
+            Ok(())
+        })?;
+        Ok((
+            bytes(py, &idx),
+            story.into_py(py),
+            PyBytes::new(py, &canonical),
+            PyBytes::new(py, &sim),
+        ))
+    }
+
+    /// Step 6: output lines from assignment parts and, per row, the story
+    /// place (`has_story` one byte each; story ids, canonical bytes and
+    /// float64 similarities, ignored where `has_story` is 0).
+    #[allow(clippy::too_many_arguments)]
+    fn assignment_lines<'py>(
+        &self,
+        py: Python<'py>,
+        part_off: &[u8],
+        part_data: &[u8],
+        has_story: &[u8],
+        story_off: &[u8],
+        story_data: &[u8],
+        canonical: &[u8],
+        similarity: &[u8],
+    ) -> PyResult<Pair<'py>> {
+        let (parts, stories) = (
+            Var::new(part_off, part_data)?,
+            Var::new(story_off, story_data)?,
+        );
+        let sims = ints(similarity)?;
+        let mut out = VarOut::new();
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..parts.len() {
+                let place = (has_story[i] != 0).then(|| StoryPlace {
+                    index: i as u64,
+                    story: String::from_utf8_lossy(stories.get(i)).into_owned(),
+                    canonical: canonical[i] != 0,
+                    similarity: f64::from_bits(sims[i] as u64),
+                });
+                let line = self
+                    .inner
+                    .assignment_line(parts.get(i), place.as_ref())
+                    .map_err(error)?;
+                out.push(line.as_bytes());
+            }
+            Ok(())
+        })?;
+        Ok(out.into_py(py))
+    }
+}
+
+fn document(line: &[u8]) -> PyResult<wirecluster::Document> {
+    match parse_jsonl_line(line) {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(error(e)),
+        None => Err(error("a blank line where a record was expected")),
+    }
+}

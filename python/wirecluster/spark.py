@@ -1,0 +1,649 @@
+"""The batch pipeline on Apache Spark: the output of ``wirecluster cluster``
+from a corpus that need not fit on one machine.
+
+Each stage runs the crate's own rules (``wirecluster::distributed``) on the
+executors over Arrow batches; Spark does the grouping, joining and
+counting between them. No stage needs the whole corpus in one place: the
+driver holds only the learned boilerplate sentences and the story-term
+document frequencies (DESIGN.md, "Scale out").
+
+>>> from pyspark.sql import SparkSession            # doctest: +SKIP
+>>> from wirecluster.spark import cluster            # doctest: +SKIP
+>>> spark = SparkSession.builder.master("local[2]").getOrCreate()  # doctest: +SKIP
+>>> stats = cluster(spark, ["corpus.jsonl"], "assignments.jsonl")  # doctest: +SKIP
+
+Run as a program: ``python -m wirecluster.spark INPUT OUTPUT [--config F]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _columns as col
+from ._wirecluster import Shard, WireclusterError
+
+__all__ = ["cluster", "connected_components", "main"]
+
+ConfigArg = Union[None, Mapping[str, Any], str, "os.PathLike[str]"]
+
+# Shards built on an executor, by what they were built from: a Python
+# worker serves many tasks, and building one (the learned sentences, the
+# document frequencies) is worth doing once.
+_SHARDS: dict = {}
+
+
+def _shard(key: tuple, build) -> Shard:
+    if key not in _SHARDS:
+        _SHARDS.clear()
+        _SHARDS[key] = build()
+    return _SHARDS[key]
+
+
+def _config_json(config: ConfigArg) -> str:
+    if config is None:
+        return Shard().config_json()
+    if isinstance(config, Mapping):
+        return Shard(json.dumps(dict(config))).config_json()
+    path = os.fspath(config)
+    if path.endswith(".toml"):
+        try:
+            import tomllib  # Python 3.11+
+        except ModuleNotFoundError as e:  # pragma: no cover
+            raise WireclusterError(f"{path}: TOML configs need Python 3.11+ here; use JSON") from e
+        with open(path, "rb") as f:
+            return Shard(json.dumps(tomllib.load(f))).config_json()
+    with open(path, encoding="utf-8") as f:
+        return Shard(f.read()).config_json()
+
+
+def _by_component(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Tables of whole components from batches sorted by ``comp``: rows of
+    the last component of a batch wait for the next batch."""
+    pending: Optional[pa.Table] = None
+    for b in batches:
+        t = pa.Table.from_batches([b])
+        if pending is not None and pending.num_rows:
+            t = pa.concat_tables([pending, t])
+        if t.num_rows == 0:
+            continue
+        comp = t.column("comp").combine_chunks()
+        last = comp[len(comp) - 1].as_py()
+        cut = pc.index(comp, last).as_py()
+        if cut > 0:
+            yield t.slice(0, cut).combine_chunks()
+        pending = t.slice(cut)
+    if pending is not None and pending.num_rows:
+        yield pending.combine_chunks()
+
+
+def _label_components(a, b):
+    """Components of the ``(a, b)`` edges held in NumPy arrays: the vertices
+    and the smallest vertex of each one's component. Labels move to the
+    smaller end of every edge and then to their label's label until nothing
+    changes; each pass is a few vectorized sweeps over the edges."""
+    import numpy as np
+
+    nodes = np.unique(np.concatenate([a, b]))
+    ia, ib = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+    label = np.arange(len(nodes))
+    while True:
+        before = label.copy()
+        low = np.minimum(label[ia], label[ib])
+        np.minimum.at(label, ia, low)
+        np.minimum.at(label, ib, low)
+        while True:
+            jumped = label[label]
+            if np.array_equal(jumped, label):
+                break
+            label = jumped
+        if np.array_equal(before, label):
+            return nodes, nodes[label]
+
+
+def connected_components(
+    edges, max_rounds: int = 200, local_limit: int = 20_000_000, rounds: Optional[list] = None
+):
+    """Labels ``(v, c)``: every vertex of the ``(a, b)`` edges with the
+    smallest vertex of its component.
+
+    Up to ``local_limit`` edges (16 bytes each on the driver) are labelled
+    on the driver with NumPy, which is many times faster than rounds of
+    Spark jobs. Above it, each round in Spark takes the smallest label of
+    each vertex's neighbours and then its label's label (rounds grow with
+    the logarithm of the diameter), shuffling the edges once per round.
+    """
+    from pyspark.sql import functions as F
+
+    spark = edges.sparkSession
+    if local_limit > 0 and edges.limit(local_limit + 1).count() <= local_limit:
+        e = _to_numpy(spark, edges.select("a", "b"))
+        if len(e.get("a", [])) == 0:
+            return spark.createDataFrame([], "v long, c long")
+        v, c = _label_components(e["a"].astype("int64"), e["b"].astype("int64"))
+        if rounds is not None:
+            rounds.append(0)
+        import pandas as pd
+
+        return spark.createDataFrame(pd.DataFrame({"v": v, "c": c}), "v long, c long")
+    e = edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
+    e = e.unionByName(e.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    e = e.persist()
+    labels = e.select(F.col("src").alias("v")).distinct().withColumn("c", F.col("v"))
+    labels = labels.localCheckpoint()
+    for _ in range(max_rounds):
+        hop = e.join(labels, e.src == labels.v).select(F.col("dst").alias("v"), F.col("c"))
+        new = labels.unionByName(hop).groupBy("v").agg(F.min("c").alias("c")).localCheckpoint()
+        jump = new.alias("x").join(new.alias("y"), F.col("x.c") == F.col("y.v"))
+        new = jump.select(F.col("x.v").alias("v"), F.least("x.c", "y.c").alias("c")).localCheckpoint()
+        changed = (
+            new.join(labels.withColumnRenamed("c", "old"), "v")
+            .filter(F.col("c") != F.col("old"))
+            .limit(1)
+            .count()
+        )
+        labels = new
+        if rounds is not None:
+            rounds.append(1)
+        if changed == 0:
+            e.unpersist()
+            return labels
+    raise WireclusterError(f"connected components did not settle in {max_rounds} rounds")
+
+
+def _blocks(spark, raw, paths: Sequence[str]) -> dict:
+    """For every block of the input (file, start byte): its first document
+    index and first line number, so that indices follow the input order."""
+    rows = raw.groupBy("file", "block").count().collect()
+    order = {}
+    for i, p in enumerate(paths):
+        order.setdefault(os.path.abspath(p), i)
+
+    def rank(file: str):
+        local = file[len("file:"):] if file.startswith("file:") else file
+        while local.startswith("//"):
+            local = local[1:]
+        for p, i in order.items():
+            if local == p or local.startswith(p.rstrip("/") + "/"):
+                return (i, file)
+        return (len(order), file)
+
+    out, start, line, current = {}, 0, 0, None
+    for r in sorted(rows, key=lambda r: (rank(r["file"]), r["block"])):
+        if r["file"] != current:
+            current, line = r["file"], 0
+        out[(r["file"], r["block"])] = (start, line)
+        start += r["count"]
+        line += r["count"]
+    return out
+
+
+def _to_numpy(spark, df):
+    """A small result on the driver as NumPy columns, through Arrow."""
+    pdf = df.toPandas()
+    return {c: pdf[c].to_numpy() for c in pdf.columns}
+
+
+def cluster(
+    spark,
+    inputs: Union[str, Sequence[str]],
+    output: Optional[str] = None,
+    *,
+    config: ConfigArg = None,
+    input_format: str = "jsonl",
+    output_format: str = "jsonl",
+    partitions: Optional[int] = None,
+    skip_invalid: bool = False,
+    local_components: int = 20_000_000,
+) -> dict:
+    """Clusters the records of ``inputs`` (JSONL files, gzipped or not, or
+    Parquet with the JSONL fields as columns) and writes one assignment per
+    record, in input order, as ``wirecluster cluster`` does: a JSONL file at
+    ``output`` (``output_format="jsonl"``) or a Parquet folder. Returns
+    counts and the seconds of each stage.
+
+    A bad record raises :class:`WireclusterError` naming its file and line
+    (with ``skip_invalid``, bad records are counted and left out, as the
+    command line's ``--skip-invalid`` does); so does a repeated id.
+
+    Graphs of up to ``local_components`` edges have their connected
+    components labelled on the driver (see :func:`connected_components`);
+    0 labels every graph in Spark.
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if input_format not in ("jsonl", "parquet"):
+        raise WireclusterError(f"input format {input_format!r}: jsonl or parquet")
+    if output_format not in ("jsonl", "parquet"):
+        raise WireclusterError(f"output format {output_format!r}: jsonl or parquet")
+    paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    paths = [os.fspath(p) for p in paths]
+    for p in paths:
+        if not glob.glob(p):
+            raise WireclusterError(f"{p}: no such file")
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    cfg_json = _config_json(config)
+    cfg = json.loads(cfg_json)
+    stories = cfg["story"]["enabled"]
+    parts = partitions or spark.sparkContext.defaultParallelism * 2
+    disk = StorageLevel.MEMORY_AND_DISK
+    stats: dict = {"stage_secs": {}}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        stats["stage_secs"][name] = round(now - clock[0], 3)
+        clock[0] = now
+
+    # Stage 0: lines, numbered in input order; records parsed and checked.
+    meta = [F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")]
+    if input_format == "jsonl":
+        raw = spark.read.text(paths).select("value", *meta)
+    else:
+        table = spark.read.parquet(*paths)
+        fields = [c for c in table.columns]
+        raw = table.select(F.to_json(F.struct(*fields)).alias("value"), *meta)
+    blocks = spark.sparkContext.broadcast(_blocks(spark, raw, paths))
+
+    def number(batches):
+        seen: dict = {}
+        for b in batches:
+            files = b.column("file").to_pylist() if b.num_rows < 2 else None
+            f_arr, blk = b.column("file"), b.column("block")
+            # Rows of one block are contiguous: work per run, not per row.
+            n = b.num_rows
+            keys = pc.binary_join_element_wise(f_arr.cast(pa.string()), blk.cast(pa.string()), "\x00")
+            enc = pc.dictionary_encode(keys)
+            idx_col, line_col = [], []
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            import numpy as np
+
+            starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.array([], dtype=np.int64)
+            ends = np.r_[starts[1:], n]
+            for s, e in zip(starts, ends):
+                file, block = f_arr[int(s)].as_py(), blk[int(s)].as_py()
+                first, line = blocks.value[(file, block)]
+                done = seen.get((file, block), 0)
+                seen[(file, block)] = done + (e - s)
+                pos = np.arange(done, done + (e - s), dtype=np.int64)
+                idx_col.append(first + pos)
+                line_col.append(line + pos + 1)
+            del files
+            idx = np.concatenate(idx_col) if idx_col else np.array([], dtype=np.int64)
+            line = np.concatenate(line_col) if line_col else np.array([], dtype=np.int64)
+            shard = _shard((cfg_json,), lambda: Shard(cfg_json))
+            errors, ids = shard.parse(*col.var(b.column("value")))
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array(idx, pa.int64()),
+                    pa.array(line, pa.int64()),
+                    f_arr.cast(pa.string()),
+                    b.column("value").cast(pa.string()),
+                    col.binary_out(errors, string=True),
+                    col.binary_out(ids, string=True),
+                ],
+                names=["idx", "line", "file", "value", "error", "id"],
+            )
+
+    numbered = raw.mapInArrow(
+        number,
+        "idx long, line long, file string, value string, error string, id string",
+    ).persist(disk)
+    bad = numbered.filter(~F.col("error").isin("", "-"))
+    bad_rows = bad.select("file", "line", "error").orderBy("idx").limit(10).collect()
+    stats["invalid_records"] = bad.count() if bad_rows else 0
+    if bad_rows and not skip_invalid:
+        r = bad_rows[0]
+        more = f" (and {stats['invalid_records'] - 1} more bad lines)" if stats["invalid_records"] > 1 else ""
+        raise WireclusterError(f"{_local(r['file'])}:{r['line']}: {r['error']}{more}")
+    for r in bad_rows if skip_invalid else []:
+        print(f"skipped {_local(r['file'])}:{r['line']}: {r['error']}", file=sys.stderr)
+    docs = numbered.filter(F.col("error") == "").select("idx", "line", "file", "value", "id").persist(disk)
+    n_docs = docs.count()
+    stats["documents"] = n_docs
+    dup = (
+        docs.groupBy("id")
+        .agg(F.count("*").alias("n"), F.min(F.struct("idx", "file", "line")).alias("first"),
+             F.max(F.struct("idx", "file", "line")).alias("last"))
+        .filter(F.col("n") > 1)
+        .orderBy(F.col("first.idx"))
+        .limit(1)
+        .collect()
+    )
+    if dup:
+        d = dup[0]
+        raise WireclusterError(
+            f"duplicate id {d['id']!r}: {_local(d['first']['file'])}:{d['first']['line']} and "
+            f"{_local(d['last']['file'])}:{d['last']['line']}"
+            + (f" ({d['n']} records)" if d["n"] > 2 else "")
+        )
+    numbered.unpersist()
+    lap("read")
+
+    # Stage 1: boilerplate sentences, counted over the corpus.
+    def contexts(batches):
+        shard = _shard((cfg_json,), lambda: Shard(cfg_json))
+        for b in batches:
+            keys, ctxs = shard.sentence_contexts(*col.var(b.column("value")))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("idx"), col.list_out(keys), col.list_out(ctxs)], names=["idx", "keys", "ctxs"]
+            )
+
+    shard0 = Shard(cfg_json)
+    min_docs = shard0.min_sentence_docs(n_docs)
+    pairs = docs.select("idx", "value").mapInArrow(contexts, "idx long, keys array<long>, ctxs array<long>")
+    counted = (
+        pairs.select("idx", F.explode(F.arrays_zip("keys", "ctxs")).alias("p"))
+        .select("idx", F.col("p.keys").alias("key"), F.col("p.ctxs").alias("ctx"))
+        .groupBy("key")
+        .agg(F.countDistinct("idx").alias("docs"), F.countDistinct("ctx").alias("contexts"))
+        .filter(F.col("docs") >= min_docs)
+    )
+    c = _to_numpy(spark, counted)
+    learned = shard0.learned_sentences(
+        n_docs,
+        col.ints(pa.array(c.get("key", []), pa.int64())),
+        col.ints(pa.array(c.get("docs", []), pa.int64())),
+        col.ints(pa.array(c.get("contexts", []), pa.int64())),
+    )
+    stats["learned_boilerplate_sentences"] = len(learned) // 8
+    learned_b = spark.sparkContext.broadcast(learned)
+    learned_key = uuid.uuid4().hex
+    lap("boilerplate")
+
+    # Stage 2: sketches.
+    def sketch(batches):
+        shard = _shard((cfg_json, learned_key), lambda: Shard(cfg_json).with_boilerplate(learned_b.value))
+        for b in batches:
+            bands, fps, terms, pair, doc = shard.sketch(*col.var(b.column("value")))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("idx"), col.list_out(bands), col.list_out(fps), col.list_out(terms),
+                 col.binary_out(pair), col.binary_out(doc)],
+                names=["idx", "bands", "fps", "terms", "pair", "doc"],
+            )
+
+    sk = docs.select("idx", "value").mapInArrow(
+        sketch, "idx long, bands array<long>, fps array<long>, terms array<long>, pair binary, doc binary"
+    ).persist(disk)
+    sk.count()
+    docs.unpersist()
+    lap("sketch")
+
+    df_b, df_key = None, None
+    if stories:
+        dfc = _to_numpy(spark, sk.select(F.explode("terms").alias("t")).groupBy("t").count())
+        df_b = spark.sparkContext.broadcast(
+            (col.ints(pa.array(dfc.get("t", []), pa.int64())), col.ints(pa.array(dfc.get("count", []), pa.int64())))
+        )
+        df_key = uuid.uuid4().hex
+        stats["story_terms"] = len(dfc.get("t", []))
+        lap("document frequencies")
+
+    def full_shard():
+        def build():
+            s = Shard(cfg_json).with_boilerplate(learned_b.value)
+            if df_b is not None:
+                terms, counts = df_b.value
+                s = s.with_document_frequencies(n_docs, terms, counts)
+            return s
+
+        return _shard((cfg_json, learned_key, df_key), build)
+
+    # Stage 3: candidate pairs and verification.
+    def list_pairs(bucket: bool, cap: int):
+        def run(batches):
+            shard = _shard((cfg_json,), lambda: Shard(cfg_json))
+            for b in batches:
+                a, bb = shard.list_pairs(*col.var(b.column("m")), bucket, cap)
+                yield pa.RecordBatch.from_arrays([col.ints_out(a), col.ints_out(bb)], names=["a", "b"])
+
+        return run
+
+    def postings(items, key: str, cap: int):
+        """Pairs of items holding one key, with the keys they share, over
+        keys held by 2 to ``cap`` items (bounded lists, never a giant one)."""
+        x = items.select("idx", F.explode(key).alias("k"))
+        usable = x.groupBy("k").count().filter((F.col("count") >= 2) & (F.col("count") <= cap)).select("k")
+        lists = x.join(usable, "k").groupBy("k").agg(F.collect_list("idx").alias("m")).select("m")
+        return lists.mapInArrow(list_pairs(False, cap), "a long, b long").groupBy("a", "b").count()
+
+    lsh = (
+        sk.select("idx", F.explode("bands").alias("k"))
+        .groupBy("k")
+        .agg(F.collect_list("idx").alias("m"))
+        .filter(F.size("m") > 1)
+        .select("m")
+        .mapInArrow(list_pairs(True, 0), "a long, b long")
+        .withColumn("shared", F.lit(-1).cast("long"))
+    )
+    contained = postings(sk, "fps", cfg["max_posting"]).select("a", "b", F.col("count").alias("shared"))
+    cands = lsh.unionByName(contained).groupBy("a", "b").agg(F.min("shared").alias("shared"))
+    pp = sk.select("idx", "pair")
+    joined = (
+        cands.join(pp.select(F.col("idx").alias("a"), F.col("pair").alias("pa")), "a")
+        .join(pp.select(F.col("idx").alias("b"), F.col("pair").alias("pb")), "b")
+    )
+
+    def verify(batches):
+        shard = full_shard()
+        for b in batches:
+            keep = shard.verify(*col.var(b.column("pa")), *col.var(b.column("pb")), col.ints(b.column("shared")))
+            mask = col.flags_out(keep)
+            yield pa.RecordBatch.from_arrays([b.column("a"), b.column("b")], names=["a", "b"]).filter(mask)
+
+    edges = joined.select("a", "b", "shared", "pa", "pb").mapInArrow(verify, "a long, b long").persist(disk)
+    stats["duplicate_pairs"] = edges.count()
+    lap("candidates and verification")
+
+    # Stage 4: duplicate groups per component.
+    r: list = []
+    comp = connected_components(edges, local_limit=local_components, rounds=r)
+    stats["component_rounds"] = len(r)
+    lap("components")
+    doc_rows = (
+        sk.select("idx", "doc")
+        .join(comp, sk.idx == comp.v, "left")
+        .select(F.coalesce("c", "idx").alias("comp"), F.lit(0).alias("kind"), "idx",
+                F.lit(None).cast("long").alias("a"), F.lit(None).cast("long").alias("b"),
+                F.col("doc").alias("part"))
+    )
+    edge_rows = edges.join(comp, edges.a == comp.v).select(
+        F.col("c").alias("comp"), F.lit(1).alias("kind"), F.lit(None).cast("long").alias("idx"),
+        "a", "b", F.lit(None).cast("binary").alias("part"))
+
+    def run_components(t: pa.Table, method, with_terms: bool):
+        kind = t.column("kind")
+        items = t.filter(pc.equal(kind, 0))
+        links = t.filter(pc.equal(kind, 1))
+        return method(
+            col.ints(items.column("comp")), col.ints(items.column("idx")), *col.var(items.column("part")),
+            col.ints(links.column("comp")), col.ints(links.column("a")), col.ints(links.column("b")),
+        )
+
+    def group(batches):
+        shard = full_shard()
+        for t in _by_component(batches):
+            kind, idx, terms, part = run_components(t, shard.group_components, True)
+            yield pa.RecordBatch.from_arrays(
+                [col.ints_out(kind), col.ints_out(idx), col.list_out(terms), col.binary_out(part)],
+                names=["kind", "idx", "terms", "part"],
+            )
+
+    grouped = (
+        doc_rows.unionByName(edge_rows)
+        .repartition(parts, "comp")
+        .sortWithinPartitions("comp", "kind", "idx", "a", "b")
+        .mapInArrow(group, "kind long, idx long, terms array<long>, part binary")
+        .persist(disk)
+    )
+    stats["rows_grouped"] = grouped.count()
+    sk.unpersist()
+    edges.unpersist()
+    lap("groups")
+
+    # Stage 5: stories per component of unit pairs.
+    asg = grouped.filter(F.col("kind") == 0).select("idx", "part")
+    if stories:
+        units = grouped.filter(F.col("kind") == 1).select("idx", "terms", "part")
+        sc = cfg["story"]
+        upairs = (
+            postings(units.select("idx", "terms"), "terms", sc["max_posting"])
+            .filter(F.col("count") >= sc["min_shared_terms"])
+            .select("a", "b")
+            .persist(disk)
+        )
+        stats["story_candidates"] = upairs.count()
+        r = []
+        ucomp = connected_components(upairs, local_limit=local_components, rounds=r)
+        stats["story_component_rounds"] = len(r)
+        lap("story components")
+        unit_rows = units.join(ucomp, units.idx == ucomp.v, "left").select(
+            F.coalesce("c", "idx").alias("comp"), F.lit(0).alias("kind"), "idx",
+            F.lit(None).cast("long").alias("a"), F.lit(None).cast("long").alias("b"), "part")
+        pair_rows = upairs.join(ucomp, upairs.a == ucomp.v).select(
+            F.col("c").alias("comp"), F.lit(1).alias("kind"), F.lit(None).cast("long").alias("idx"),
+            "a", "b", F.lit(None).cast("binary").alias("part"))
+
+        def link(batches):
+            shard = full_shard()
+            for t in _by_component(batches):
+                idx, story, canonical, sim = run_components(t, shard.link_components, False)
+                yield pa.RecordBatch.from_arrays(
+                    [col.ints_out(idx), col.binary_out(story, string=True), col.flags_out(canonical),
+                     col.floats_out(sim)],
+                    names=["idx", "story", "story_canonical", "similarity"],
+                )
+
+        places = (
+            unit_rows.unionByName(pair_rows)
+            .repartition(parts, "comp")
+            .sortWithinPartitions("comp", "kind", "idx", "a", "b")
+            .mapInArrow(link, "idx long, story string, story_canonical boolean, similarity double")
+        )
+        asg = asg.join(places, "idx", "left")
+        lap("stories")
+    else:
+        asg = asg.select("idx", "part", F.lit(None).cast("string").alias("story"),
+                         F.lit(None).cast("boolean").alias("story_canonical"),
+                         F.lit(None).cast("double").alias("similarity"))
+
+    # Stage 6: output lines in input order.
+    def lines(batches):
+        shard = full_shard()
+        for b in batches:
+            has = pc.is_valid(b.column("story"))
+            out = shard.assignment_lines(
+                *col.var(b.column("part")), col.flags(has), *col.var(b.column("story")),
+                col.flags(b.column("story_canonical")), col.floats(b.column("similarity")),
+            )
+            yield pa.RecordBatch.from_arrays([b.column("idx"), col.binary_out(out, string=True)], names=["idx", "line"])
+
+    out = asg.mapInArrow(lines, "idx long, line string").orderBy("idx")
+    if output is not None:
+        _write(spark, out, output, output_format)
+    grouped.unpersist()
+    lap("write")
+    stats["total_secs"] = round(sum(stats["stage_secs"].values()), 3)
+    return stats
+
+
+def _local(file: str) -> str:
+    return file[len("file:"):] if file.startswith("file:") else file
+
+
+def _write(spark, out, output: str, fmt: str) -> None:
+    """JSONL: one file, written whole or not at all (the parts Spark writes
+    in index order, joined). Parquet: a folder."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if fmt == "parquet":
+        schema = T.StructType([
+            T.StructField("id", T.StringType()), T.StructField("duplicate_group", T.StringType()),
+            T.StructField("canonical", T.BooleanType()), T.StructField("group_size", T.LongType()),
+            T.StructField("jaccard_to_canonical", T.DoubleType()),
+            T.StructField("containment_in_canonical", T.DoubleType()),
+            T.StructField("story", T.StringType()), T.StructField("story_canonical", T.BooleanType()),
+            T.StructField("story_similarity", T.DoubleType()),
+        ])
+        out.select(F.from_json("line", schema).alias("a")).select("a.*").write.mode("overwrite").parquet(output)
+        return
+    target = os.path.abspath(output)
+    folder = os.path.dirname(target) or "."
+    os.makedirs(folder, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".wirecluster-spark-", dir=folder)
+    try:
+        out.select("line").write.mode("overwrite").text(os.path.join(tmp, "parts"))
+        part_files = sorted(glob.glob(os.path.join(tmp, "parts", "part-*")))
+        joined = os.path.join(tmp, "joined")
+        with open(joined, "wb") as w:
+            for p in part_files:
+                with open(p, "rb") as r:
+                    shutil.copyfileobj(r, w, 1 << 20)
+        os.replace(joined, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m wirecluster.spark",
+        description="Clusters a corpus on Spark and writes what `wirecluster cluster` writes.",
+    )
+    ap.add_argument("input", nargs="+", help="JSONL files (gzipped or not), or Parquet with --input-format")
+    ap.add_argument("output", help="the assignments: a JSONL file, or a Parquet folder")
+    ap.add_argument("--config", help="a JSON or TOML config file")
+    ap.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[2]"))
+    ap.add_argument("--partitions", type=int)
+    ap.add_argument("--input-format", choices=["jsonl", "parquet"], default="jsonl")
+    ap.add_argument("--output-format", choices=["jsonl", "parquet"], default="jsonl")
+    ap.add_argument("--skip-invalid", action="store_true")
+    ap.add_argument("--local-components", type=int, default=20_000_000,
+                    help="label graphs of up to this many edges on the driver (0: always in Spark)")
+    ap.add_argument("--driver-memory", default=os.environ.get("SPARK_DRIVER_MEMORY", "1g"))
+    ap.add_argument("--executor-memory", default=os.environ.get("SPARK_EXECUTOR_MEMORY", "2g"))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master(args.master)
+        .appName("wirecluster")
+        .config("spark.driver.memory", args.driver_memory)
+        .config("spark.executor.memory", args.executor_memory)
+        .config("spark.sql.shuffle.partitions", str(args.partitions or 8))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        stats = cluster(
+            spark, args.input, args.output, config=args.config, input_format=args.input_format,
+            output_format=args.output_format, partitions=args.partitions, skip_invalid=args.skip_invalid,
+            local_components=args.local_components,
+        )
+    except WireclusterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        spark.stop()
+    print(json.dumps(stats), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,610 @@
+//! The batch pipeline cut into steps that each need only part of a corpus,
+//! for running it on a cluster (the Python package's `wirecluster.spark`
+//! drives these steps on Apache Spark; DESIGN.md, "Scale out").
+//!
+//! A [`Shard`] holds one config and what the corpus-wide steps learned; a
+//! driver builds the same shard on every worker. The steps, in order:
+//!
+//! 1. [`Shard::sentence_contexts`] per document; the driver counts, per
+//!    sentence, its documents and distinct contexts, and
+//!    [`Shard::learned_sentences`] names the boilerplate. Every worker then
+//!    takes it with [`Shard::with_boilerplate`].
+//! 2. [`Shard::sketch`] per document: band keys, fingerprints and story
+//!    terms for the driver to group on, and two opaque parts for the steps
+//!    below (all hashes are stable: a sketch made anywhere agrees).
+//! 3. The driver pairs documents that share a band key (each bucket's
+//!    members in input order, each paired with the next
+//!    [`Config::max_bucket`]) or share fingerprints (counting them, over
+//!    fingerprints held by at most [`Config::max_posting`] documents), and
+//!    [`Shard::verify`] keeps the duplicate pairs.
+//! 4. [`Shard::group_component`] per connected component of the duplicate
+//!    pairs: the supersede rule, anti-chaining, canonicals, and the
+//!    component's story units with their top terms.
+//! 5. With the story level on, the driver counts document frequencies of
+//!    the story terms first ([`Shard::with_document_frequencies`]); it pairs
+//!    units sharing [`StoryConfig::min_shared_terms`] top terms (over terms
+//!    that are top terms of at most [`StoryConfig::max_posting`] units), and
+//!    [`Shard::link_component`] links each component of those pairs into
+//!    stories.
+//! 6. [`Shard::assignment_line`] writes each document's line, as
+//!    `wirecluster cluster` does.
+//!
+//! Each step calls the batch pipeline's own rules, so the result is the
+//! batch result (documents are ordered by the index the driver gives them,
+//! which must follow the input order).
+//!
+//! ```
+//! use wirecluster::distributed::Shard;
+//! use wirecluster::{Config, Document};
+//! let mut cfg = Config::default();
+//! cfg.story.enabled = false;
+//! let shard = Shard::new(cfg)?;
+//! let text = "The central bank raised its key interest rate by half a point on Tuesday, \
+//!             citing inflation that has run above its target for a year.";
+//! let a = shard.sketch(&Document::new("a", text));
+//! let b = shard.sketch(&Document::new("b", format!("{text}\nSubscribe now")));
+//! assert_eq!(a.band_keys, b.band_keys);
+//! assert!(shard.verify(&a.pair_part, &b.pair_part, None)?);
+//! let out = shard.group_component(&[(0, &a.document[..]), (1, &b.document[..])], &[(0, 1)])?;
+//! let line = shard.assignment_line(&out.assignments[1].1, None)?;
+//! assert!(line.starts_with(r#"{"id":"b","duplicate_group":"a","canonical":false"#));
+//! # Ok::<(), wirecluster::Error>(())
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::document::{Document, Timestamp};
+use crate::error::{Error, Result};
+use crate::features::{FeatureExtractor, Scratch};
+use crate::lsh;
+use crate::normalize::{self, Normalizer};
+use crate::output::{Assignment, DuplicateGroup, Member};
+use crate::pipeline::{Clusterer, Timer};
+use crate::signals::{self, RawTerms};
+use crate::sparse::SparseVec;
+use crate::story::{self, StoryConfig};
+use crate::verify;
+
+/// One config and what the corpus-wide steps learned; see the
+/// [module](self).
+#[derive(Debug, Clone)]
+pub struct Shard {
+    clusterer: Clusterer,
+    fx: FeatureExtractor,
+    story: Option<StoryIdf>,
+}
+
+/// The document frequencies of story terms, as IDF.
+#[derive(Debug, Clone)]
+struct StoryIdf {
+    idf: ahash::AHashMap<u64, f64>,
+    unseen: f64,
+    common: ahash::AHashSet<u64>,
+}
+
+/// What one document contributes to the corpus-wide steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sketch {
+    /// LSH band keys (none for a document with no content).
+    pub band_keys: Vec<u64>,
+    /// Winnowed containment fingerprints, sorted.
+    pub fingerprints: Vec<u64>,
+    /// Distinct story terms, sorted (none with the story level off).
+    pub story_terms: Vec<u64>,
+    /// What [`Shard::verify`] reads of this document.
+    pub pair_part: Vec<u8>,
+    /// What [`Shard::group_component`] reads of this document.
+    pub document: Vec<u8>,
+}
+
+/// What [`Shard::group_component`] found in one component.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupedComponent {
+    /// Per document, by index: its assignment without the story fields,
+    /// for [`Shard::assignment_line`].
+    pub assignments: Vec<(u64, Vec<u8>)>,
+    /// The story units (duplicate groups); none with the story level off.
+    pub units: Vec<Unit>,
+}
+
+/// A duplicate group as a story unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// The smallest index of its members: its key and its order.
+    pub key: u64,
+    /// Its top story terms, to pair units on.
+    pub top_terms: Vec<u64>,
+    /// What [`Shard::link_component`] reads of it.
+    pub part: Vec<u8>,
+}
+
+/// A document's place in its story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryPlace {
+    /// The document's index.
+    pub index: u64,
+    /// The story's id.
+    pub story: String,
+    /// Whether the document is the story's canonical.
+    pub canonical: bool,
+    /// Cosine of its story vector with the canonical's.
+    pub similarity: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PairPart {
+    set: Vec<u64>,
+    published: Option<i64>,
+    fingerprints: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DocPart {
+    id: String,
+    text: String,
+    title: Option<String>,
+    published: Option<i64>,
+    source: Option<String>,
+    url: Option<String>,
+    set: Vec<u64>,
+    counts: Vec<(u64, f32)>,
+    entities: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UnitPart {
+    id: String,
+    canonical_reason: String,
+    members: Vec<UnitMember>,
+    vector: SparseVec,
+    entities: SparseVec,
+    time: Option<(i64, i64)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct UnitMember {
+    index: u64,
+    id: String,
+    title: Option<String>,
+    published: Option<i64>,
+    jaccard: f64,
+    containment: f64,
+    vector: SparseVec,
+    entities: Vec<u64>,
+}
+
+fn encode(v: &impl Serialize) -> Vec<u8> {
+    postcard::to_stdvec(v).expect("in-memory encoding does not fail")
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| Error::Distributed {
+        reason: format!("a {what} that no sketch of this version made ({e})"),
+    })
+}
+
+/// Packs pairs of global indices into local ones; `local` maps a global
+/// index to its position, pairs not within it are an error.
+fn local_pairs(pairs: &[(u64, u64)], keys: &[u64], what: &str) -> Result<Vec<(u32, u32)>> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for &(a, b) in pairs {
+        let pos = |x: u64| {
+            keys.binary_search(&x).map_err(|_| Error::Distributed {
+                reason: format!("a pair names {what} {x}, which is not in its component"),
+            })
+        };
+        let (i, j) = (pos(a)? as u32, pos(b)? as u32);
+        if i != j {
+            out.push((i.min(j), i.max(j)));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+impl Shard {
+    /// A shard with a validated config, nothing learned yet.
+    pub fn new(config: Config) -> Result<Self> {
+        let clusterer = Clusterer::new(config)?;
+        let cfg = clusterer.config();
+        let fx = FeatureExtractor::new(cfg, Normalizer::new(&cfg.normalize));
+        Ok(Shard {
+            clusterer,
+            fx,
+            story: None,
+        })
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &Config {
+        self.clusterer.config()
+    }
+
+    /// Step 1: the sentences of a text that may be learned as boilerplate,
+    /// each with its context, as distinct `(sentence, context)` pairs
+    /// (none when learning is off).
+    pub fn sentence_contexts(&self, text: &str) -> Vec<(u64, u64)> {
+        let n = &self.config().normalize;
+        if !n.boilerplate.learn {
+            return Vec::new();
+        }
+        normalize::sentence_contexts(&normalize::tokenize(text, n), n.boilerplate.max_line_words)
+    }
+
+    /// Step 1: the sentences learned as boilerplate in a corpus of `n_docs`
+    /// documents, from `(sentence, documents, distinct contexts)` counts.
+    pub fn learned_sentences(&self, n_docs: u64, counts: &[(u64, u64, u64)]) -> Vec<u64> {
+        let b = &self.config().normalize.boilerplate;
+        if !b.learn {
+            return Vec::new();
+        }
+        let threshold = b.min_sentence_docs(n_docs as usize) as u64;
+        let mut out: Vec<u64> = counts
+            .iter()
+            .filter(|&&(_, docs, contexts)| {
+                docs >= threshold && b.keeps_different_company(docs as usize, contexts as usize)
+            })
+            .map(|&(k, _, _)| k)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Step 1: the fewest documents a sentence must be in to be learned, in
+    /// a corpus of `n_docs` documents (a driver may drop rarer sentences
+    /// before [`Self::learned_sentences`]).
+    pub fn min_sentence_docs(&self, n_docs: u64) -> u64 {
+        self.config()
+            .normalize
+            .boilerplate
+            .min_sentence_docs(n_docs as usize) as u64
+    }
+
+    /// Takes the boilerplate sentences learned from the corpus.
+    pub fn with_boilerplate(mut self, learned: &[u64]) -> Self {
+        for &k in learned {
+            self.fx.normalizer_mut().add_learned(k);
+        }
+        self
+    }
+
+    /// Takes the document frequencies of story terms over a corpus of
+    /// `n_docs` documents, as `(term, documents)`.
+    pub fn with_document_frequencies(mut self, n_docs: u64, df: &[(u64, u64)]) -> Self {
+        let map: ahash::AHashMap<u64, u64> = df.iter().copied().collect();
+        let common = story::common_terms(&map, n_docs, &self.config().story);
+        self.story = Some(StoryIdf {
+            idf: map
+                .iter()
+                .map(|(&t, &d)| (t, signals::idf(n_docs, d)))
+                .collect(),
+            unseen: signals::idf(n_docs, 0),
+            common,
+        });
+        self
+    }
+
+    /// Step 2: one document's sketch.
+    pub fn sketch(&self, doc: &Document) -> Sketch {
+        let t = self.fx.tokenize(&doc.text);
+        let mut sig = vec![0u64; self.fx.signature_len()];
+        let f = self.fx.extract(
+            &t,
+            &doc.text,
+            doc.title.as_deref(),
+            &mut Scratch::default(),
+            &mut sig,
+        );
+        let published = doc.published.map(Timestamp::seconds);
+        let pair_part = encode(&PairPart {
+            set: f.set.clone(),
+            published,
+            fingerprints: f.fingerprints.len() as u32,
+        });
+        let document = encode(&DocPart {
+            id: doc.id.clone(),
+            text: doc.text.clone(),
+            title: doc.title.clone(),
+            published,
+            source: doc.source.clone(),
+            url: doc.url.clone(),
+            set: f.set,
+            counts: f.raw.counts.clone(),
+            entities: f.raw.entities,
+        });
+        Sketch {
+            band_keys: self.fx.band_keys(&sig),
+            fingerprints: f.fingerprints,
+            story_terms: f.raw.counts.iter().map(|&(t, _)| t).collect(),
+            pair_part,
+            document,
+        }
+    }
+
+    /// Step 3: the candidate pairs of the documents sharing one band key
+    /// (their indices, in any order): in index order, each paired with the
+    /// next [`Config::max_bucket`].
+    pub fn bucket_pairs(&self, members: &mut [u64]) -> Vec<(u64, u64)> {
+        members.sort_unstable();
+        let mut out = Vec::new();
+        lsh::for_bucket_pairs(members, self.config().max_bucket, |a, b| out.push((a, b)));
+        out
+    }
+
+    /// Steps 3 and 5: the pairs of the items holding one key (fingerprint
+    /// or top term), in index order; none when more than `max_posting` hold
+    /// it ([`Config::max_posting`], [`StoryConfig::max_posting`]).
+    pub fn posting_pairs(members: &mut [u64], max_posting: usize) -> Vec<(u64, u64)> {
+        if members.len() > max_posting {
+            return Vec::new();
+        }
+        members.sort_unstable();
+        let mut out = Vec::new();
+        lsh::for_bucket_pairs(members, usize::MAX, |a, b| out.push((a, b)));
+        out
+    }
+
+    /// Step 3: whether two documents (their [`Sketch::pair_part`]s) are a
+    /// duplicate pair. `shared_fingerprints` is `None` for a pair that
+    /// shares a band key, else the number of fingerprints they share (the
+    /// containment-candidate test then applies first).
+    pub fn verify(&self, a: &[u8], b: &[u8], shared_fingerprints: Option<usize>) -> Result<bool> {
+        let cfg = self.config();
+        let (a, b): (PairPart, PairPart) = (decode(a, "pair part")?, decode(b, "pair part")?);
+        if let Some(shared) = shared_fingerprints
+            && !verify::containment_candidate(
+                shared,
+                a.fingerprints as usize,
+                b.fingerprints as usize,
+                cfg.containment_candidate,
+            )
+        {
+            return Ok(false);
+        }
+        Ok(verify::verify_pair(cfg, (0, &a.set, a.published), (1, &b.set, b.published)).is_some())
+    }
+
+    /// Step 4: the duplicate groups of one component: its documents as
+    /// `(index, Sketch::document)` and its duplicate pairs by index.
+    pub fn group_component(
+        &self,
+        docs: &[(u64, &[u8])],
+        pairs: &[(u64, u64)],
+    ) -> Result<GroupedComponent> {
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_unstable_by_key(|&i| docs[i].0);
+        let keys: Vec<u64> = order.iter().map(|&i| docs[i].0).collect();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Error::Distributed {
+                reason: "a component lists one document twice".to_string(),
+            });
+        }
+        let mut documents = Vec::with_capacity(docs.len());
+        let mut sets = Vec::with_capacity(docs.len());
+        let mut raw = Vec::with_capacity(docs.len());
+        for &i in &order {
+            let p: DocPart = decode(docs[i].1, "document part")?;
+            let mut d = Document::new(p.id, p.text);
+            d.title = p.title;
+            d.published = p.published.map(Timestamp::from_seconds);
+            d.source = p.source;
+            d.url = p.url;
+            documents.push(d);
+            sets.push(p.set);
+            raw.push(RawTerms {
+                counts: p.counts,
+                entities: p.entities,
+            });
+        }
+        let packed: Vec<u64> = local_pairs(pairs, &keys, "document")?
+            .into_iter()
+            .map(|(a, b)| lsh::pack(a, b))
+            .collect();
+        let c = &self.clusterer;
+        let t = &mut Timer::new();
+        let mut edges = c.verify(&documents, &sets, &packed, t);
+        let grouping = c.group(&documents, &self.fx, &sets, &mut edges, t);
+        let (groups, assignments) = c.canonicals(&documents, &sets, &grouping, &edges, t);
+        let assignments = assignments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (keys[i], encode(a)))
+            .collect();
+        let units = match (&self.story, self.config().story.enabled) {
+            (_, false) => Vec::new(),
+            (None, true) => {
+                return Err(Error::Distributed {
+                    reason: "the story level needs document frequencies \
+                             (Shard::with_document_frequencies) before grouping"
+                        .to_string(),
+                });
+            }
+            (Some(s), true) => self.units(s, &keys, &documents, &raw, &groups),
+        };
+        Ok(GroupedComponent { assignments, units })
+    }
+
+    fn units(
+        &self,
+        s: &StoryIdf,
+        keys: &[u64],
+        docs: &[Document],
+        raw: &[RawTerms],
+        groups: &[DuplicateGroup],
+    ) -> Vec<Unit> {
+        let idf_of = |t: u64| s.idf.get(&t).copied().unwrap_or(s.unseen);
+        let v = self.clusterer.story_vectors(docs, raw, groups, &idf_of);
+        let top = story::unit_top_terms(&v.unit_vectors, &s.common, &self.config().story);
+        groups
+            .iter()
+            .enumerate()
+            .zip(top)
+            .map(|((u, g), top_terms)| {
+                let members = g
+                    .members
+                    .iter()
+                    .map(|m| {
+                        let d = &docs[m.index];
+                        UnitMember {
+                            index: keys[m.index],
+                            id: d.id.clone(),
+                            title: d.title.clone(),
+                            published: d.published.map(Timestamp::seconds),
+                            jaccard: m.jaccard_to_canonical,
+                            containment: m.containment_in_canonical,
+                            vector: v.doc_vectors[m.index].clone(),
+                            entities: raw[m.index].entities.clone(),
+                        }
+                    })
+                    .collect();
+                Unit {
+                    key: g.members.iter().map(|m| keys[m.index]).min().unwrap_or(0),
+                    top_terms,
+                    part: encode(&UnitPart {
+                        id: g.id.clone(),
+                        canonical_reason: g.canonical_reason.clone(),
+                        members,
+                        vector: v.unit_vectors[u].clone(),
+                        entities: v.unit_entities[u].clone(),
+                        time: v.times[u],
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// Step 5: the stories of one component of unit pairs: its units as
+    /// `(Unit::key, Unit::part)` and its candidate pairs by key. Returns
+    /// every member document's place.
+    pub fn link_component(
+        &self,
+        units: &[(u64, &[u8])],
+        pairs: &[(u64, u64)],
+    ) -> Result<Vec<StoryPlace>> {
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        order.sort_unstable_by_key(|&i| units[i].0);
+        let keys: Vec<u64> = order.iter().map(|&i| units[i].0).collect();
+        let parts: Vec<UnitPart> = order
+            .iter()
+            .map(|&i| decode(units[i].1, "unit part"))
+            .collect::<Result<_>>()?;
+        // The member documents, in index order.
+        let mut members: Vec<(u64, usize, usize)> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(u, p)| {
+                p.members
+                    .iter()
+                    .enumerate()
+                    .map(move |(m, x)| (x.index, u, m))
+            })
+            .collect();
+        members.sort_unstable();
+        let doc_keys: Vec<u64> = members.iter().map(|m| m.0).collect();
+        let mut docs = Vec::with_capacity(members.len());
+        let mut doc_vectors = Vec::with_capacity(members.len());
+        let mut raw = Vec::with_capacity(members.len());
+        for &(_, u, m) in &members {
+            let x = &parts[u].members[m];
+            let mut d = Document::new(x.id.clone(), String::new());
+            d.title = x.title.clone();
+            d.published = x.published.map(Timestamp::from_seconds);
+            docs.push(d);
+            doc_vectors.push(x.vector.clone());
+            raw.push(RawTerms {
+                counts: Vec::new(),
+                entities: x.entities.clone(),
+            });
+        }
+        let local = |index: u64| doc_keys.binary_search(&index).expect("a member");
+        let groups: Vec<DuplicateGroup> = parts
+            .iter()
+            .map(|p| DuplicateGroup {
+                id: p.id.clone(),
+                canonical_reason: p.canonical_reason.clone(),
+                members: p
+                    .members
+                    .iter()
+                    .map(|x| Member {
+                        id: x.id.clone(),
+                        index: local(x.index),
+                        jaccard_to_canonical: x.jaccard,
+                        containment_in_canonical: x.containment,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let (vectors, entities, times) = (
+            parts.iter().map(|p| p.vector.clone()).collect::<Vec<_>>(),
+            parts.iter().map(|p| p.entities.clone()).collect::<Vec<_>>(),
+            parts.iter().map(|p| p.time).collect::<Vec<_>>(),
+        );
+        let signals = story::UnitSignals {
+            vectors: &vectors,
+            entities: &entities,
+            times: &times,
+        };
+        let pairs = local_pairs(pairs, &keys, "unit")?;
+        let linked = story::link_pairs(&signals, &pairs, &self.config().story, &mut |_| {});
+        let stories =
+            self.clusterer
+                .make_stories(&linked.clusters, &docs, &groups, &doc_vectors, &raw);
+        let mut places: Vec<Assignment> = docs
+            .iter()
+            .map(|d| Assignment {
+                id: d.id.clone(),
+                duplicate_group: String::new(),
+                canonical: false,
+                group_size: 0,
+                jaccard_to_canonical: 0.0,
+                containment_in_canonical: 0.0,
+                story: String::new(),
+                story_canonical: false,
+                story_similarity: 0.0,
+            })
+            .collect();
+        self.clusterer.assign_stories(&stories, &mut places);
+        Ok(places
+            .into_iter()
+            .zip(&doc_keys)
+            .map(|(a, &index)| StoryPlace {
+                index,
+                story: a.story,
+                canonical: a.story_canonical,
+                similarity: a.story_similarity,
+            })
+            .collect())
+    }
+
+    /// Step 6: a document's output line (JSON, no newline) from its
+    /// assignment ([`GroupedComponent::assignments`]) and, with the story
+    /// level on, its story place.
+    pub fn assignment_line(&self, assignment: &[u8], story: Option<&StoryPlace>) -> Result<String> {
+        let mut a: Assignment = decode(assignment, "assignment")?;
+        match (story, self.config().story.enabled) {
+            (_, false) => {
+                self.clusterer
+                    .assign_stories(&[], std::slice::from_mut(&mut a));
+            }
+            (Some(p), true) => {
+                a.story = p.story.clone();
+                a.story_canonical = p.canonical;
+                a.story_similarity = p.similarity;
+            }
+            (None, true) => {
+                return Err(Error::Distributed {
+                    reason: format!("document {:?} has no story place", a.id),
+                });
+            }
+        }
+        Ok(serde_json::to_string(&a).expect("an assignment serializes"))
+    }
+
+    /// The story config in use.
+    pub fn story_config(&self) -> &StoryConfig {
+        &self.config().story
+    }
+}

@@ -1,0 +1,214 @@
+//! The distributed steps (`wirecluster::distributed`), driven here by a
+//! plain in-memory driver doing what the Spark driver does with joins and
+//! aggregations, give the batch pipeline's output line for line.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use wirecluster::distributed::{Shard, StoryPlace};
+use wirecluster::{Clusterer, Config, Document, ReadOptions, read_jsonl};
+
+/// Connected components of `n` items joined by `pairs`, as lists of items.
+fn components(n: usize, pairs: &[(u64, u64)]) -> Vec<Vec<u64>> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for &(a, b) in pairs {
+        let (ra, rb) = (find(&mut parent, a as usize), find(&mut parent, b as usize));
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+    let mut out: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    for x in 0..n {
+        out.entry(find(&mut parent, x)).or_default().push(x as u64);
+    }
+    out.into_values().collect()
+}
+
+/// Pairs of items sharing keys, with the count of keys shared, over keys
+/// held by 2 to `max_posting` items.
+fn shared_keys(keys: &[Vec<u64>], max_posting: usize) -> BTreeMap<(u64, u64), usize> {
+    let mut postings: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (i, ks) in keys.iter().enumerate() {
+        for &k in ks {
+            postings.entry(k).or_default().push(i as u64);
+        }
+    }
+    let mut shared = BTreeMap::new();
+    for list in postings.values_mut() {
+        for pair in Shard::posting_pairs(list, max_posting) {
+            *shared.entry(pair).or_insert(0) += 1;
+        }
+    }
+    shared
+}
+
+/// The output lines of a distributed run over `docs`, in input order.
+fn distributed_lines(cfg: &Config, docs: &[Document]) -> Vec<String> {
+    let n = docs.len();
+    let shard = Shard::new(cfg.clone()).unwrap();
+    // Step 1: boilerplate.
+    let mut per_sentence: BTreeMap<u64, (u64, BTreeSet<u64>)> = BTreeMap::new();
+    for d in docs {
+        let contexts = shard.sentence_contexts(&d.text);
+        let keys: BTreeSet<u64> = contexts.iter().map(|p| p.0).collect();
+        for k in keys {
+            per_sentence.entry(k).or_default().0 += 1;
+        }
+        for (k, c) in contexts {
+            per_sentence.entry(k).or_default().1.insert(c);
+        }
+    }
+    let counts: Vec<(u64, u64, u64)> = per_sentence
+        .iter()
+        .map(|(&k, (d, c))| (k, *d, c.len() as u64))
+        .collect();
+    let learned = shard.learned_sentences(n as u64, &counts);
+    let shard = shard.with_boilerplate(&learned);
+    // Step 2: sketches; document frequencies.
+    let sketches: Vec<_> = docs.iter().map(|d| shard.sketch(d)).collect();
+    let mut df: BTreeMap<u64, u64> = BTreeMap::new();
+    for s in &sketches {
+        for &t in &s.story_terms {
+            *df.entry(t).or_insert(0) += 1;
+        }
+    }
+    let df: Vec<(u64, u64)> = df.into_iter().collect();
+    let shard = shard.with_document_frequencies(n as u64, &df);
+    // Step 3: candidates and verification.
+    let mut buckets: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (i, s) in sketches.iter().enumerate() {
+        for &k in &s.band_keys {
+            buckets.entry(k).or_default().push(i as u64);
+        }
+    }
+    let mut candidates: BTreeMap<(u64, u64), Option<usize>> = BTreeMap::new();
+    for list in buckets.values_mut() {
+        for pair in shard.bucket_pairs(list) {
+            candidates.insert(pair, None);
+        }
+    }
+    let fps: Vec<Vec<u64>> = sketches.iter().map(|s| s.fingerprints.clone()).collect();
+    for (pair, shared) in shared_keys(&fps, cfg.max_posting) {
+        candidates.entry(pair).or_insert(Some(shared));
+    }
+    let edges: Vec<(u64, u64)> = candidates
+        .into_iter()
+        .filter(|&((a, b), shared)| {
+            let part = |i: u64| &sketches[i as usize].pair_part[..];
+            shard.verify(part(a), part(b), shared).unwrap()
+        })
+        .map(|(p, _)| p)
+        .collect();
+    // Step 4: groups per component.
+    let mut assignments: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut units = Vec::new();
+    for comp in components(n, &edges) {
+        let members: Vec<(u64, &[u8])> = comp
+            .iter()
+            .map(|&i| (i, &sketches[i as usize].document[..]))
+            .collect();
+        let pairs: Vec<(u64, u64)> = edges
+            .iter()
+            .copied()
+            .filter(|(a, _)| comp.binary_search(a).is_ok())
+            .collect();
+        let out = shard.group_component(&members, &pairs).unwrap();
+        assignments.extend(out.assignments);
+        units.extend(out.units);
+    }
+    // Step 5: stories per component of unit pairs.
+    let mut places: BTreeMap<u64, StoryPlace> = BTreeMap::new();
+    if cfg.story.enabled {
+        units.sort_by_key(|u| u.key);
+        let top: Vec<Vec<u64>> = units.iter().map(|u| u.top_terms.clone()).collect();
+        let pairs: Vec<(u64, u64)> = shared_keys(&top, cfg.story.max_posting)
+            .into_iter()
+            .filter(|&(_, s)| s >= cfg.story.min_shared_terms)
+            .map(|(p, _)| p)
+            .collect();
+        for comp in components(units.len(), &pairs) {
+            let members: Vec<(u64, &[u8])> = comp
+                .iter()
+                .map(|&u| (units[u as usize].key, &units[u as usize].part[..]))
+                .collect();
+            let key_pairs: Vec<(u64, u64)> = pairs
+                .iter()
+                .filter(|(a, _)| comp.binary_search(a).is_ok())
+                .map(|&(a, b)| (units[a as usize].key, units[b as usize].key))
+                .collect();
+            for p in shard.link_component(&members, &key_pairs).unwrap() {
+                places.insert(p.index, p);
+            }
+        }
+    }
+    // Step 6: lines.
+    (0..n as u64)
+        .map(|i| {
+            shard
+                .assignment_line(&assignments[&i], places.get(&i))
+                .unwrap()
+        })
+        .collect()
+}
+
+fn batch_lines(cfg: &Config, docs: &[Document]) -> Vec<String> {
+    let c = Clusterer::new(cfg.clone()).unwrap().cluster(docs).unwrap();
+    c.assignments
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap())
+        .collect()
+}
+
+fn assert_same(cfg: &Config, docs: &[Document]) {
+    let (batch, dist) = (batch_lines(cfg, docs), distributed_lines(cfg, docs));
+    assert_eq!(batch.len(), dist.len());
+    for (b, d) in batch.iter().zip(&dist) {
+        assert_eq!(b, d);
+    }
+}
+
+#[test]
+fn distributed_steps_give_the_batch_output_with_stories() {
+    let docs = common::load("news-sample.jsonl");
+    assert_same(&Config::default(), &docs);
+}
+
+#[test]
+fn distributed_steps_give_the_batch_output_without_stories() {
+    let docs = common::load("news-sample.jsonl");
+    let mut cfg = Config::default();
+    cfg.story.enabled = false;
+    assert_same(&cfg, &docs);
+}
+
+#[test]
+fn distributed_steps_give_the_batch_stories_of_a_dated_corpus() {
+    let path = format!(
+        "{}/tests/data/ecb-plus/ecbplus_articles.jsonl.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let docs = read_jsonl(path, &ReadOptions::default()).unwrap().documents;
+    assert_same(&Config::default(), &docs);
+}
+
+#[test]
+fn parts_from_another_step_are_refused() {
+    let shard = Shard::new(Config::default()).unwrap();
+    let s = shard.sketch(&Document::new("a", "Some words of an article body here."));
+    assert!(shard.verify(&s.document, b"\xff\xff", None).is_err());
+    assert!(
+        shard.group_component(&[(0, &s.document[..])], &[]).is_err(),
+        "story level without df"
+    );
+    let shard = shard.with_document_frequencies(1, &[]);
+    let err = shard
+        .group_component(&[(0, &s.document[..])], &[(0, 5)])
+        .unwrap_err();
+    assert!(err.to_string().contains("not in its component"), "{err}");
+}
