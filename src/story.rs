@@ -227,43 +227,60 @@ pub(crate) fn shared_neighbour_scores(
     scored: &[ScoredPair],
     cfg: &StoryConfig,
 ) -> Vec<ScoredPair> {
-    let k = cfg.neighbours;
     let mut cand: Vec<Vec<(f64, u32)>> = vec![Vec::new(); n];
     for p in scored {
-        if p.score >= cfg.neighbour_floor {
-            cand[p.a as usize].push((p.score, p.b));
-            cand[p.b as usize].push((p.score, p.a));
-        }
+        cand[p.a as usize].push((p.score, p.b));
+        cand[p.b as usize].push((p.score, p.a));
     }
-    let knn: Vec<Vec<u32>> = cand
-        .into_par_iter()
-        .map(|mut c| {
-            c.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-            let mut top: Vec<u32> = c.into_iter().take(k).map(|(_, u)| u).collect();
-            top.sort_unstable();
-            top
-        })
-        .collect();
-    let mix = cfg.neighbour_mix;
+    let knn: Vec<Vec<u32>> = cand.into_par_iter().map(|c| neighbours(c, cfg)).collect();
     scored
         .par_iter()
-        .map(|p| {
-            let (a, b) = (p.a as usize, p.b as usize);
-            let mut shared = crate::similarity::intersection_size(&knn[a], &knn[b]) as f64;
-            if knn[a].binary_search(&p.b).is_ok() {
-                shared += 1.0;
-            }
-            if knn[b].binary_search(&p.a).is_ok() {
-                shared += 1.0;
-            }
-            let snn = shared / (k as f64 + 2.0);
-            ScoredPair {
-                a: p.a,
-                b: p.b,
-                score: mix * snn + (1.0 - mix) * p.score,
-            }
+        .map(|p| ScoredPair {
+            a: p.a,
+            b: p.b,
+            score: mixed_score(
+                p.a,
+                p.b,
+                p.score,
+                &knn[p.a as usize],
+                &knn[p.b as usize],
+                cfg,
+            ),
         })
         .collect()
+}
+
+/// A unit's neighbours among its scored candidates `(score, other)`: the
+/// [`StoryConfig::neighbours`] best with a score of at least
+/// [`StoryConfig::neighbour_floor`] (ties by the other's order), sorted.
+pub(crate) fn neighbours<T: Ord + Copy>(mut c: Vec<(f64, T)>, cfg: &StoryConfig) -> Vec<T> {
+    c.retain(|x| x.0 >= cfg.neighbour_floor);
+    c.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let mut top: Vec<T> = c.into_iter().take(cfg.neighbours).map(|(_, u)| u).collect();
+    top.sort_unstable();
+    top
+}
+
+/// The score of pair `(a, b)` mixed with its shared-neighbour score, from
+/// the two units' [`neighbours`].
+pub(crate) fn mixed_score<T: Ord + Copy>(
+    a: T,
+    b: T,
+    score: f64,
+    knn_a: &[T],
+    knn_b: &[T],
+    cfg: &StoryConfig,
+) -> f64 {
+    let mut shared = crate::similarity::intersection_size(knn_a, knn_b) as f64;
+    if knn_a.binary_search(&b).is_ok() {
+        shared += 1.0;
+    }
+    if knn_b.binary_search(&a).is_ok() {
+        shared += 1.0;
+    }
+    let snn = shared / (cfg.neighbours as f64 + 2.0);
+    let mix = cfg.neighbour_mix;
+    mix * snn + (1.0 - mix) * score
 }
 
 /// Distance in seconds between two time ranges (0 if they overlap).

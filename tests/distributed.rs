@@ -132,17 +132,50 @@ fn distributed_lines(cfg: &Config, docs: &[Document]) -> Vec<String> {
             .filter(|&(_, s)| s >= cfg.story.min_shared_terms)
             .map(|(p, _)| p)
             .collect();
-        for comp in components(units.len(), &pairs) {
+        let scores: Vec<f64> = pairs
+            .iter()
+            .map(|&(a, b)| {
+                let part = |u: u64| &units[u as usize].score_part[..];
+                shard.score_pair(part(a), part(b)).unwrap()
+            })
+            .collect();
+        let mut candidates: Vec<Vec<(f64, u64)>> = vec![Vec::new(); units.len()];
+        for (&(a, b), &s) in pairs.iter().zip(&scores) {
+            candidates[a as usize].push((s, units[b as usize].key));
+            candidates[b as usize].push((s, units[a as usize].key));
+        }
+        let knn: Vec<Vec<u64>> = candidates
+            .into_iter()
+            .map(|c| shard.neighbours(c))
+            .collect();
+        let mixed: Vec<f64> = pairs
+            .iter()
+            .zip(&scores)
+            .map(|(&(a, b), &s)| {
+                let key = |u: u64| units[u as usize].key;
+                shard.mixed_score(key(a), key(b), s, &knn[a as usize], &knn[b as usize])
+            })
+            .collect();
+        let strong: Vec<(u64, u64)> = pairs
+            .iter()
+            .zip(&mixed)
+            .filter(|&(_, &m)| m >= cfg.story.threshold)
+            .map(|(&p, _)| p)
+            .collect();
+        for comp in components(units.len(), &strong) {
             let members: Vec<(u64, &[u8])> = comp
                 .iter()
                 .map(|&u| (units[u as usize].key, &units[u as usize].part[..]))
                 .collect();
-            let key_pairs: Vec<(u64, u64)> = pairs
+            let scored: Vec<(u64, u64, f64)> = pairs
                 .iter()
-                .filter(|(a, _)| comp.binary_search(a).is_ok())
-                .map(|&(a, b)| (units[a as usize].key, units[b as usize].key))
+                .zip(&mixed)
+                .filter(|&(&(a, b), _)| {
+                    comp.binary_search(&a).is_ok() && comp.binary_search(&b).is_ok()
+                })
+                .map(|(&(a, b), &m)| (units[a as usize].key, units[b as usize].key, m))
                 .collect();
-            for p in shard.link_component(&members, &key_pairs).unwrap() {
+            for p in shard.link_component(&members, &scored).unwrap() {
                 places.insert(p.index, p);
             }
         }

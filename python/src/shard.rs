@@ -121,6 +121,28 @@ fn runs(keys: &[i64]) -> PyResult<Vec<(usize, usize)>> {
     Ok(out)
 }
 
+/// The components of a sorted item column, each with the range of its
+/// pairs in a sorted pair column: `(start, end, pairs_start, pairs_end)`.
+fn component_runs(comp: &[i64], pair_comp: &[i64]) -> PyResult<Vec<(usize, usize, usize, usize)>> {
+    if pair_comp.windows(2).any(|w| w[0] > w[1]) {
+        return Err(error("a pair component column is not sorted"));
+    }
+    let mut p = 0;
+    let mut out = Vec::new();
+    for (s, e) in runs(comp)? {
+        let c = comp[s];
+        while p < pair_comp.len() && pair_comp[p] < c {
+            p += 1;
+        }
+        let from = p;
+        while p < pair_comp.len() && pair_comp[p] == c {
+            p += 1;
+        }
+        out.push((s, e, from, p));
+    }
+    Ok(out)
+}
+
 /// The distributed steps with one config (`wirecluster::distributed::Shard`).
 #[pyclass(name = "Shard", module = "wirecluster._wirecluster")]
 pub(crate) struct PyShard {
@@ -130,9 +152,9 @@ pub(crate) struct PyShard {
 #[pymethods]
 impl PyShard {
     #[new]
-    #[pyo3(signature = (config_json=None))]
-    fn new(config_json: Option<&str>) -> PyResult<Self> {
-        let cfg = crate::config(config_json, None)?;
+    #[pyo3(signature = (config_json=None, config_path=None))]
+    fn new(config_json: Option<&str>, config_path: Option<std::path::PathBuf>) -> PyResult<Self> {
+        let cfg = crate::config(config_json, config_path)?;
         Ok(PyShard {
             inner: Shard::new(cfg).map_err(error)?,
         })
@@ -280,6 +302,41 @@ impl PyShard {
         ))
     }
 
+    /// Per-document features over JSONL lines (records only): shingle
+    /// sets, signatures, band keys, fingerprints and story terms (int64
+    /// lists).
+    #[allow(clippy::type_complexity)]
+    fn features<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>)> {
+        let lines = Var::new(off, data)?;
+        let mut cols: [VarOut; 5] = std::array::from_fn(|_| VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..lines.len() {
+                let f = self.inner.features(
+                    &document(lines.get(i)).map_err(|e| error(format!("record {i}: {e}")))?,
+                );
+                cols[0].push_ints(signed(&f.shingles));
+                cols[1].push_ints(signed(&f.signature));
+                cols[2].push_ints(signed(&f.band_keys));
+                cols[3].push_ints(signed(&f.fingerprints));
+                cols[4].push_ints(signed(&f.story_terms));
+            }
+            Ok(())
+        })?;
+        let [a, b, c, d, e] = cols;
+        Ok((
+            a.into_py(py),
+            b.into_py(py),
+            c.into_py(py),
+            d.into_py(py),
+            e.into_py(py),
+        ))
+    }
+
     /// Step 3: the pairs of int64 lists, `(a, b)` columns: LSH buckets
     /// (`bucket=True`) or posting lists capped at `max_posting`.
     #[pyo3(signature = (off, data, bucket, max_posting=0))]
@@ -342,7 +399,8 @@ impl PyShard {
 
     /// Step 4 over whole components: documents `(comp, index, part)` and
     /// pairs `(comp, a, b)`, both sorted by component. Returns rows
-    /// `(kind, index, terms, part)`: kind 0 an assignment, 1 a story unit.
+    /// `(kind, index, terms, part, score_part)`: kind 0 an assignment, 1 a
+    /// story unit.
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn group_components<'py>(
         &self,
@@ -359,38 +417,32 @@ impl PyShard {
         Bound<'py, PyBytes>,
         Pair<'py>,
         Pair<'py>,
+        Pair<'py>,
     )> {
         let (comp, index, parts) = (ints(comp)?, ints(index)?, Var::new(part_off, part_data)?);
         let (pc, pa, pb) = (ints(pair_comp)?, ints(pair_a)?, ints(pair_b)?);
-        let (mut kind, mut idx, mut terms, mut out) =
-            (Vec::new(), Vec::new(), VarOut::new(), VarOut::new());
+        let (mut kind, mut idx) = (Vec::new(), Vec::new());
+        let (mut terms, mut out, mut score) = (VarOut::new(), VarOut::new(), VarOut::new());
         py.allow_threads(|| -> PyResult<()> {
-            let mut p = 0;
-            for (s, e) in runs(&comp)? {
-                let c = comp[s];
-                while p < pc.len() && pc[p] < c {
-                    p += 1;
-                }
-                let from = p;
-                while p < pc.len() && pc[p] == c {
-                    p += 1;
-                }
+            for (s, e, from, to) in component_runs(&comp, &pc)? {
                 let docs: Vec<(u64, &[u8])> =
                     (s..e).map(|i| (index[i] as u64, parts.get(i))).collect();
                 let pairs: Vec<(u64, u64)> =
-                    (from..p).map(|j| (pa[j] as u64, pb[j] as u64)).collect();
+                    (from..to).map(|j| (pa[j] as u64, pb[j] as u64)).collect();
                 let g = self.inner.group_component(&docs, &pairs).map_err(error)?;
                 for (i, a) in g.assignments {
                     kind.push(0);
                     idx.push(i as i64);
                     terms.push_ints([]);
                     out.push(&a);
+                    score.push(b"");
                 }
                 for u in g.units {
                     kind.push(1);
                     idx.push(u.key as i64);
                     terms.push_ints(signed(&u.top_terms));
                     out.push(&u.part);
+                    score.push(&u.score_part);
                 }
             }
             Ok(())
@@ -400,13 +452,93 @@ impl PyShard {
             bytes(py, &idx),
             terms.into_py(py),
             out.into_py(py),
+            score.into_py(py),
         ))
     }
 
+    /// Step 5: the score of each unit pair (float64), from the two
+    /// score-part columns.
+    fn score_pairs<'py>(
+        &self,
+        py: Python<'py>,
+        a_off: &[u8],
+        a_data: &[u8],
+        b_off: &[u8],
+        b_data: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (a, b) = (Var::new(a_off, a_data)?, Var::new(b_off, b_data)?);
+        let out = py.allow_threads(|| -> PyResult<Vec<u8>> {
+            let mut out = Vec::with_capacity(a.len() * 8);
+            for i in 0..a.len() {
+                let s = self.inner.score_pair(a.get(i), b.get(i)).map_err(error)?;
+                out.extend_from_slice(&s.to_le_bytes());
+            }
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Step 5: each unit's neighbours (int64 lists) from its scored
+    /// candidates: list offsets (in elements), scores (float64) and the
+    /// other units' keys.
+    fn neighbours<'py>(
+        &self,
+        py: Python<'py>,
+        offsets: &[u8],
+        scores: &[u8],
+        others: &[u8],
+    ) -> PyResult<Pair<'py>> {
+        let (offsets, scores, others) = (ints(offsets)?, ints(scores)?, ints(others)?);
+        let mut out = VarOut::new();
+        py.allow_threads(|| {
+            for w in offsets.windows(2) {
+                let c: Vec<(f64, u64)> = (w[0] as usize..w[1] as usize)
+                    .map(|k| (f64::from_bits(scores[k] as u64), others[k] as u64))
+                    .collect();
+                out.push_ints(signed(&self.inner.neighbours(c)));
+            }
+        });
+        Ok(out.into_py(py))
+    }
+
+    /// Step 5: mixed scores (float64) of pairs `(a, b, score)` with both
+    /// units' neighbour lists.
+    #[allow(clippy::too_many_arguments)]
+    fn mixed_scores<'py>(
+        &self,
+        py: Python<'py>,
+        a: &[u8],
+        b: &[u8],
+        score: &[u8],
+        knn_a_off: &[u8],
+        knn_a: &[u8],
+        knn_b_off: &[u8],
+        knn_b: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (a, b, score) = (ints(a)?, ints(b)?, ints(score)?);
+        let (ka, kb) = (Var::new(knn_a_off, knn_a)?, Var::new(knn_b_off, knn_b)?);
+        let out = py.allow_threads(|| -> PyResult<Vec<u8>> {
+            let mut out = Vec::with_capacity(a.len() * 8);
+            for i in 0..a.len() {
+                let (x, y) = (unsigned(ka.ints(i)?), unsigned(kb.ints(i)?));
+                let m = self.inner.mixed_score(
+                    a[i] as u64,
+                    b[i] as u64,
+                    f64::from_bits(score[i] as u64),
+                    &x,
+                    &y,
+                );
+                out.extend_from_slice(&m.to_le_bytes());
+            }
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
     /// Step 5 over whole components: units `(comp, key, part)` and pairs
-    /// `(comp, a, b)` by unit key, both sorted by component. Returns
-    /// `(index, story, canonical, similarity)` columns, canonical one byte
-    /// each and similarity float64.
+    /// `(comp, a, b, mixed score)` by unit key, both sorted by component.
+    /// Returns `(index, story, canonical, similarity)` columns, canonical
+    /// one byte each and similarity float64.
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn link_components<'py>(
         &self,
@@ -418,6 +550,7 @@ impl PyShard {
         pair_comp: &[u8],
         pair_a: &[u8],
         pair_b: &[u8],
+        pair_score: &[u8],
     ) -> PyResult<(
         Bound<'py, PyBytes>,
         Pair<'py>,
@@ -426,34 +559,21 @@ impl PyShard {
     )> {
         let (comp, key, parts) = (ints(comp)?, ints(key)?, Var::new(part_off, part_data)?);
         let (pc, pa, pb) = (ints(pair_comp)?, ints(pair_a)?, ints(pair_b)?);
+        let ps = ints(pair_score)?;
         let (mut idx, mut story, mut canonical, mut sim) =
             (Vec::new(), VarOut::new(), Vec::new(), Vec::new());
         py.allow_threads(|| -> PyResult<()> {
-            let mut p = 0;
-            for (s, e) in runs(&comp)? {
-                let c = comp[s];
-                while p < pc.len() && pc[p] < c {
-                    p += 1;
-                }
-                let from = p;
-                while p < pc.len() && pc[p] == c {
-                    p += 1;
-                }
+            for (s, e, from, to) in component_runs(&comp, &pc)? {
                 let units: Vec<(u64, &[u8])> =
                     (s..e).map(|i| (key[i] as u64, parts.get(i))).collect();
-                let pairs: Vec<(u64, u64)> =
-                    (from..p).map(|j| (pa[j] as u64, pb[j] as u64)).collect();
-                for StoryPlace {
-                    index,
-                    story: st,
-                    canonical: can,
-                    similarity,
-                } in self.inner.link_component(&units, &pairs).map_err(error)?
-                {
-                    idx.push(index as i64);
-                    story.push(st.as_bytes());
-                    canonical.push(can as u8);
-                    sim.extend_from_slice(&similarity.to_le_bytes());
+                let pairs: Vec<(u64, u64, f64)> = (from..to)
+                    .map(|j| (pa[j] as u64, pb[j] as u64, f64::from_bits(ps[j] as u64)))
+                    .collect();
+                for p in self.inner.link_component(&units, &pairs).map_err(error)? {
+                    idx.push(p.index as i64);
+                    story.push(p.story.as_bytes());
+                    canonical.push(p.canonical as u8);
+                    sim.extend_from_slice(&p.similarity.to_le_bytes());
                 }
             }
             Ok(())

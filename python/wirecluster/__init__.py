@@ -23,7 +23,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from . import _wirecluster
 from ._wirecluster import WireclusterError
 
-__all__ = ["cluster", "FeedIndex", "WireclusterError"]
+__all__ = ["cluster", "features", "FeedIndex", "WireclusterError"]
 
 Record = Mapping[str, Any]
 ConfigArg = Union[None, Mapping[str, Any], str, "os.PathLike[str]"]
@@ -51,6 +51,38 @@ def cluster(records: Iterable[Record], config: ConfigArg = None) -> list[dict]:
     """
     texts = [_dumps(dict(r)) for r in records]
     return json.loads(_wirecluster.cluster(texts, **_config(config)))
+
+
+def features(records: Any, config: ConfigArg = None) -> "pyarrow.Table":
+    """Per-document features for pipelines of one's own (Dask, Ray, Spark
+    UDFs): a pyarrow Table with one row per record and the int64 list
+    columns ``shingles`` (the shingle set), ``signature`` (MinHash),
+    ``band_keys`` (LSH), ``fingerprints`` (winnowed, for containment) and
+    ``story_terms``. Values are stable 64-bit hashes shown as int64 with the
+    same bits, so features computed anywhere agree. No boilerplate is
+    learned: each record is taken on its own.
+
+    ``records`` is a pyarrow string array (or chunked array) of JSONL
+    records, which crosses into Rust whole, without a Python object per
+    row; or an iterable of dicts. Needs ``pyarrow``.
+
+    >>> import pyarrow as pa
+    >>> t = features(pa.array(['{"id": "a", "text": "Floods closed roads across the north on Monday."}']))
+    >>> t.column_names
+    ['shingles', 'signature', 'band_keys', 'fingerprints', 'story_terms']
+    >>> len(t.column("signature")[0])
+    128
+    """
+    import pyarrow as pa
+
+    from . import _columns as col
+
+    if not isinstance(records, (pa.Array, pa.ChunkedArray)):
+        records = pa.array([_dumps(dict(r)) for r in records], pa.string())
+    shard = _wirecluster.Shard(**_config(config))
+    cols = shard.features(*col.var(records))
+    names = ["shingles", "signature", "band_keys", "fingerprints", "story_terms"]
+    return pa.table([col.list_out(c) for c in cols], names=names)
 
 
 class FeedIndex:

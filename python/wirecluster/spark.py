@@ -52,20 +52,13 @@ def _shard(key: tuple, build) -> Shard:
 
 
 def _config_json(config: ConfigArg) -> str:
+    """The whole config, validated, as JSON: what every executor builds its
+    shard from."""
     if config is None:
         return Shard().config_json()
     if isinstance(config, Mapping):
         return Shard(json.dumps(dict(config))).config_json()
-    path = os.fspath(config)
-    if path.endswith(".toml"):
-        try:
-            import tomllib  # Python 3.11+
-        except ModuleNotFoundError as e:  # pragma: no cover
-            raise WireclusterError(f"{path}: TOML configs need Python 3.11+ here; use JSON") from e
-        with open(path, "rb") as f:
-            return Shard(json.dumps(tomllib.load(f))).config_json()
-    with open(path, encoding="utf-8") as f:
-        return Shard(f.read()).config_json()
+    return Shard(config_path=os.fspath(config)).config_json()
 
 
 def _by_component(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
@@ -238,8 +231,9 @@ def cluster(
     cfg_json = _config_json(config)
     cfg = json.loads(cfg_json)
     stories = cfg["story"]["enabled"]
-    parts = partitions or spark.sparkContext.defaultParallelism * 2
-    disk = StorageLevel.MEMORY_AND_DISK
+    # What is kept between stages holds texts and shingle sets: on disk, so
+    # that executor memory goes to the stages themselves.
+    disk = StorageLevel.DISK_ONLY
     stats: dict = {"stage_secs": {}}
     clock = [time.perf_counter()]
 
@@ -314,6 +308,13 @@ def cluster(
     docs = numbered.filter(F.col("error") == "").select("idx", "line", "file", "value", "id").persist(disk)
     n_docs = docs.count()
     stats["documents"] = n_docs
+    # Shuffles sized to the corpus (about 5,000 documents a partition),
+    # unless the caller chose: many small partitions cost more than they
+    # spread on a small corpus.
+    shuffle_before = spark.conf.get("spark.sql.shuffle.partitions")
+    shuffle = partitions or max(spark.sparkContext.defaultParallelism * 2, -(-n_docs // 5000))
+    spark.conf.set("spark.sql.shuffle.partitions", str(shuffle))
+    parts = shuffle
     dup = (
         docs.groupBy("id")
         .agg(F.count("*").alias("n"), F.min(F.struct("idx", "file", "line")).alias("first"),
@@ -464,63 +465,121 @@ def cluster(
         F.col("c").alias("comp"), F.lit(1).alias("kind"), F.lit(None).cast("long").alias("idx"),
         "a", "b", F.lit(None).cast("binary").alias("part"))
 
-    def run_components(t: pa.Table, method, with_terms: bool):
+    def run_components(t: pa.Table, method, scored: bool):
         kind = t.column("kind")
         items = t.filter(pc.equal(kind, 0))
         links = t.filter(pc.equal(kind, 1))
+        extra = [col.floats(links.column("score"))] if scored else []
         return method(
             col.ints(items.column("comp")), col.ints(items.column("idx")), *col.var(items.column("part")),
-            col.ints(links.column("comp")), col.ints(links.column("a")), col.ints(links.column("b")),
+            col.ints(links.column("comp")), col.ints(links.column("a")), col.ints(links.column("b")), *extra,
         )
 
     def group(batches):
         shard = full_shard()
         for t in _by_component(batches):
-            kind, idx, terms, part = run_components(t, shard.group_components, True)
+            kind, idx, terms, part, score = run_components(t, shard.group_components, False)
             yield pa.RecordBatch.from_arrays(
-                [col.ints_out(kind), col.ints_out(idx), col.list_out(terms), col.binary_out(part)],
-                names=["kind", "idx", "terms", "part"],
+                [col.ints_out(kind), col.ints_out(idx), col.list_out(terms), col.binary_out(part),
+                 col.binary_out(score)],
+                names=["kind", "idx", "terms", "part", "score_part"],
             )
 
     grouped = (
         doc_rows.unionByName(edge_rows)
         .repartition(parts, "comp")
         .sortWithinPartitions("comp", "kind", "idx", "a", "b")
-        .mapInArrow(group, "kind long, idx long, terms array<long>, part binary")
+        .mapInArrow(group, "kind long, idx long, terms array<long>, part binary, score_part binary")
         .persist(disk)
     )
     stats["rows_grouped"] = grouped.count()
+    sizes = comp.groupBy("c").count()
+    stats["largest_duplicate_component"] = int(sizes.agg(F.max("count")).collect()[0][0] or 1)
     sk.unpersist()
     edges.unpersist()
     lap("groups")
 
-    # Stage 5: stories per component of unit pairs.
+    # Stage 5: stories. Candidate unit pairs are scored and mixed with
+    # their shared-neighbour scores here; only pairs whose mixed score
+    # reaches the threshold can join stories, so the components of those
+    # (small, unlike those of all candidate pairs) are linked apart.
     asg = grouped.filter(F.col("kind") == 0).select("idx", "part")
     if stories:
-        units = grouped.filter(F.col("kind") == 1).select("idx", "terms", "part")
         sc = cfg["story"]
+        units = grouped.filter(F.col("kind") == 1).select("idx", "terms", "part", "score_part")
         upairs = (
             postings(units.select("idx", "terms"), "terms", sc["max_posting"])
             .filter(F.col("count") >= sc["min_shared_terms"])
             .select("a", "b")
+        )
+        sp = units.select("idx", "score_part")
+        to_score = upairs.join(sp.select(F.col("idx").alias("a"), F.col("score_part").alias("sa")), "a").join(
+            sp.select(F.col("idx").alias("b"), F.col("score_part").alias("sb")), "b")
+
+        def score(batches):
+            shard = full_shard()
+            for b in batches:
+                s = shard.score_pairs(*col.var(b.column("sa")), *col.var(b.column("sb")))
+                yield pa.RecordBatch.from_arrays([b.column("a"), b.column("b"), col.floats_out(s)],
+                                                 names=["a", "b", "score"])
+
+        scored = to_score.select("a", "b", "sa", "sb").mapInArrow(score, "a long, b long, score double").persist(disk)
+        stats["story_candidates"] = scored.count()
+        both = scored.select(F.col("a").alias("u"), F.col("b").alias("o"), "score").unionByName(
+            scored.select(F.col("b").alias("u"), F.col("a").alias("o"), "score"))
+        gathered = both.groupBy("u").agg(F.collect_list(F.struct("score", "o")).alias("c"))
+
+        def neighbours(batches):
+            shard = full_shard()
+            for b in batches:
+                c = b.column("c")
+                offsets = c.offsets.to_numpy(zero_copy_only=False).astype("<i8").tobytes()
+                values = c.values
+                knn = shard.neighbours(offsets, col.floats(values.field("score")), col.ints(values.field("o")))
+                yield pa.RecordBatch.from_arrays([b.column("u"), col.list_out(knn)], names=["u", "knn"])
+
+        knn = gathered.mapInArrow(neighbours, "u long, knn array<long>")
+        to_mix = scored.join(knn.select(F.col("u").alias("a"), F.col("knn").alias("ka")), "a", "left").join(
+            knn.select(F.col("u").alias("b"), F.col("knn").alias("kb")), "b", "left")
+
+        def mix(batches):
+            shard = full_shard()
+            for b in batches:
+                m = shard.mixed_scores(col.ints(b.column("a")), col.ints(b.column("b")), col.floats(b.column("score")),
+                                       *col.var(b.column("ka")), *col.var(b.column("kb")))
+                yield pa.RecordBatch.from_arrays([b.column("a"), b.column("b"), col.floats_out(m)],
+                                                 names=["a", "b", "score"])
+
+        mixed = (
+            to_mix.select("a", "b", "score", F.coalesce("ka", F.array().cast("array<long>")).alias("ka"),
+                          F.coalesce("kb", F.array().cast("array<long>")).alias("kb"))
+            .mapInArrow(mix, "a long, b long, score double")
             .persist(disk)
         )
-        stats["story_candidates"] = upairs.count()
+        lap("story scores")
         r = []
-        ucomp = connected_components(upairs, local_limit=local_components, rounds=r)
+        ucomp = connected_components(mixed.filter(F.col("score") >= sc["threshold"]).select("a", "b"),
+                                     local_limit=local_components, rounds=r)
         stats["story_component_rounds"] = len(r)
+        usizes = ucomp.groupBy("c").count()
+        stats["largest_story_component_units"] = int(usizes.agg(F.max("count")).collect()[0][0] or 1)
         lap("story components")
         unit_rows = units.join(ucomp, units.idx == ucomp.v, "left").select(
             F.coalesce("c", "idx").alias("comp"), F.lit(0).alias("kind"), "idx",
-            F.lit(None).cast("long").alias("a"), F.lit(None).cast("long").alias("b"), "part")
-        pair_rows = upairs.join(ucomp, upairs.a == ucomp.v).select(
-            F.col("c").alias("comp"), F.lit(1).alias("kind"), F.lit(None).cast("long").alias("idx"),
-            "a", "b", F.lit(None).cast("binary").alias("part"))
+            F.lit(None).cast("long").alias("a"), F.lit(None).cast("long").alias("b"), "part",
+            F.lit(None).cast("double").alias("score"))
+        ca, cb = ucomp.select(F.col("v").alias("a"), F.col("c").alias("ca")), ucomp.select(
+            F.col("v").alias("b"), F.col("c").alias("cb"))
+        pair_rows = (
+            mixed.join(ca, "a").join(cb, "b").filter(F.col("ca") == F.col("cb"))
+            .select(F.col("ca").alias("comp"), F.lit(1).alias("kind"), F.lit(None).cast("long").alias("idx"),
+                    "a", "b", F.lit(None).cast("binary").alias("part"), "score")
+        )
 
         def link(batches):
             shard = full_shard()
             for t in _by_component(batches):
-                idx, story, canonical, sim = run_components(t, shard.link_components, False)
+                idx, story, canonical, sim = run_components(t, shard.link_components, True)
                 yield pa.RecordBatch.from_arrays(
                     [col.ints_out(idx), col.binary_out(story, string=True), col.flags_out(canonical),
                      col.floats_out(sim)],
@@ -555,6 +614,7 @@ def cluster(
     if output is not None:
         _write(spark, out, output, output_format)
     grouped.unpersist()
+    spark.conf.set("spark.sql.shuffle.partitions", shuffle_before)
     lap("write")
     stats["total_secs"] = round(sum(stats["stage_secs"].values()), 3)
     return stats
@@ -624,7 +684,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         .appName("wirecluster")
         .config("spark.driver.memory", args.driver_memory)
         .config("spark.executor.memory", args.executor_memory)
-        .config("spark.sql.shuffle.partitions", str(args.partitions or 8))
+        .config("spark.sql.files.maxPartitionBytes", "32m")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2000")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()

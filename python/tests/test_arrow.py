@@ -1,0 +1,47 @@
+"""Per-document features over Arrow (``wirecluster.features``).
+
+Skipped where pyarrow is not installed, unless WIRECLUSTER_REQUIRE_SPARK is
+set (CI runs it in target/spark-venv)."""
+
+import json
+import os
+
+import pytest
+
+if os.environ.get("WIRECLUSTER_REQUIRE_SPARK"):
+    import pyarrow as pa
+else:
+    pa = pytest.importorskip("pyarrow")
+
+from wirecluster import WireclusterError, features
+
+STORY = ("The central bank raised its key interest rate by half a point on Tuesday, citing "
+         "inflation that has run above its target for a year. Economists had expected a smaller "
+         "move, and the currency rose against the dollar after the announcement.")
+
+
+def rows(*texts):
+    return pa.array([json.dumps({"id": str(i), "text": t}) for i, t in enumerate(texts)])
+
+
+def test_features_are_stable_and_signatures_estimate_jaccard():
+    other = STORY.replace("Tuesday", "Wednesday").replace("smaller", "far smaller") + " Stocks fell."
+    t = features(rows(STORY, other, STORY))
+    d = t.to_pydict()
+    assert len(d["signature"][0]) == 128
+    assert d["signature"][0] == d["signature"][2] and d["shingles"][0] == d["shingles"][2]
+    a, b = set(d["shingles"][0]), set(d["shingles"][1])
+    exact = len(a & b) / len(a | b)
+    estimate = sum(x == y for x, y in zip(d["signature"][0], d["signature"][1])) / 128
+    assert 0.2 < exact < 0.9
+    assert abs(estimate - exact) < 0.15
+    assert d["fingerprints"][0] == sorted(d["fingerprints"][0])
+    assert d["story_terms"][0]
+
+
+def test_dicts_and_configs_are_taken_and_bad_records_named():
+    t = features([{"id": "a", "text": STORY}], config={"num_perm": 64, "story": {"enabled": False}})
+    assert len(t.column("signature")[0]) == 64
+    assert len(t.column("story_terms")[0]) == 0
+    with pytest.raises(WireclusterError, match=r"record 1: "):
+        features(pa.array(['{"id": "a", "text": "x"}', '{"id": "b"}']))
