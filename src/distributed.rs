@@ -161,11 +161,38 @@ pub struct StoryPlace {
     pub similarity: f64,
 }
 
+/// What verification reads: the shingles cut to their high 32 bits, kept
+/// sorted with repeats, beside the true set size. Two equal shingles stay
+/// equal when cut, so the repeats-counted overlap of the cut lists is at
+/// least the true overlap; with the true sizes, the duplicate test (which
+/// only grows with the overlap) then keeps every true duplicate pair and,
+/// rarely, a pair whose cut shingles collide. [`Shard::group_component`]
+/// verifies its pairs again on the whole shingles, so the result is exact
+/// while a pair moves half the bytes.
 #[derive(Serialize, Deserialize)]
 struct PairPart {
-    set: Vec<u64>,
+    cut: Vec<u32>,
+    size: u32,
     published: Option<i64>,
     fingerprints: u32,
+}
+
+/// The overlap of two sorted lists with repeats (each value counted the
+/// fewer times it occurs in either).
+fn multiset_overlap(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 #[derive(Serialize, Deserialize)]
@@ -362,8 +389,11 @@ impl Shard {
     pub fn sketch(&self, doc: &Document) -> Sketch {
         let (f, raw) = self.extract(doc);
         let published = doc.published.map(Timestamp::seconds);
+        let mut cut: Vec<u32> = f.shingles.iter().map(|&x| (x >> 32) as u32).collect();
+        cut.sort_unstable();
         let pair_part = encode(&PairPart {
-            set: f.shingles.clone(),
+            cut,
+            size: f.shingles.len() as u32,
             published,
             fingerprints: f.fingerprints.len() as u32,
         });
@@ -410,10 +440,13 @@ impl Shard {
         out
     }
 
-    /// Step 3: whether two documents (their [`Sketch::pair_part`]s) are a
-    /// duplicate pair. `shared_fingerprints` is `None` for a pair that
-    /// shares a band key, else the number of fingerprints they share (the
-    /// containment-candidate test then applies first).
+    /// Step 3: whether two documents (their [`Sketch::pair_part`]s) may be
+    /// a duplicate pair: `true` for every duplicate pair, and for the rare
+    /// other pair whose shingles collide when cut to 32 bits (see
+    /// [`Shard::group_component`], which verifies exactly).
+    /// `shared_fingerprints` is `None` for a pair that shares a band key,
+    /// else the number of fingerprints they share (the containment-candidate
+    /// test then applies first).
     pub fn verify(&self, a: &[u8], b: &[u8], shared_fingerprints: Option<usize>) -> Result<bool> {
         let cfg = self.config();
         let (a, b): (PairPart, PairPart) = (decode(a, "pair part")?, decode(b, "pair part")?);
@@ -427,12 +460,20 @@ impl Shard {
         {
             return Ok(false);
         }
-        Ok(verify::verify_pair(cfg, (0, &a.set, a.published), (1, &b.set, b.published)).is_some())
+        if verify::too_far_apart(cfg, verify::time_gap(a.published, b.published)) {
+            return Ok(false);
+        }
+        let o = crate::similarity::Overlap {
+            shared: multiset_overlap(&a.cut, &b.cut).min(a.size.min(b.size) as usize),
+            size_a: a.size as usize,
+            size_b: b.size as usize,
+        };
+        Ok(verify::edge_kind(cfg, &o).is_some())
     }
 
     /// Step 4: the duplicate groups of one component: its documents as
-    /// `(index, Sketch::document)` and its duplicate pairs by index (each is
-    /// verified again here, which costs little next to the rest).
+    /// `(index, Sketch::document)` and its pairs by index, each verified
+    /// here exactly (pairs that are no duplicates are dropped).
     pub fn group_component(
         &self,
         docs: &[(u64, &[u8])],

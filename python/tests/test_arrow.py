@@ -35,7 +35,9 @@ def test_features_are_stable_and_signatures_estimate_jaccard():
     estimate = sum(x == y for x, y in zip(d["signature"][0], d["signature"][1])) / 128
     assert 0.2 < exact < 0.9
     assert abs(estimate - exact) < 0.15
-    assert d["fingerprints"][0] == sorted(d["fingerprints"][0])
+    # Hashes are unsigned 64-bit values in int64 columns: sorted unsigned.
+    unsigned = [v & 0xFFFF_FFFF_FFFF_FFFF for v in d["fingerprints"][0]]
+    assert unsigned == sorted(unsigned)
     assert d["story_terms"][0]
 
 

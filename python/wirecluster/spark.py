@@ -132,7 +132,7 @@ def connected_components(
         return spark.createDataFrame(pd.DataFrame({"v": v, "c": c}), "v long, c long")
     e = edges.select(F.col("a").alias("src"), F.col("b").alias("dst"))
     e = e.unionByName(e.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
-    e = e.persist()
+    e = e.localCheckpoint()
     labels = e.select(F.col("src").alias("v")).distinct().withColumn("c", F.col("v"))
     labels = labels.localCheckpoint()
     for _ in range(max_rounds):
@@ -150,7 +150,6 @@ def connected_components(
         if rounds is not None:
             rounds.append(1)
         if changed == 0:
-            e.unpersist()
             return labels
     raise WireclusterError(f"connected components did not settle in {max_rounds} rounds")
 
@@ -199,6 +198,7 @@ def cluster(
     partitions: Optional[int] = None,
     skip_invalid: bool = False,
     local_components: int = 20_000_000,
+    progress=None,
 ) -> dict:
     """Clusters the records of ``inputs`` (JSONL files, gzipped or not, or
     Parquet with the JSONL fields as columns) and writes one assignment per
@@ -209,6 +209,8 @@ def cluster(
     A bad record raises :class:`WireclusterError` naming its file and line
     (with ``skip_invalid``, bad records are counted and left out, as the
     command line's ``--skip-invalid`` does); so does a repeated id.
+
+    ``progress``, if given, is called with a line of text after each stage.
 
     Graphs of up to ``local_components`` edges have their connected
     components labelled on the driver (see :func:`connected_components`);
@@ -225,22 +227,31 @@ def cluster(
     paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     paths = [os.fspath(p) for p in paths]
     for p in paths:
-        if not glob.glob(p):
+        if "://" not in p and not glob.glob(p):
             raise WireclusterError(f"{p}: no such file")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     cfg_json = _config_json(config)
     cfg = json.loads(cfg_json)
     stories = cfg["story"]["enabled"]
-    # What is kept between stages holds texts and shingle sets: on disk, so
-    # that executor memory goes to the stages themselves.
+    # What is kept between stages holds texts and shingle sets: written to
+    # the checkpoint folder (the context's, else a temporary one here), so
+    # that executor memory goes to the stages themselves and each stage's
+    # plan starts from files instead of growing with every join before it.
+    if spark.sparkContext.getCheckpointDir() is None:
+        spark.sparkContext.setCheckpointDir(_own_checkpoints())
     disk = StorageLevel.DISK_ONLY
+
+    def keep(df):
+        return df.checkpoint(eager=True)
     stats: dict = {"stage_secs": {}}
-    clock = [time.perf_counter()]
+    clock = [time.perf_counter(), time.perf_counter()]
 
     def lap(name: str) -> None:
         now = time.perf_counter()
         stats["stage_secs"][name] = round(now - clock[0], 3)
         clock[0] = now
+        if progress is not None:
+            progress(f"{name}: {now - clock[1]:.1f} s")
 
     # Stage 0: lines, numbered in input order; records parsed and checked.
     meta = [F.col("_metadata.file_path").alias("file"), F.col("_metadata.file_block_start").alias("block")]
@@ -305,7 +316,7 @@ def cluster(
         raise WireclusterError(f"{_local(r['file'])}:{r['line']}: {r['error']}{more}")
     for r in bad_rows if skip_invalid else []:
         print(f"skipped {_local(r['file'])}:{r['line']}: {r['error']}", file=sys.stderr)
-    docs = numbered.filter(F.col("error") == "").select("idx", "line", "file", "value", "id").persist(disk)
+    docs = keep(numbered.filter(F.col("error") == "").select("idx", "line", "file", "value", "id"))
     n_docs = docs.count()
     stats["documents"] = n_docs
     # Shuffles sized to the corpus (about 5,000 documents a partition),
@@ -378,9 +389,8 @@ def cluster(
 
     sk = docs.select("idx", "value").mapInArrow(
         sketch, "idx long, bands array<long>, fps array<long>, terms array<long>, pair binary, doc binary"
-    ).persist(disk)
-    sk.count()
-    docs.unpersist()
+    )
+    sk = keep(sk)
     lap("sketch")
 
     df_b, df_key = None, None
@@ -445,7 +455,7 @@ def cluster(
             mask = col.flags_out(keep)
             yield pa.RecordBatch.from_arrays([b.column("a"), b.column("b")], names=["a", "b"]).filter(mask)
 
-    edges = joined.select("a", "b", "shared", "pa", "pb").mapInArrow(verify, "a long, b long").persist(disk)
+    edges = keep(joined.select("a", "b", "shared", "pa", "pb").mapInArrow(verify, "a long, b long"))
     stats["duplicate_pairs"] = edges.count()
     lap("candidates and verification")
 
@@ -490,13 +500,11 @@ def cluster(
         .repartition(parts, "comp")
         .sortWithinPartitions("comp", "kind", "idx", "a", "b")
         .mapInArrow(group, "kind long, idx long, terms array<long>, part binary, score_part binary")
-        .persist(disk)
     )
+    grouped = keep(grouped)
     stats["rows_grouped"] = grouped.count()
     sizes = comp.groupBy("c").count()
     stats["largest_duplicate_component"] = int(sizes.agg(F.max("count")).collect()[0][0] or 1)
-    sk.unpersist()
-    edges.unpersist()
     lap("groups")
 
     # Stage 5: stories. Candidate unit pairs are scored and mixed with
@@ -523,7 +531,7 @@ def cluster(
                 yield pa.RecordBatch.from_arrays([b.column("a"), b.column("b"), col.floats_out(s)],
                                                  names=["a", "b", "score"])
 
-        scored = to_score.select("a", "b", "sa", "sb").mapInArrow(score, "a long, b long, score double").persist(disk)
+        scored = keep(to_score.select("a", "b", "sa", "sb").mapInArrow(score, "a long, b long, score double"))
         stats["story_candidates"] = scored.count()
         both = scored.select(F.col("a").alias("u"), F.col("b").alias("o"), "score").unionByName(
             scored.select(F.col("b").alias("u"), F.col("a").alias("o"), "score"))
@@ -554,8 +562,8 @@ def cluster(
             to_mix.select("a", "b", "score", F.coalesce("ka", F.array().cast("array<long>")).alias("ka"),
                           F.coalesce("kb", F.array().cast("array<long>")).alias("kb"))
             .mapInArrow(mix, "a long, b long, score double")
-            .persist(disk)
         )
+        mixed = keep(mixed)
         lap("story scores")
         r = []
         ucomp = connected_components(mixed.filter(F.col("score") >= sc["threshold"]).select("a", "b"),
@@ -613,11 +621,23 @@ def cluster(
     out = asg.mapInArrow(lines, "idx long, line string").orderBy("idx")
     if output is not None:
         _write(spark, out, output, output_format)
-    grouped.unpersist()
     spark.conf.set("spark.sql.shuffle.partitions", shuffle_before)
     lap("write")
     stats["total_secs"] = round(sum(stats["stage_secs"].values()), 3)
     return stats
+
+
+_CHECKPOINTS: list = []
+
+
+def _own_checkpoints() -> str:
+    """A temporary checkpoint folder for this process, removed at exit."""
+    if not _CHECKPOINTS:
+        import atexit
+
+        _CHECKPOINTS.append(tempfile.mkdtemp(prefix="wirecluster-spark-checkpoints-"))
+        atexit.register(shutil.rmtree, _CHECKPOINTS[0], True)
+    return _CHECKPOINTS[0]
 
 
 def _local(file: str) -> str:
@@ -625,8 +645,9 @@ def _local(file: str) -> str:
 
 
 def _write(spark, out, output: str, fmt: str) -> None:
-    """JSONL: one file, written whole or not at all (the parts Spark writes
-    in index order, joined). Parquet: a folder."""
+    """JSONL: one file on the driver's file system, written whole or not at
+    all (the parts Spark writes in index order, joined). Parquet: a folder
+    on any file system Spark writes to."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -666,43 +687,55 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("input", nargs="+", help="JSONL files (gzipped or not), or Parquet with --input-format")
     ap.add_argument("output", help="the assignments: a JSONL file, or a Parquet folder")
     ap.add_argument("--config", help="a JSON or TOML config file")
-    ap.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[2]"))
+    ap.add_argument("--master", default=os.environ.get("SPARK_MASTER"),
+                    help="Spark master (default: local[2], or what spark-submit was given)")
     ap.add_argument("--partitions", type=int)
     ap.add_argument("--input-format", choices=["jsonl", "parquet"], default="jsonl")
     ap.add_argument("--output-format", choices=["jsonl", "parquet"], default="jsonl")
     ap.add_argument("--skip-invalid", action="store_true")
     ap.add_argument("--local-components", type=int, default=20_000_000,
                     help="label graphs of up to this many edges on the driver (0: always in Spark)")
-    ap.add_argument("--driver-memory", default=os.environ.get("SPARK_DRIVER_MEMORY", "1g"))
-    ap.add_argument("--executor-memory", default=os.environ.get("SPARK_EXECUTOR_MEMORY", "2g"))
+    ap.add_argument("--driver-memory", default=os.environ.get("SPARK_DRIVER_MEMORY"),
+                    help="default 1g when this program starts Spark itself")
+    ap.add_argument("--executor-memory", default=os.environ.get("SPARK_EXECUTOR_MEMORY"),
+                    help="default 2g when this program starts Spark itself")
     args = ap.parse_args(argv)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.master(args.master)
-        .appName("wirecluster")
-        .config("spark.driver.memory", args.driver_memory)
-        .config("spark.executor.memory", args.executor_memory)
-        .config("spark.sql.files.maxPartitionBytes", "32m")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2000")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
+    # Under spark-submit the JVM is up and configured: only what was asked
+    # for here is set. Started from Python, this program chooses.
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    builder = SparkSession.builder.appName("wirecluster")
+    settings = {
+        "spark.master": args.master or (None if submitted else "local[2]"),
+        "spark.driver.memory": args.driver_memory or (None if submitted else "1g"),
+        "spark.executor.memory": args.executor_memory or (None if submitted else "2g"),
+        "spark.sql.files.maxPartitionBytes": "32m",
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "2000",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    for key, value in settings.items():
+        if value is not None:
+            builder = builder.config(key, value)
+    if not submitted:
+        builder = builder.config("spark.ui.enabled", "false")
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     try:
         stats = cluster(
             spark, args.input, args.output, config=args.config, input_format=args.input_format,
             output_format=args.output_format, partitions=args.partitions, skip_invalid=args.skip_invalid,
             local_components=args.local_components,
+            progress=lambda line: print(f"wirecluster.spark: {line}", file=sys.stderr, flush=True),
         )
     except WireclusterError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
         spark.stop()
-    print(json.dumps(stats), file=sys.stderr)
+    print(f"wirecluster.spark: {stats['documents']} documents in {stats['total_secs']:.1f} s; "
+          f"stats: {json.dumps(stats)}", file=sys.stderr)
     return 0
 
 
