@@ -164,5 +164,6 @@ fn _wirecluster(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster, m)?)?;
     m.add_class::<PyFeedIndex>()?;
     m.add_class::<shard::PyShard>()?;
+    m.add_function(wrap_pyfunction!(shard::cluster_column, m)?)?;
     Ok(())
 }

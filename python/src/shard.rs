@@ -634,3 +634,74 @@ fn document(line: &[u8]) -> PyResult<wirecluster::Document> {
         None => Err(error("a blank line where a record was expected")),
     }
 }
+
+/// Clusters JSONL records given as one Arrow string column and returns the
+/// assignments as columns: id, duplicate group and story (strings), group
+/// size (int64), canonical and story canonical (one byte each), Jaccard,
+/// containment and story similarity (float64). A bad record is an error
+/// naming its row (0-based).
+#[pyfunction]
+#[pyo3(signature = (off, data, config_json=None, config_path=None))]
+#[allow(clippy::type_complexity)]
+pub(crate) fn cluster_column<'py>(
+    py: Python<'py>,
+    off: &[u8],
+    data: &[u8],
+    config_json: Option<&str>,
+    config_path: Option<std::path::PathBuf>,
+) -> PyResult<(
+    (Pair<'py>, Pair<'py>, Pair<'py>),
+    Bound<'py, PyBytes>,
+    (Bound<'py, PyBytes>, Bound<'py, PyBytes>),
+    (
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+    ),
+)> {
+    let cfg = crate::config(config_json, config_path)?;
+    let lines = Var::new(off, data)?;
+    let mut strings: [VarOut; 3] = std::array::from_fn(|_| VarOut::new());
+    let (mut size, mut canonical, mut story_canonical) = (Vec::new(), Vec::new(), Vec::new());
+    let mut floats: [Vec<u8>; 3] = Default::default();
+    py.allow_threads(|| -> PyResult<()> {
+        let docs = (0..lines.len())
+            .map(|i| match parse_jsonl_line(lines.get(i)) {
+                Some(Ok(d)) => Ok(d),
+                Some(Err(e)) => Err(error(format!("record {i}: {e}"))),
+                None => Err(error(format!("record {i}: a blank record"))),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let c = wirecluster::Clusterer::new(cfg)
+            .map_err(error)?
+            .cluster(&docs)
+            .map_err(error)?;
+        for a in &c.assignments {
+            strings[0].push(a.id.as_bytes());
+            strings[1].push(a.duplicate_group.as_bytes());
+            strings[2].push(a.story.as_bytes());
+            size.push(a.group_size as i64);
+            canonical.push(a.canonical as u8);
+            story_canonical.push(a.story_canonical as u8);
+            floats[0].extend_from_slice(&a.jaccard_to_canonical.to_le_bytes());
+            floats[1].extend_from_slice(&a.containment_in_canonical.to_le_bytes());
+            floats[2].extend_from_slice(&a.story_similarity.to_le_bytes());
+        }
+        Ok(())
+    })?;
+    let [s0, s1, s2] = strings;
+    let [f0, f1, f2] = floats;
+    Ok((
+        (s0.into_py(py), s1.into_py(py), s2.into_py(py)),
+        bytes(py, &size),
+        (
+            PyBytes::new(py, &canonical),
+            PyBytes::new(py, &story_canonical),
+        ),
+        (
+            PyBytes::new(py, &f0),
+            PyBytes::new(py, &f1),
+            PyBytes::new(py, &f2),
+        ),
+    ))
+}

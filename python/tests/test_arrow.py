@@ -47,3 +47,30 @@ def test_dicts_and_configs_are_taken_and_bad_records_named():
     assert len(t.column("story_terms")[0]) == 0
     with pytest.raises(WireclusterError, match=r"record 1: "):
         features(pa.array(['{"id": "a", "text": "x"}', '{"id": "b"}']))
+
+
+def test_clusterer_over_arrow_equals_the_dict_api():
+    import pathlib
+
+    from wirecluster import Clusterer, Config, cluster
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "data" / "news-sample.jsonl"
+    lines = [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    cfg = Config({"jaccard_threshold": 0.6})
+    assert cfg["jaccard_threshold"] == 0.6 and cfg == Config(cfg.to_dict())
+    got = Clusterer(cfg).cluster_arrow(pa.chunked_array([pa.array(lines[:100]), pa.array(lines[100:])]))
+    want = cluster([json.loads(x) for x in lines], cfg)
+    assert got.to_pylist() == want
+    with pytest.raises(WireclusterError, match="jaccard_threshold"):
+        Config({"jaccard_threshold": 2.0})
+    with pytest.raises(WireclusterError, match="record 1: "):
+        Clusterer().cluster_arrow(pa.array([lines[0], '{"id": "x"}']))
+
+
+def test_the_examples_in_the_docstrings_run():
+    import doctest
+
+    import wirecluster
+
+    result = doctest.testmod(wirecluster)
+    assert result.attempted >= 10 and result.failed == 0

@@ -23,20 +23,57 @@ from typing import Any, Iterable, Mapping, Optional, Union
 from . import _wirecluster
 from ._wirecluster import WireclusterError
 
-__all__ = ["cluster", "features", "FeedIndex", "WireclusterError"]
+__all__ = ["cluster", "Clusterer", "Config", "features", "FeedIndex", "WireclusterError"]
 
 Record = Mapping[str, Any]
-ConfigArg = Union[None, Mapping[str, Any], str, "os.PathLike[str]"]
+ConfigArg = Union[None, "Config", Mapping[str, Any], str, "os.PathLike[str]"]
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+class Config:
+    """A validated config: ``Config()`` (the defaults), ``Config({...})`` (a
+    dict of ``Config`` fields, the rest defaults) or
+    ``Config.from_file(path)`` (TOML or JSON). Bad fields raise
+    :class:`WireclusterError` naming them.
+
+    >>> Config({"jaccard_threshold": 0.6})["jaccard_threshold"]
+    0.6
+    >>> Config()["story"]["enabled"]
+    True
+    """
+
+    def __init__(self, fields: Optional[Mapping[str, Any]] = None, *, _json: Optional[str] = None) -> None:
+        if _json is None:
+            _json = _wirecluster.Shard(None if fields is None else _dumps(dict(fields))).config_json()
+        self._json = _json
+
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Config":
+        return cls(_json=_wirecluster.Shard(config_path=os.fspath(path)).config_json())
+
+    def to_dict(self) -> dict:
+        """Every field, with its value."""
+        return json.loads(self._json)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Config({self.to_dict()!r})"
+
+
 def _config(config: ConfigArg) -> dict:
     """Keyword arguments for the Rust side: a dict as JSON, a path as a path."""
     if config is None:
         return {}
+    if isinstance(config, Config):
+        return {"config_json": config._json}
     if isinstance(config, Mapping):
         return {"config_json": _dumps(dict(config))}
     return {"config_path": os.fspath(config)}
@@ -51,6 +88,51 @@ def cluster(records: Iterable[Record], config: ConfigArg = None) -> list[dict]:
     """
     texts = [_dumps(dict(r)) for r in records]
     return json.loads(_wirecluster.cluster(texts, **_config(config)))
+
+
+class Clusterer:
+    """Clusters batches with one validated config.
+
+    ``cluster(records)`` takes dicts and returns dicts, as :func:`cluster`;
+    ``cluster_arrow(records)`` takes a pyarrow string array of JSONL records
+    and returns a pyarrow Table of the assignments, without a Python object
+    per row either way.
+
+    >>> import pyarrow as pa
+    >>> text = "Floods closed roads across the north on Monday, officials said, and schools stayed shut."
+    >>> t = Clusterer().cluster_arrow(pa.array(['{"id": "a", "text": "%s"}' % text, '{"id": "b", "text": "%s"}' % text]))
+    >>> t.column("duplicate_group").to_pylist()
+    ['a', 'a']
+    """
+
+    def __init__(self, config: ConfigArg = None) -> None:
+        self.config = config if isinstance(config, Config) else (
+            Config.from_file(config) if isinstance(config, (str, os.PathLike)) else Config(config))
+
+    def cluster(self, records: Iterable[Record]) -> list[dict]:
+        return cluster(records, self.config)
+
+    def cluster_arrow(self, records: Any) -> "pyarrow.Table":
+        import pyarrow as pa
+
+        from . import _columns as col
+
+        if isinstance(records, pa.ChunkedArray):
+            records = records.combine_chunks()
+        strings, size, flags, floats = _wirecluster.cluster_column(*col.var(records), config_json=self.config._json)
+        return pa.table(
+            {
+                "id": col.binary_out(strings[0], string=True),
+                "duplicate_group": col.binary_out(strings[1], string=True),
+                "canonical": col.flags_out(flags[0]),
+                "group_size": col.ints_out(size),
+                "jaccard_to_canonical": col.floats_out(floats[0]),
+                "containment_in_canonical": col.floats_out(floats[1]),
+                "story": col.binary_out(strings[2], string=True),
+                "story_canonical": col.flags_out(flags[1]),
+                "story_similarity": col.floats_out(floats[2]),
+            }
+        )
 
 
 def features(records: Any, config: ConfigArg = None) -> "pyarrow.Table":

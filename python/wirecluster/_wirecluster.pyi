@@ -10,6 +10,9 @@ Var = tuple[bytes, bytes]
 
 def cluster(records: list[str], config_json: Optional[str] = None, config_path: Optional[str] = None) -> str: ...
 
+def cluster_column(off: Buf, data: Buf, config_json: Optional[str] = None, config_path: Optional[str] = None
+                   ) -> tuple[tuple[Var, Var, Var], Buf, tuple[Buf, Buf], tuple[Buf, Buf, Buf]]: ...
+
 class FeedIndex:
     def __init__(self, config_json: Optional[str] = None, config_path: Optional[str] = None,
                  feed_json: Optional[str] = None) -> None: ...
