@@ -89,5 +89,15 @@ def test_live_index_places_saves_checkpoints_and_loads(tmp_path):
 
 
 def test_module_docs_run():
+    """The docstring examples run; those that use pyarrow only where it is
+    installed (tests/test_arrow.py runs them all where it must be)."""
     import doctest
-    assert doctest.testmod(wirecluster).failed == 0
+    import importlib.util
+
+    has_arrow = importlib.util.find_spec("pyarrow") is not None
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(wirecluster):
+        if has_arrow or "pyarrow" not in "".join(e.source for e in test.examples):
+            runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 4 and result.failed == 0
