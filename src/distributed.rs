@@ -678,14 +678,14 @@ impl Shard {
                     .collect(),
             })
             .collect();
-        let plain: Vec<(u64, u64)> = pairs.iter().map(|&(a, b, _)| (a, b)).collect();
-        let local = local_pairs(&plain, &keys, "unit")?;
         let mut scored: Vec<story::ScoredPair> = Vec::with_capacity(pairs.len());
         for &(a, b, score) in pairs {
-            let (i, j) = (
-                keys.binary_search(&a).expect("checked") as u32,
-                keys.binary_search(&b).expect("checked") as u32,
-            );
+            let pos = |x: u64| {
+                keys.binary_search(&x).map_err(|_| Error::Distributed {
+                    reason: format!("a pair names unit {x}, which is not in its component"),
+                })
+            };
+            let (i, j) = (pos(a)? as u32, pos(b)? as u32);
             if i != j {
                 scored.push(story::ScoredPair {
                     a: i.min(j),
@@ -696,7 +696,6 @@ impl Shard {
         }
         scored.sort_unstable_by_key(|p| (p.a, p.b));
         scored.dedup_by_key(|p| (p.a, p.b));
-        debug_assert_eq!(scored.len(), local.len());
         let clusters = story::average_linkage(parts.len(), &scored, self.config().story.threshold);
         let stories = self
             .clusterer

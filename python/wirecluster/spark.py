@@ -218,7 +218,6 @@ def cluster(
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
     if input_format not in ("jsonl", "parquet"):
         raise WireclusterError(f"input format {input_format!r}: jsonl or parquet")
@@ -264,9 +263,10 @@ def cluster(
     blocks = spark.sparkContext.broadcast(_blocks(spark, raw, paths))
 
     def number(batches):
+        import numpy as np
+
         seen: dict = {}
         for b in batches:
-            files = b.column("file").to_pylist() if b.num_rows < 2 else None
             f_arr, blk = b.column("file"), b.column("block")
             # Rows of one block are contiguous: work per run, not per row.
             n = b.num_rows
@@ -274,8 +274,6 @@ def cluster(
             enc = pc.dictionary_encode(keys)
             idx_col, line_col = [], []
             codes = enc.indices.to_numpy(zero_copy_only=False)
-            import numpy as np
-
             starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.array([], dtype=np.int64)
             ends = np.r_[starts[1:], n]
             for s, e in zip(starts, ends):
@@ -286,7 +284,6 @@ def cluster(
                 pos = np.arange(done, done + (e - s), dtype=np.int64)
                 idx_col.append(first + pos)
                 line_col.append(line + pos + 1)
-            del files
             idx = np.concatenate(idx_col) if idx_col else np.array([], dtype=np.int64)
             line = np.concatenate(line_col) if line_col else np.array([], dtype=np.int64)
             shard = _shard((cfg_json,), lambda: Shard(cfg_json))
