@@ -217,13 +217,38 @@ pub(crate) fn group(
         .into_iter()
         .map(|l| l.into_iter().map(|(_, s)| s).collect())
         .collect();
+    let page = PageText { ordered, titles };
     let mut hubs: Vec<Hub> = (0..n)
         .into_par_iter()
-        .filter_map(|p| {
-            let page = PageText { ordered, titles };
-            find_hub(p, &adj, &shared_with[p], sets, &page, region_overlap)
-        })
+        .filter_map(|p| find_hub(p, &adj, &adj, &shared_with[p], sets, &page, region_overlap))
         .collect();
+    // A second look, without the links the pages found so far cut, at the
+    // documents next to them: another copy of a multi-story page can seem
+    // one story only because such a page links its stories' reprints.
+    let again = second_look(n, &hubs, &adj);
+    if !again.is_empty() {
+        let unlinked = without_cuts(&adj, &hubs);
+        let more: Vec<Hub> = again
+            .into_par_iter()
+            .filter_map(|p| {
+                let mut hub = find_hub(
+                    p,
+                    &adj,
+                    &unlinked,
+                    &shared_with[p],
+                    sets,
+                    &page,
+                    region_overlap,
+                )?;
+                // Links already cut from the other side are not cut again.
+                hub.cut
+                    .retain(|&x| unlinked[p].binary_search(&(x as u32)).is_ok());
+                (!hub.cut.is_empty()).then_some(hub)
+            })
+            .collect();
+        hubs.extend(more);
+        hubs.sort_unstable_by_key(|h| h.doc);
+    }
     cut_between_leads(&mut hubs, &adj);
     let mut cut: Vec<u64> = hubs
         .iter()
@@ -373,11 +398,58 @@ pub(crate) struct PageText<'a> {
     pub titles: &'a (dyn Fn(usize) -> Vec<u64> + Sync),
 }
 
-/// `shared[i]` is the intersection of `p`'s set with that of its `i`-th
-/// neighbour.
+/// The documents that are not pages found so far but are linked both to
+/// what a page kept and to what it cut: only there can a second look, with
+/// the page's cut links gone, find a page that the first did not.
+fn second_look(n: usize, hubs: &[Hub], adj: &[Vec<u32>]) -> Vec<usize> {
+    let mut is_hub = vec![false; n];
+    for h in hubs {
+        is_hub[h.doc] = true;
+    }
+    // Both lists are sorted: a merge finds a common member.
+    let meets = |u: usize, members: &[usize]| {
+        let (a, mut j) = (&adj[u], 0);
+        a.iter().any(|&v| {
+            while j < members.len() && members[j] < v as usize {
+                j += 1;
+            }
+            j < members.len() && members[j] == v as usize
+        })
+    };
+    let mut look: Vec<usize> = hubs
+        .iter()
+        .flat_map(|h| {
+            adj[h.doc]
+                .iter()
+                .map(|&u| u as usize)
+                .filter(|&u| !is_hub[u] && meets(u, &h.cut) && meets(u, &h.kept))
+        })
+        .collect();
+    look.sort_unstable();
+    look.dedup();
+    look
+}
+
+/// The adjacency without the edges the `hubs` cut.
+fn without_cuts(adj: &[Vec<u32>], hubs: &[Hub]) -> Vec<Vec<u32>> {
+    let mut out = adj.to_vec();
+    for h in hubs {
+        for &x in &h.cut {
+            out[h.doc].retain(|&u| u as usize != x);
+            out[x].retain(|&u| u as usize != h.doc);
+        }
+    }
+    out
+}
+
+/// `adj[p]` is the neighbourhood of `p` examined; `links` tells which of
+/// those neighbours are linked among themselves (`adj` itself, or `adj`
+/// without the links pages already cut). `shared[i]` is the intersection
+/// of `p`'s set with that of its `i`-th neighbour.
 fn find_hub(
     p: usize,
     adj: &[Vec<u32>],
+    links: &[Vec<u32>],
     shared: &[u32],
     sets: &[Vec<u64>],
     page: &PageText,
@@ -390,7 +462,7 @@ fn find_hub(
     }
     let order_cell = std::cell::OnceCell::new();
     let text_order = || order_cell.get_or_init(|| ordered(p));
-    let parts = match linked_parts(nb, adj) {
+    let parts = match linked_parts(nb, links) {
         // A linked part can still hold two stories, joined through copies
         // of the page itself (noisy or cut short): the largest is split by
         // region too, when it can be.
@@ -399,7 +471,7 @@ fn find_hub(
                 .max_by_key(|&k| (parts[k].len(), std::cmp::Reverse(k)))
                 .unwrap_or(0);
             if let Some(split) =
-                region_parts(p, nb, &parts[largest], adj, sets, &text_order, shared)
+                region_parts(p, nb, &parts[largest], links, sets, &text_order, shared)
             {
                 parts.swap_remove(largest);
                 parts.extend(split);
@@ -409,7 +481,7 @@ fn find_hub(
         }
         None => {
             let all: Vec<usize> = (0..nb.len()).collect();
-            region_parts(p, nb, &all, adj, sets, &text_order, shared)?
+            region_parts(p, nb, &all, links, sets, &text_order, shared)?
         }
     };
     let part_sets: Vec<Vec<&[u64]>> = parts
@@ -451,6 +523,27 @@ fn find_hub(
     cut.sort_unstable();
     let mut kept: Vec<usize> = parts[keep].iter().map(|&i| nb[i] as usize).collect();
     kept.sort_unstable();
+    // A neighbour in no part (a copy of the whole page, or a stretch across
+    // its stories) that is linked to what was cut and not to what was kept
+    // tells the cut story: its link to the page would join the stories
+    // again.
+    let mut placed = vec![false; nb.len()];
+    for &i in parts.iter().flatten() {
+        placed[i] = true;
+    }
+    let meets = |u: u32, members: &[usize]| {
+        links[u as usize]
+            .iter()
+            .any(|&v| members.binary_search(&(v as usize)).is_ok())
+    };
+    let also: Vec<usize> = (0..nb.len())
+        .filter(|&i| !placed[i] && meets(nb[i], &cut) && !meets(nb[i], &kept))
+        .map(|i| nb[i] as usize)
+        .collect();
+    if !also.is_empty() {
+        cut.extend(also);
+        cut.sort_unstable();
+    }
     Some(Hub { doc: p, cut, kept })
 }
 
@@ -691,6 +784,48 @@ mod tests {
         let g = group_texts(&ordered, edges);
         assert_eq!(g.groups, vec![vec![0, 1, 4], vec![2, 3]]);
         assert_eq!(cuts(&g), vec![(4, vec![2, 3])]);
+    }
+
+    /// A copy of a two-story page cut short in its lead story (5), and a
+    /// page of the second story with a third (6), are linked to the whole
+    /// page (4) across its stories. Neither may carry the second story's
+    /// reprints into the first's group.
+    #[test]
+    fn partial_copies_of_a_page_do_not_glue_its_stories() {
+        let (a, b) = two_stories();
+        let c: Vec<u64> = (2000..2050).collect();
+        let ordered = vec![
+            a.clone(),
+            a[..80].to_vec(),
+            b.clone(),
+            b[..90].to_vec(),
+            a.iter().chain(&b).copied().collect(),
+            a[..5].iter().chain(&b).copied().collect(),
+            a[95..].iter().chain(&b).chain(&c).copied().collect(),
+        ];
+        let mut edges = vec![
+            pack(0, 1),
+            pack(2, 3),
+            pack(0, 4),
+            pack(1, 4),
+            pack(2, 4),
+            pack(3, 4),
+            pack(4, 5),
+            pack(0, 5),
+            pack(1, 5),
+            pack(2, 5),
+            pack(3, 5),
+            pack(2, 6),
+            pack(3, 6),
+            pack(4, 6),
+            pack(5, 6),
+        ];
+        edges.sort_unstable();
+        let g = group_texts(&ordered, edges);
+        let group_of = |d: usize| g.groups.iter().position(|m| m.contains(&d));
+        assert_ne!(group_of(0), group_of(2), "{:?}", g.groups);
+        assert_eq!(group_of(0), group_of(4));
+        assert_eq!(group_of(2), group_of(6));
     }
 
     /// Hundreds of reprints per story bring several copies of one
