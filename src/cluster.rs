@@ -406,16 +406,7 @@ fn second_look(n: usize, hubs: &[Hub], adj: &[Vec<u32>]) -> Vec<usize> {
     for h in hubs {
         is_hub[h.doc] = true;
     }
-    // Both lists are sorted: a merge finds a common member.
-    let meets = |u: usize, members: &[usize]| {
-        let (a, mut j) = (&adj[u], 0);
-        a.iter().any(|&v| {
-            while j < members.len() && members[j] < v as usize {
-                j += 1;
-            }
-            j < members.len() && members[j] == v as usize
-        })
-    };
+    let meets = |u: usize, members: &[usize]| links_any(&adj[u], members);
     let mut look: Vec<usize> = hubs
         .iter()
         .flat_map(|h| {
@@ -428,6 +419,17 @@ fn second_look(n: usize, hubs: &[Hub], adj: &[Vec<u32>]) -> Vec<usize> {
     look.sort_unstable();
     look.dedup();
     look
+}
+
+/// Whether the sorted adjacency `linked` holds any of the sorted `members`.
+fn links_any(linked: &[u32], members: &[usize]) -> bool {
+    let mut j = 0;
+    linked.iter().any(|&v| {
+        while j < members.len() && members[j] < v as usize {
+            j += 1;
+        }
+        j < members.len() && members[j] == v as usize
+    })
 }
 
 /// The adjacency without the edges the `hubs` cut.
@@ -531,11 +533,7 @@ fn find_hub(
     for &i in parts.iter().flatten() {
         placed[i] = true;
     }
-    let meets = |u: u32, members: &[usize]| {
-        links[u as usize]
-            .iter()
-            .any(|&v| members.binary_search(&(v as usize)).is_ok())
-    };
+    let meets = |u: u32, members: &[usize]| links_any(&links[u as usize], members);
     let also: Vec<usize> = (0..nb.len())
         .filter(|&i| !placed[i] && meets(nb[i], &cut) && !meets(nb[i], &kept))
         .map(|i| nb[i] as usize)
