@@ -79,6 +79,17 @@ pub struct Config {
     pub best_match_margin: f64,
     /// Containment edges need at least this many shared shingles. Default: 3.
     pub min_shared_shingles: usize,
+    /// Updated figures: a pair below both thresholds is still a duplicate
+    /// when, with every figure (a token holding a digit) masked, the Jaccard
+    /// of its shingle sets reaches this, and at least
+    /// [`Config::figures_agreement`] of the figures of the one with fewer
+    /// figures also occur in the other. `None` turns the rule off; it applies
+    /// to word shingles only. Default: 0.9.
+    pub figures_jaccard: Option<f64>,
+    /// See [`Config::figures_jaccard`]: the share of figures that must
+    /// agree, so that a recurring report (the same template, every figure
+    /// new) stays apart. Default: 0.3.
+    pub figures_agreement: f64,
     /// Pairs published further apart than this many seconds are never
     /// duplicates (only when both dates are known). Default: none.
     pub max_time_gap_secs: Option<i64>,
@@ -113,6 +124,8 @@ impl Default for Config {
             containment_threshold: 0.4,
             best_match_margin: 0.2,
             min_shared_shingles: 3,
+            figures_jaccard: Some(0.9),
+            figures_agreement: 0.3,
             max_time_gap_secs: None,
             hub_region_overlap: 0.2,
             canonical: CanonicalPolicy::MostComplete,
@@ -262,6 +275,10 @@ impl Config {
         unit("containment_threshold", self.containment_threshold)?;
         unit("hub_region_overlap", self.hub_region_overlap)?;
         unit("best_match_margin", self.best_match_margin)?;
+        unit("figures_agreement", self.figures_agreement)?;
+        if let Some(j) = self.figures_jaccard {
+            unit("figures_jaccard", j)?;
+        }
         unit("story.threshold", self.story.threshold)?;
         unit("story.neighbour_mix", self.story.neighbour_mix)?;
         positive("story.neighbours", self.story.neighbours)?;
@@ -387,6 +404,10 @@ impl ConfigBuilder {
         best_match_margin: f64,
         /// See [`Config::min_shared_shingles`].
         min_shared_shingles: usize,
+        /// See [`Config::figures_jaccard`].
+        figures_jaccard: Option<f64>,
+        /// See [`Config::figures_agreement`].
+        figures_agreement: f64,
         /// See [`Config::max_time_gap_secs`].
         max_time_gap_secs: Option<i64>,
         /// See [`Config::hub_region_overlap`].

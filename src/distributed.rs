@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::document::{Document, Timestamp};
 use crate::error::{Error, Result};
-use crate::features::{FeatureExtractor, Scratch};
+use crate::features::{FeatureExtractor, Figures, Scratch};
 use crate::lsh;
 use crate::normalize::{self, Normalizer};
 use crate::output::{Assignment, DuplicateGroup, Member};
@@ -117,7 +117,9 @@ pub struct DocumentFeatures {
     pub shingles: Vec<u64>,
     /// The MinHash signature ([`Config::num_perm`] values).
     pub signature: Vec<u64>,
-    /// LSH band keys (none for a document with no content).
+    /// LSH band keys (none for a document with no content), then, for a
+    /// document dense in figures, the band keys of its shingles with the
+    /// figures masked ([`Config::figures_jaccard`]).
     pub band_keys: Vec<u64>,
     /// Winnowed containment fingerprints, sorted.
     pub fingerprints: Vec<u64>,
@@ -175,6 +177,7 @@ struct PairPart {
     size: u32,
     published: Option<i64>,
     fingerprints: u32,
+    figures: Figures,
 }
 
 /// The overlap of two sorted lists with repeats (each value counted the
@@ -204,6 +207,7 @@ struct DocPart {
     source: Option<String>,
     url: Option<String>,
     set: Vec<u64>,
+    figures: Figures,
     counts: Vec<(u64, f32)>,
     entities: Vec<u64>,
 }
@@ -365,7 +369,7 @@ impl Shard {
         self.extract(doc).0
     }
 
-    fn extract(&self, doc: &Document) -> (DocumentFeatures, RawTerms) {
+    fn extract(&self, doc: &Document) -> (DocumentFeatures, RawTerms, Figures) {
         let t = self.fx.tokenize(&doc.text);
         let mut signature = vec![0u64; self.fx.signature_len()];
         let f = self.fx.extract(
@@ -376,18 +380,18 @@ impl Shard {
             &mut signature,
         );
         let features = DocumentFeatures {
-            band_keys: self.fx.band_keys(&signature),
+            band_keys: self.fx.band_keys(&signature, &f.figures),
             signature,
             fingerprints: f.fingerprints,
             story_terms: f.raw.counts.iter().map(|&(t, _)| t).collect(),
             shingles: f.set,
         };
-        (features, f.raw)
+        (features, f.raw, f.figures)
     }
 
     /// Step 2: one document's sketch.
     pub fn sketch(&self, doc: &Document) -> Sketch {
-        let (f, raw) = self.extract(doc);
+        let (f, raw, figures) = self.extract(doc);
         let published = doc.published.map(Timestamp::seconds);
         let mut cut: Vec<u32> = f.shingles.iter().map(|&x| (x >> 32) as u32).collect();
         cut.sort_unstable();
@@ -396,6 +400,7 @@ impl Shard {
             size: f.shingles.len() as u32,
             published,
             fingerprints: f.fingerprints.len() as u32,
+            figures: figures.clone(),
         });
         let document = encode(&DocPart {
             id: doc.id.clone(),
@@ -405,6 +410,7 @@ impl Shard {
             source: doc.source.clone(),
             url: doc.url.clone(),
             set: f.shingles,
+            figures,
             counts: raw.counts,
             entities: raw.entities,
         });
@@ -468,7 +474,7 @@ impl Shard {
             size_a: a.size as usize,
             size_b: b.size as usize,
         };
-        Ok(verify::edge_kind(cfg, &o).is_some())
+        Ok(verify::judge(cfg, o, &a.figures, &b.figures).is_some())
     }
 
     /// Step 4: the duplicate groups of one component: its documents as
@@ -489,6 +495,7 @@ impl Shard {
         }
         let mut documents = Vec::with_capacity(docs.len());
         let mut sets = Vec::with_capacity(docs.len());
+        let mut figures = Vec::with_capacity(docs.len());
         let mut raw = Vec::with_capacity(docs.len());
         for &i in &order {
             let p: DocPart = decode(docs[i].1, "document part")?;
@@ -499,6 +506,7 @@ impl Shard {
             d.url = p.url;
             documents.push(d);
             sets.push(p.set);
+            figures.push(p.figures);
             raw.push(RawTerms {
                 counts: p.counts,
                 entities: p.entities,
@@ -510,7 +518,7 @@ impl Shard {
             .collect();
         let c = &self.clusterer;
         let t = &mut Timer::new();
-        let mut edges = c.verify(&documents, &sets, &packed, t);
+        let mut edges = c.verify(&documents, &sets, &figures, &packed, t);
         let grouping = c.group(&documents, &self.fx, &sets, &mut edges, t);
         let (groups, assignments) = c.canonicals(&documents, &sets, &grouping, &edges, t);
         let assignments = assignments

@@ -25,12 +25,32 @@ pub struct DuplicateEvidence {
     /// The verified edge between them, if candidate generation found the pair
     /// and it passed the thresholds.
     pub edge: Option<EdgeKind>,
+    /// With every figure masked: the Jaccard of their shingles and how many
+    /// figures agree out of those of the one with fewer
+    /// ([`Config::figures_jaccard`](crate::Config::figures_jaccard));
+    /// `None` unless both hold figures.
+    pub figures: Option<FiguresEvidence>,
     /// The Jaccard threshold in force.
     pub jaccard_threshold: f64,
     /// The containment threshold in force.
     pub containment_threshold: f64,
     /// Their duplicate groups.
     pub groups: (String, String),
+}
+
+/// The updated-figures evidence for a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FiguresEvidence {
+    /// Jaccard of the two documents' shingles with every figure masked.
+    pub masked_jaccard: f64,
+    /// Figures found in both.
+    pub agreeing: usize,
+    /// Figures of the document with fewer.
+    pub fewer: usize,
+    /// The rule's masked Jaccard in force (`None`: the rule is off).
+    pub jaccard_threshold: Option<f64>,
+    /// The share of figures that must agree.
+    pub agreement: f64,
 }
 
 /// The story-level evidence for a pair.
@@ -101,12 +121,21 @@ impl Clusterer {
             .ok()
             .map(|i| clustering.edges[i].kind);
         let (aa, ab) = (&clustering.assignments[ia], &clustering.assignments[ib]);
+        let (fa, fb) = (&state.features.figures[ia], &state.features.figures[ib]);
+        let figures = (!fa.masked.is_empty() && !fb.masked.is_empty()).then(|| FiguresEvidence {
+            masked_jaccard: crate::verify::masked_overlap(fa, fb).jaccard(),
+            agreeing: crate::similarity::intersection_size(&fa.values, &fb.values),
+            fewer: fa.values.len().min(fb.values.len()),
+            jaccard_threshold: cfg.figures_jaccard,
+            agreement: cfg.figures_agreement,
+        });
         let duplicate = DuplicateEvidence {
             overlap,
             jaccard: overlap.jaccard(),
             containment_a_in_b: overlap.containment_a_in_b(),
             containment_b_in_a: overlap.containment_b_in_a(),
             edge,
+            figures,
             jaccard_threshold: cfg.jaccard_threshold,
             containment_threshold: cfg.containment_threshold,
             groups: (aa.duplicate_group.clone(), ab.duplicate_group.clone()),
@@ -244,6 +273,13 @@ fn summarize(
         d.containment_b_in_a * 100.0
     );
     out += &match (same_group, d.edge) {
+        (true, Some(EdgeKind::UpdatedFigures)) => match &d.figures {
+            Some(f) => format!(
+                "They are linked directly as duplicates with updated figures: with every figure masked their Jaccard is {:.3}, and {} of {} figures agree. ",
+                f.masked_jaccard, f.agreeing, f.fewer
+            ),
+            None => "They are linked directly as duplicates with updated figures. ".to_string(),
+        },
         (true, Some(k)) => format!("They are linked directly as duplicates ({k:?}). "),
         (true, None) => "They are in one duplicate group through other members. ".to_string(),
         (false, Some(EdgeKind::CutAggregatorLink)) => {
@@ -253,10 +289,24 @@ fn summarize(
         (false, Some(EdgeKind::Superseded)) => {
             "Their containment edge was set aside: the shorter one has a far better source. ".to_string()
         }
-        (false, _) => format!(
-            "They are not duplicates (thresholds: Jaccard {} or containment {}). ",
-            d.jaccard_threshold, d.containment_threshold
-        ),
+        (false, _) => {
+            let mut s = format!(
+                "They are not duplicates (thresholds: Jaccard {} or containment {}",
+                d.jaccard_threshold, d.containment_threshold
+            );
+            if let Some(f) = &d.figures
+                && let Some(t) = f.jaccard_threshold
+            {
+                s += &format!(
+                    "; or, with every figure masked, Jaccard {t} with {:.0}% of the figures agreeing: here {:.3} with {} of {}",
+                    f.agreement * 100.0,
+                    f.masked_jaccard,
+                    f.agreeing,
+                    f.fewer
+                );
+            }
+            s + "). "
+        }
     };
     out += &format!(
         "Story level: document cosine {:.3}; between their groups cosine {:.3} × names-and-numbers factor {:.2} × time factor {:.2}",

@@ -28,8 +28,8 @@ pub(crate) enum Visit {
 /// Pairs `(i, j)`, `i < j`, that share at least one usable key and that
 /// `accept(i, j, shared)` accepts, in `(i, j)` order; and the number of keys
 /// skipped for having more than `max_posting` items.
-pub(crate) fn shared_key_pairs(
-    keys: &[Vec<u64>],
+pub(crate) fn shared_key_pairs<K: AsRef<[u64]> + Sync>(
+    keys: &[K],
     max_posting: usize,
     visit: Visit,
     accept: impl Fn(usize, usize, usize) -> bool + Sync,
@@ -104,13 +104,16 @@ pub(crate) fn shared_key_pairs(
 /// no padding), then each bucket, small enough to stay in cache, is sorted
 /// on its own and its runs found. The keys are dropped before returning.
 /// The order equals a sort of all pairs.
-fn posting_runs(keys: &[Vec<u64>], max_posting: usize) -> (Vec<u32>, Vec<(u32, u32)>, usize) {
+fn posting_runs<K: AsRef<[u64]>>(
+    keys: &[K],
+    max_posting: usize,
+) -> (Vec<u32>, Vec<(u32, u32)>, usize) {
     const BITS: u32 = 12;
     const BUCKETS: usize = 1 << BITS;
     let bucket = |k: u64| (k >> (64 - BITS)) as usize;
     let mut starts = vec![0usize; BUCKETS + 1];
     for ks in keys {
-        for &k in ks {
+        for &k in ks.as_ref() {
             starts[bucket(k) + 1] += 1;
         }
     }
@@ -122,7 +125,7 @@ fn posting_runs(keys: &[Vec<u64>], max_posting: usize) -> (Vec<u32>, Vec<(u32, u
     let mut items = vec![0u32; total];
     let mut next = starts.clone();
     for (i, ks) in keys.iter().enumerate() {
-        for &k in ks {
+        for &k in ks.as_ref() {
             let b = bucket(k);
             bucket_keys[next[b]] = k;
             items[next[b]] = i as u32;

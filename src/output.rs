@@ -133,6 +133,9 @@ pub struct Stats {
     pub lsh: Option<LshParams>,
     /// Candidate pairs from LSH bands.
     pub lsh_candidates: usize,
+    /// Candidate pairs from the band keys of masked shingles (see
+    /// [`Config::figures_jaccard`](crate::Config::figures_jaccard)).
+    pub figure_candidates: usize,
     /// Candidate pairs from the containment index.
     pub containment_candidates: usize,
     /// Fingerprints skipped as too common.

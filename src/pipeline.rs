@@ -15,7 +15,7 @@ use crate::cluster;
 use crate::config::Config;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::features::{DocFeatures, FeatureExtractor, Scratch};
+use crate::features::{DocFeatures, FeatureExtractor, Figures, Scratch};
 use crate::lsh;
 use crate::normalize::{self, Normalizer};
 use crate::output::{
@@ -44,6 +44,8 @@ pub(crate) struct Features {
     pub learned_sentences: usize,
     /// Story terms per document (empty when the story level is off).
     pub raw_terms: Vec<RawTerms>,
+    /// What the updated-figures rule reads, per document.
+    pub figures: Vec<Figures>,
 }
 
 /// Clusters documents into duplicate groups.
@@ -72,9 +74,10 @@ pub struct Clusterer {
 /// Candidate pairs of the batch: packed `(a, b)`, sorted, distinct.
 pub(crate) struct Candidates {
     pub pairs: Vec<u64>,
-    /// Pairs from LSH bands, from the containment index, and fingerprints
-    /// skipped as too common.
+    /// Pairs from LSH bands, from figure keys, from the containment index,
+    /// and fingerprints skipped as too common.
     pub lsh: usize,
+    pub figures: usize,
     pub containment: usize,
     pub common_fingerprints: usize,
 }
@@ -210,12 +213,14 @@ impl Clusterer {
             learned_sentences: fx.normalizer().learned_sentences(),
             fx,
             raw_terms: Vec::with_capacity(docs.len()),
+            figures: Vec::with_capacity(docs.len()),
         };
         for d in per_doc {
             f.sets.push(d.set);
             f.fingerprints.push(d.fingerprints);
             f.removed_lines += d.removed;
             f.raw_terms.push(d.raw);
+            f.figures.push(d.figures);
         }
         timer.lap("shingle+sign");
         f
@@ -235,7 +240,7 @@ impl Clusterer {
         let mut timer = Timer::new();
         let f = self.features(docs, &mut timer);
         let cands = self.candidates(&f, &mut timer);
-        let mut edges = self.verify(docs, &f.sets, &cands.pairs, &mut timer);
+        let mut edges = self.verify(docs, &f.sets, &f.figures, &cands.pairs, &mut timer);
         let grouping = self.group(docs, &f.fx, &f.sets, &mut edges, &mut timer);
         let (groups, mut assignments) =
             self.canonicals(docs, &f.sets, &grouping, &edges, &mut timer);
@@ -252,6 +257,7 @@ impl Clusterer {
             empty_documents: f.sets.iter().filter(|s| s.is_empty()).count(),
             lsh: Some(f.fx.lsh_params()),
             lsh_candidates: cands.lsh,
+            figure_candidates: cands.figures,
             containment_candidates: cands.containment,
             common_fingerprints: cands.common_fingerprints,
             verified_pairs: cands.pairs.len(),
@@ -289,11 +295,36 @@ impl Clusterer {
         let cfg = &self.config;
         let params = f.fx.lsh_params();
         let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
+        // Figure keys, of the documents dense in figures only: pairs whose
+        // figures agree (the rule's first test).
+        let figure_pairs: Vec<u64> = if cfg.figures_jaccard.is_some() {
+            let dense: Vec<u32> = (0..f.figures.len() as u32)
+                .filter(|&i| !f.figures[i as usize].keys.is_empty())
+                .collect();
+            let keys: Vec<&[u64]> = dense
+                .iter()
+                .map(|&i| f.figures[i as usize].keys.as_slice())
+                .collect();
+            let of = |x: usize| &f.figures[dense[x] as usize];
+            let (pairs, _) = crate::index::shared_key_pairs(
+                &keys,
+                cfg.max_posting,
+                crate::index::Visit::InOrder,
+                |a, b, _| verify::figures_agree(cfg, of(a), of(b)),
+            );
+            pairs
+                .into_iter()
+                .map(|(a, b)| lsh::pack(dense[a as usize], dense[b as usize]))
+                .collect()
+        } else {
+            Vec::new()
+        };
         timer.lap("lsh");
         let cont =
             winnow::candidate_pairs(&f.fingerprints, cfg.containment_candidate, cfg.max_posting);
-        let mut pairs = Vec::with_capacity(lsh_pairs.len() + cont.pairs.len());
+        let mut pairs = Vec::with_capacity(lsh_pairs.len() + figure_pairs.len() + cont.pairs.len());
         pairs.extend_from_slice(&lsh_pairs);
+        pairs.extend_from_slice(&figure_pairs);
         pairs.extend_from_slice(&cont.pairs);
         pairs.par_sort_unstable();
         pairs.dedup();
@@ -301,6 +332,7 @@ impl Clusterer {
         Candidates {
             pairs,
             lsh: lsh_pairs.len(),
+            figures: figure_pairs.len(),
             containment: cont.pairs.len(),
             common_fingerprints: cont.common_fingerprints,
         }
@@ -312,6 +344,7 @@ impl Clusterer {
         &self,
         docs: &[Document],
         sets: &[Vec<u64>],
+        figures: &[Figures],
         pairs: &[u64],
         timer: &mut Timer,
     ) -> Vec<Edge> {
@@ -330,6 +363,7 @@ impl Clusterer {
                     (
                         i,
                         sets[i].as_slice(),
+                        &figures[i],
                         docs[i].published.map(|t| t.seconds()),
                     )
                 };
@@ -743,12 +777,13 @@ impl Clusterer {
 }
 
 /// The intersection size of two documents' shingle sets: from their
-/// verified edge where there is one (`edges` sorted by pair).
+/// verified edge where there is one (`edges` sorted by pair) and it counts
+/// shingles as they are.
 fn shared_size(edges: &[Edge], sets: &[Vec<u64>], a: usize, b: usize) -> usize {
     let (x, y) = (a.min(b), a.max(b));
     match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {
-        Ok(i) => edges[i].shared,
-        Err(_) => crate::similarity::intersection_size(&sets[a], &sets[b]),
+        Ok(i) if edges[i].kind != EdgeKind::UpdatedFigures => edges[i].shared,
+        _ => crate::similarity::intersection_size(&sets[a], &sets[b]),
     }
 }
 

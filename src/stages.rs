@@ -44,7 +44,13 @@ impl<'a> Staged<'a> {
         let t = &mut Timer::new();
         let features = clusterer.features(docs, t);
         let candidates = clusterer.candidates(&features, t);
-        let verified = clusterer.verify(docs, &features.sets, &candidates.pairs, t);
+        let verified = clusterer.verify(
+            docs,
+            &features.sets,
+            &features.figures,
+            &candidates.pairs,
+            t,
+        );
         let mut edges = verified.clone();
         let grouping = clusterer.group(docs, &features.fx, &features.sets, &mut edges, t);
         let (groups, _) = clusterer.canonicals(docs, &features.sets, &grouping, &edges, t);
@@ -93,6 +99,7 @@ impl<'a> Staged<'a> {
         let edges = self.clusterer.verify(
             self.docs,
             &self.features.sets,
+            &self.features.figures,
             &self.candidates.pairs,
             &mut Timer::new(),
         );

@@ -1,13 +1,15 @@
 //! The rules that decide whether two documents are duplicates, used by the
-//! batch pipeline and the live index alike: the edge kind of a verified
-//! pair, the publication-gap limit, the supersede rule for weak containment
+//! batch pipeline, the live index and the distributed steps alike: the edge
+//! kind of a verified pair, the updated-figures rule, the publication-gap
+//! limit, the supersede rule for weak containment
 //! edges, and the containment-candidate test on winnowed fingerprints.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::features::Figures;
 use crate::output::Edge;
-use crate::similarity::Overlap;
+use crate::similarity::{Overlap, intersection_size};
 
 /// How a verified pair relates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,11 @@ pub enum EdgeKind {
     Contained,
     /// Above the duplicate thresholds but neither of the above: a rewrite.
     Rewrite,
+    /// Below the thresholds, but the same text once figures are masked,
+    /// with some figures in common: a later version with updated figures
+    /// ([`Config::figures_jaccard`]). Its Jaccard and containments are
+    /// those of the masked shingles.
+    UpdatedFigures,
     /// A duplicate edge cut by the anti-chaining guard: it linked a
     /// multi-story page to a story other than its lead story.
     CutAggregatorLink,
@@ -51,6 +58,53 @@ pub(crate) fn edge_kind(cfg: &Config, o: &Overlap) -> Option<EdgeKind> {
     }
 }
 
+/// The updated-figures rule ([`Config::figures_jaccard`]): the overlap of two
+/// documents' masked shingles, when their figures agree enough and it
+/// reaches the rule's Jaccard.
+pub(crate) fn figures_overlap(cfg: &Config, a: &Figures, b: &Figures) -> Option<Overlap> {
+    let min_jaccard = cfg.figures_jaccard?;
+    if a.masked.is_empty() || b.masked.is_empty() {
+        return None;
+    }
+    if !figures_agree(cfg, a, b) {
+        return None;
+    }
+    let o = masked_overlap(a, b);
+    (o.jaccard() >= min_jaccard).then_some(o)
+}
+
+/// Whether at least [`Config::figures_agreement`] of the figures of the
+/// document with fewer occur in the other.
+pub(crate) fn figures_agree(cfg: &Config, a: &Figures, b: &Figures) -> bool {
+    let fewer = a.values.len().min(b.values.len());
+    let agree = intersection_size(&a.values, &b.values);
+    agree as f64 >= cfg.figures_agreement * fewer as f64
+}
+
+/// The overlap of two documents' masked shingles.
+pub(crate) fn masked_overlap(a: &Figures, b: &Figures) -> Overlap {
+    Overlap {
+        shared: intersection_size(&a.masked, &b.masked),
+        size_a: a.masked.len(),
+        size_b: b.masked.len(),
+    }
+}
+
+/// The duplicate relation of a pair whose shingles overlap as `o`, with
+/// the overlap it rests on: by the shingles ([`edge_kind`]), else by the
+/// updated-figures rule on the masked shingles ([`figures_overlap`]).
+pub(crate) fn judge(
+    cfg: &Config,
+    o: Overlap,
+    a: &Figures,
+    b: &Figures,
+) -> Option<(Overlap, EdgeKind)> {
+    match edge_kind(cfg, &o) {
+        Some(kind) => Some((o, kind)),
+        None => figures_overlap(cfg, a, b).map(|m| (m, EdgeKind::UpdatedFigures)),
+    }
+}
+
 /// The publication gap of two documents in seconds, when both are dated.
 pub(crate) fn time_gap(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
@@ -65,20 +119,22 @@ pub(crate) fn too_far_apart(cfg: &Config, gap: Option<i64>) -> bool {
     matches!((gap, cfg.max_time_gap_secs), (Some(g), Some(max)) if g > max)
 }
 
+/// One side of a pair to verify: document index, shingle set, figures and
+/// publication time (seconds).
+pub(crate) type Side<'a> = (usize, &'a [u64], &'a Figures, Option<i64>);
+
 /// Verifies one candidate pair exactly: `Some` edge when it is a duplicate.
-/// `a < b` are document indices, with their shingle sets and publication
-/// times (seconds).
+/// `a < b`.
 pub(crate) fn verify_pair(
     cfg: &Config,
-    (a, set_a, published_a): (usize, &[u64], Option<i64>),
-    (b, set_b, published_b): (usize, &[u64], Option<i64>),
+    (a, set_a, figures_a, published_a): Side,
+    (b, set_b, figures_b, published_b): Side,
 ) -> Option<Edge> {
     let time_gap_secs = time_gap(published_a, published_b);
     if too_far_apart(cfg, time_gap_secs) {
         return None;
     }
-    let o = Overlap::of(set_a, set_b);
-    let kind = edge_kind(cfg, &o)?;
+    let (o, kind) = judge(cfg, Overlap::of(set_a, set_b), figures_a, figures_b)?;
     Some(Edge {
         a,
         b,
@@ -170,6 +226,47 @@ mod tests {
             Some(EdgeKind::Rewrite)
         );
         assert_eq!(edge_kind(&cfg, &overlap(10, 100, 1000)), None);
+    }
+
+    fn figures(masked: std::ops::Range<u32>, values: &[u32]) -> Figures {
+        Figures {
+            masked: masked.collect(),
+            values: values.to_vec(),
+            keys: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn updated_figures_need_the_masked_jaccard_and_agreeing_figures() {
+        let cfg = Config::default();
+        let a = figures(0..100, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        // Same masked text, 3 of 10 figures kept: an update.
+        let b = figures(0..100, &[1, 2, 3, 14, 15, 16, 17, 18, 19, 20]);
+        let (o, kind) = judge(&cfg, overlap(10, 100, 100), &a, &b).unwrap();
+        assert_eq!((kind, o.jaccard()), (EdgeKind::UpdatedFigures, 1.0));
+        // Same masked text, 2 of 10 kept: a recurring report.
+        let c = figures(0..100, &[1, 2, 13, 14, 15, 16, 17, 18, 19, 20]);
+        assert_eq!(judge(&cfg, overlap(10, 100, 100), &a, &c), None);
+        // Figures agree but the words differ: masked Jaccard 0.8.
+        let d = figures(10..110, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert!(masked_overlap(&a, &d).jaccard() < 0.9);
+        assert_eq!(judge(&cfg, overlap(10, 100, 100), &a, &d), None);
+        // A document without figures (or not dense in them) never qualifies.
+        assert_eq!(
+            judge(&cfg, overlap(10, 100, 100), &a, &Figures::default()),
+            None
+        );
+        // The shingles decide first: a copy stays a copy.
+        assert_eq!(
+            judge(&cfg, overlap(90, 100, 100), &a, &c).map(|(_, k)| k),
+            Some(EdgeKind::Copy)
+        );
+        // And the rule can be turned off.
+        let off = Config {
+            figures_jaccard: None,
+            ..Config::default()
+        };
+        assert_eq!(judge(&off, overlap(10, 100, 100), &a, &b), None);
     }
 
     #[test]

@@ -231,6 +231,13 @@ fn distributed_steps_give_the_batch_stories_of_a_dated_corpus() {
 }
 
 #[test]
+fn distributed_steps_give_the_batch_output_for_updated_figures() {
+    let mut docs = common::load("news-sample.jsonl");
+    docs.extend(common::election_counts());
+    assert_same(&Config::default(), &docs);
+}
+
+#[test]
 fn parts_from_another_step_are_refused() {
     let shard = Shard::new(Config::default()).unwrap();
     let s = shard.sketch(&Document::new("a", "Some words of an article body here."));

@@ -463,3 +463,32 @@ mod persistence_properties {
         }
     }
 }
+
+#[test]
+fn the_live_index_joins_updated_figures_as_the_batch_does() {
+    let docs = common::election_counts();
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    let out = ix.insert_batch(&docs).unwrap();
+    let g = |id: &str| ix.get(id).unwrap().duplicate_group;
+    assert_eq!(g("count-2"), g("count-1"));
+    assert_ne!(g("other-year"), g("count-1"));
+    let m = out[1].duplicate_of.as_ref().unwrap();
+    assert_eq!(
+        (m.id.as_str(), m.kind),
+        ("count-1", wirecluster::EdgeKind::UpdatedFigures)
+    );
+    let batch = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let groups: Vec<String> = docs
+        .iter()
+        .map(|d| ix.get(&d.id).unwrap().duplicate_group)
+        .collect();
+    let batch_groups: Vec<&str> = batch
+        .assignments
+        .iter()
+        .map(|a| a.duplicate_group.as_str())
+        .collect();
+    assert_eq!(groups, batch_groups);
+}

@@ -210,3 +210,30 @@ fn bundled_corpus_stories_follow_the_real_events() {
         assert_eq!(stories.len(), 1, "group {} split across stories", g.id);
     }
 }
+
+#[test]
+fn a_count_with_updated_figures_joins_but_a_recurring_report_does_not() {
+    let docs = common::election_counts();
+    let c = Clusterer::new(Config::default()).unwrap();
+    let e = c.explain(&docs, "count-1", "count-2").unwrap();
+    assert!(e.same_duplicate_group, "{}", e.summary);
+    assert_eq!(e.duplicate.edge, Some(EdgeKind::UpdatedFigures));
+    // The shingles alone would not join them.
+    assert!(e.duplicate.jaccard < 0.5 && e.duplicate.containment_a_in_b < 0.4);
+    assert!(e.summary.contains("updated figures"), "{}", e.summary);
+    // Next year's table: the same words, but its figures do not agree.
+    for id in ["count-1", "count-2"] {
+        let e = c.explain(&docs, id, "other-year").unwrap();
+        assert!(!e.same_duplicate_group, "{}", e.summary);
+        let f = e.duplicate.figures.unwrap();
+        assert!(f.masked_jaccard >= 0.9 && (f.agreeing as f64) < 0.3 * f.fewer as f64);
+    }
+    // With the rule off the update stands apart.
+    let mut off = Config::default();
+    off.figures_jaccard = None;
+    let e = Clusterer::new(off)
+        .unwrap()
+        .explain(&docs, "count-1", "count-2")
+        .unwrap();
+    assert!(!e.same_duplicate_group, "{}", e.summary);
+}

@@ -34,6 +34,7 @@ impl FeedIndex {
                 text: doc.text.clone(),
                 learned_at: p.learned_at as u32,
                 set: p.set,
+                figures: p.figures,
                 fingerprints: p.fingerprints,
                 band_keys: p.band_keys,
                 terms: plan.terms,

@@ -131,7 +131,7 @@ use crate::canonical::{self, MAX_COMPARED, MostCompleteParts};
 use crate::config::Config;
 use crate::document::{Document, Timestamp};
 use crate::error::{Error, Result};
-use crate::features::FeatureExtractor;
+use crate::features::{FeatureExtractor, Figures};
 use crate::normalize::{self, Normalizer};
 use crate::signals::{self, IdfModel};
 use crate::similarity::{Overlap, intersection_size};

@@ -442,6 +442,7 @@ impl FeedIndex {
                     text: e.text,
                     learned_at: e.learned_at,
                     set: r.set,
+                    figures: r.figures,
                     fingerprints: r.fingerprints,
                     band_keys: r.band_keys,
                     terms,

@@ -18,6 +18,7 @@ pub(super) struct Prepared {
     /// Learned sentences known when the features were computed.
     pub(super) learned_at: usize,
     pub(super) set: Vec<u64>,
+    pub(super) figures: Figures,
     pub(super) fingerprints: Vec<u64>,
     pub(super) band_keys: Vec<u64>,
     pub(super) raw: signals::RawTerms,
@@ -90,6 +91,7 @@ impl Prepared {
             sentences,
             learned_at,
             set: Vec::new(),
+            figures: Figures::default(),
             fingerprints: Vec::new(),
             band_keys: Vec::new(),
             raw: Default::default(),
@@ -117,8 +119,9 @@ impl Prepared {
         );
         self.learned_at = learned_at;
         self.set = f.set;
+        self.band_keys = fx.band_keys(&signature, &f.figures);
+        self.figures = f.figures;
         self.fingerprints = f.fingerprints;
-        self.band_keys = fx.band_keys(&signature);
         self.raw = f.raw;
     }
 }
@@ -303,7 +306,7 @@ impl FeedIndex {
             }
             let o = Overlap::of(&p.set, &e.set);
             shared.push((y, o.shared));
-            if let Some(kind) = verify::edge_kind(cfg, &o) {
+            if let Some((o, kind)) = verify::judge(cfg, o, &p.figures, &e.figures) {
                 edges.push((y, o, kind));
             }
         }

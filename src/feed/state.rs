@@ -60,6 +60,8 @@ pub(super) struct Entry {
     pub(super) learned_at: u32,
     /// Sorted, distinct shingles.
     pub(super) set: Vec<u64>,
+    /// What the updated-figures rule reads.
+    pub(super) figures: Figures,
     pub(super) fingerprints: Vec<u64>,
     /// LSH band keys.
     pub(super) band_keys: Vec<u64>,

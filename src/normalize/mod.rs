@@ -238,8 +238,17 @@ pub(crate) struct Tokenized {
     pub segments: Vec<Segment>,
     /// Hashes of the tokens flagged as names or numbers, sorted, distinct.
     pub entities: Vec<u64>,
+    /// Positions in `tokens` of the figures (tokens holding a digit), in
+    /// order.
+    pub figures: Vec<u32>,
     /// The text repairs the document needed.
     pub repairs: Repairs,
+}
+
+/// Whether a token is a figure: it holds a digit (of any script).
+pub(crate) fn is_figure(token: &str) -> bool {
+    token.bytes().any(|b| b.is_ascii_digit())
+        || (!token.is_ascii() && token.chars().any(char::is_numeric))
 }
 
 fn sequence_key(tokens: &[u64]) -> u64 {
@@ -262,6 +271,7 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
         lines: Vec::new(),
         segments: Vec::new(),
         entities: Vec::new(),
+        figures: Vec::new(),
         repairs,
     };
     let mut tok = Tokenizer::new(cfg.fold_variants);
@@ -272,15 +282,20 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
         tok.sentence_start = true;
         let tokens = &mut out.tokens;
         let entities = &mut out.entities;
+        let figures = &mut out.figures;
         let mut push = |t: &str, entity: bool| {
             if t.is_empty() {
                 bounds.push(tokens.len() as u32);
             } else {
                 let h = token_hash(t);
-                tokens.push(h);
                 if entity {
                     entities.push(h);
+                    // Only names and numbers can hold a digit.
+                    if is_figure(t) {
+                        figures.push(tokens.len() as u32);
+                    }
                 }
+                tokens.push(h);
             }
         };
         tok.run(line, &mut push);

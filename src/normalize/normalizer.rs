@@ -158,13 +158,30 @@ impl Normalizer {
         }
     }
 
-    /// The token hashes of the content (boilerplate removed), in order.
-    /// Returns the number of removed lines and sentences.
-    pub(crate) fn content_hashes_into(&self, doc: &Tokenized, out: &mut Vec<u64>) -> usize {
+    /// Appends the token hashes of the content (boilerplate removed) to
+    /// `out` in order, and to `figures` the positions in `out` of its figures
+    /// ([`Tokenized::figures`]). Returns the number of removed lines and
+    /// sentences.
+    pub(crate) fn content_into(
+        &self,
+        doc: &Tokenized,
+        out: &mut Vec<u64>,
+        figures: &mut Vec<u32>,
+    ) -> usize {
         let mut removed = 0;
         self.walk(
             doc,
-            |a, b| out.extend_from_slice(&doc.tokens[a..b]),
+            |a, b| {
+                let base = out.len() as u32;
+                out.extend_from_slice(&doc.tokens[a..b]);
+                let from = doc.figures.partition_point(|&p| (p as usize) < a);
+                for &p in doc.figures[from..]
+                    .iter()
+                    .take_while(|&&p| (p as usize) < b)
+                {
+                    figures.push(base + p - a as u32);
+                }
+            },
             |_, _| removed += 1,
         );
         removed

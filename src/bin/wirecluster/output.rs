@@ -341,12 +341,13 @@ pub(crate) fn print_closing(loaded: &Loaded, c: &Clustering) {
     eprintln!("  stages (s): {}", stages.join(", "));
     if let Some(p) = &s.lsh {
         eprintln!(
-            "  lsh {}x{} (expected FP {:.3}, FN {:.3}); candidates: lsh {}, containment {}, verified {}; edges {}; aggregator pages {}; story candidates {}; boilerplate sentences learned {}, lines/sentences removed {}",
+            "  lsh {}x{} (expected FP {:.3}, FN {:.3}); candidates: lsh {}, figures {}, containment {}, verified {}; edges {}; aggregator pages {}; story candidates {}; boilerplate sentences learned {}, lines/sentences removed {}",
             p.bands,
             p.rows,
             p.false_positive,
             p.false_negative,
             s.lsh_candidates,
+            s.figure_candidates,
             s.containment_candidates,
             s.verified_pairs,
             s.duplicate_edges,
