@@ -50,8 +50,9 @@ pub(crate) struct DocFeatures {
 /// a Jaccard by 0.001.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Figures {
-    /// The masked shingles, sorted and distinct; empty when the content
-    /// holds no figure (or shingles are characters).
+    /// The masked shingles, sorted and distinct; empty (and so are the
+    /// others) unless at least half the shingles hold a figure, and for
+    /// character shingles.
     pub masked: Vec<u32>,
     /// The content's figures (token hashes), sorted and distinct.
     pub values: Vec<u32>,

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::lsh::LshParams;
 use crate::verify::EdgeKind;
 
-/// A verified duplicate edge with its exact scores.
+/// A verified duplicate edge with its exact scores: of the shingle sets, or,
+/// for [`EdgeKind::UpdatedFigures`], of the shingles with figures masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
     /// Index of the first document (input order), `a < b`.
