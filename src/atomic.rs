@@ -134,6 +134,12 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// `e` with the target's name in front (built only on an error: the
+    /// writes themselves are many and small).
+    fn name_error(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+    }
+
     fn writer(&mut self) -> &mut BufWriter<std::fs::File> {
         self.file
             .as_mut()
@@ -144,17 +150,18 @@ impl AtomicFile {
 impl Write for AtomicFile {
     /// Writes to the temporary file; an error names the target.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let path = self.path.clone();
-        self.writer()
-            .write(buf)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        let result = self.writer().write(buf);
+        result.map_err(|e| self.name_error(e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let result = self.writer().write_all(buf);
+        result.map_err(|e| self.name_error(e))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        let path = self.path.clone();
-        self.writer()
-            .flush()
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        let result = self.writer().flush();
+        result.map_err(|e| self.name_error(e))
     }
 }
 
