@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use rules::rule_for_line;
-use tokenizer::Tokenizer;
+use tokenizer::{TokenFlags, Tokenizer};
 
 use crate::repair::{RepairConfig, Repairs};
 use crate::shingle::{fmix64, token_hash};
@@ -181,9 +181,9 @@ pub(crate) fn for_each_flagged_token(
     mut f: impl FnMut(&str, bool),
 ) {
     let mut tok = Tokenizer::new(fold_variants);
-    let mut g = |t: &str, e: bool| {
+    let mut g = |t: &str, flags: TokenFlags| {
         if !t.is_empty() {
-            f(t, e)
+            f(t, flags.entity)
         }
     };
     tok.run(text, &mut g);
@@ -245,12 +245,6 @@ pub(crate) struct Tokenized {
     pub repairs: Repairs,
 }
 
-/// Whether a token is a figure: it holds a digit (of any script).
-pub(crate) fn is_figure(token: &str) -> bool {
-    token.bytes().any(|b| b.is_ascii_digit())
-        || (!token.is_ascii() && token.chars().any(char::is_numeric))
-}
-
 fn sequence_key(tokens: &[u64]) -> u64 {
     let mut key = 0u64;
     for &t in tokens {
@@ -283,15 +277,14 @@ pub(crate) fn tokenize(text: &str, cfg: &NormalizeConfig) -> Tokenized {
         let tokens = &mut out.tokens;
         let entities = &mut out.entities;
         let figures = &mut out.figures;
-        let mut push = |t: &str, entity: bool| {
+        let mut push = |t: &str, flags: TokenFlags| {
             if t.is_empty() {
                 bounds.push(tokens.len() as u32);
             } else {
                 let h = token_hash(t);
-                if entity {
+                if flags.entity {
                     entities.push(h);
-                    // Only names and numbers can hold a digit.
-                    if is_figure(t) {
+                    if flags.figure {
                         figures.push(tokens.len() as u32);
                     }
                 }

@@ -27,6 +27,16 @@ pub(super) const ALNUM: u8 = 1;
 pub(super) const DIGIT: u8 = 2;
 pub(super) const UPPER: u8 = 4;
 
+/// What the tokenizer knows of a token: whether it is a name or number
+/// (see [`Tokenizer`]) and whether it holds a digit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TokenFlags {
+    /// A name or number.
+    pub entity: bool,
+    /// A digit (of any script) is among its characters.
+    pub figure: bool,
+}
+
 /// The streaming tokenizer behind [`for_each_token`]. It holds back one token
 /// to fold two-word variants ("united states", "per cent").
 ///
@@ -37,11 +47,11 @@ pub(super) struct Tokenizer {
     fold: bool,
     word: String,
     non_ascii: bool,
-    held: Option<(Held, bool)>,
+    held: Option<(Held, TokenFlags)>,
     /// The next word starts a sentence.
     pub(super) sentence_start: bool,
-    /// The current word is a name or number.
-    entity: bool,
+    /// Whether the current word is a name or number, and holds a digit.
+    flags: TokenFlags,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -58,13 +68,16 @@ impl Tokenizer {
             non_ascii: false,
             held: None,
             sentence_start: true,
-            entity: false,
+            flags: TokenFlags::default(),
         }
     }
 
     /// Notes the first character of a new word.
     pub(super) fn start_word(&mut self, upper: bool) {
-        self.entity = upper && !self.sentence_start;
+        self.flags = TokenFlags {
+            entity: upper && !self.sentence_start,
+            figure: false,
+        };
         self.sentence_start = false;
     }
 
@@ -73,11 +86,14 @@ impl Tokenizer {
     /// mark a name: every such word counts as a possible name, and the
     /// story level's IDF weighting lets the rare ones (the names) dominate.
     pub(super) fn start_caseless_word(&mut self) {
-        self.entity = true;
+        self.flags = TokenFlags {
+            entity: true,
+            figure: false,
+        };
         self.sentence_start = false;
     }
 
-    pub(super) fn run(&mut self, text: &str, f: &mut impl FnMut(&str, bool)) {
+    pub(super) fn run(&mut self, text: &str, f: &mut impl FnMut(&str, TokenFlags)) {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -102,7 +118,10 @@ impl Tokenizer {
                         self.start_word(class & UPPER != 0);
                     }
                     if seen & DIGIT != 0 {
-                        self.entity = true;
+                        self.flags = TokenFlags {
+                            entity: true,
+                            figure: true,
+                        };
                     }
                     // Fast path: a whole word that joins nothing after it.
                     let joins_next = match bytes.get(end) {
@@ -153,7 +172,7 @@ impl Tokenizer {
                     self.sentence_end(bytes.get(i + 1).copied(), f);
                 } else if b == b'%' {
                     self.end_word(f);
-                    self.entity = false;
+                    self.flags = TokenFlags::default();
                     self.emit("percent", f);
                 } else {
                     self.end_word(f);
@@ -182,6 +201,9 @@ impl Tokenizer {
                         }
                     }
                     self.non_ascii = true;
+                    if !c.is_alphabetic() {
+                        self.flags.figure = true;
+                    }
                     self.word.extend(c.to_lowercase());
                 } else if matches!(c, '\u{2019}' | '\u{2018}' | '\u{02bc}') && !self.word.is_empty()
                 {
@@ -211,20 +233,20 @@ impl Tokenizer {
 
     /// After `.`, `!` or `?` followed by white space or the end of the line,
     /// signals a sentence boundary with the empty token.
-    pub(super) fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str, bool)) {
+    pub(super) fn sentence_end(&mut self, next: Option<u8>, f: &mut impl FnMut(&str, TokenFlags)) {
         if next.is_none_or(|n| n.is_ascii_whitespace() || n == b'"') {
             self.end_sentence(f);
         }
     }
 
     /// Signals a sentence boundary with the empty token.
-    pub(super) fn end_sentence(&mut self, f: &mut impl FnMut(&str, bool)) {
+    pub(super) fn end_sentence(&mut self, f: &mut impl FnMut(&str, TokenFlags)) {
         self.flush(f);
-        f("", false);
+        f("", TokenFlags::default());
         self.sentence_start = true;
     }
 
-    pub(super) fn end_word(&mut self, f: &mut impl FnMut(&str, bool)) {
+    pub(super) fn end_word(&mut self, f: &mut impl FnMut(&str, TokenFlags)) {
         if self.word.is_empty() {
             return;
         }
@@ -251,32 +273,33 @@ impl Tokenizer {
         self.word = word;
     }
 
-    pub(super) fn emit(&mut self, word: &str, f: &mut impl FnMut(&str, bool)) {
-        let entity = self.entity;
+    pub(super) fn emit(&mut self, word: &str, f: &mut impl FnMut(&str, TokenFlags)) {
+        let flags = self.flags;
         if !self.fold {
-            f(word, entity);
+            f(word, flags);
             return;
         }
-        if let Some((held, held_entity)) = self.held.take() {
+        let none = TokenFlags::default();
+        if let Some((held, held_flags)) = self.held.take() {
             match (held, word) {
-                (Held::United, "states") => return f("us", held_entity),
-                (Held::United, "kingdom") => return f("uk", held_entity),
-                (Held::Per, "cent") => return f("percent", false),
-                (Held::United, _) => f("united", held_entity),
-                (Held::Per, _) => f("per", false),
+                (Held::United, "states") => return f("us", held_flags),
+                (Held::United, "kingdom") => return f("uk", held_flags),
+                (Held::Per, "cent") => return f("percent", none),
+                (Held::United, _) => f("united", held_flags),
+                (Held::Per, _) => f("per", none),
             }
         }
         if !may_fold(word) {
-            return f(word, entity);
+            return f(word, flags);
         }
         match word {
-            "united" => self.held = Some((Held::United, entity)),
-            "per" => self.held = Some((Held::Per, entity)),
-            _ => f(fold_word(word), entity),
+            "united" => self.held = Some((Held::United, flags)),
+            "per" => self.held = Some((Held::Per, flags)),
+            _ => f(fold_word(word), flags),
         }
     }
 
-    pub(super) fn flush(&mut self, f: &mut impl FnMut(&str, bool)) {
+    pub(super) fn flush(&mut self, f: &mut impl FnMut(&str, TokenFlags)) {
         match self.held.take() {
             Some((Held::United, e)) => f("united", e),
             Some((Held::Per, e)) => f("per", e),
