@@ -46,6 +46,29 @@ fn cluster_writes_one_line_per_document() {
     assert!(stderr.contains("docs/s"), "{stderr}");
 }
 
+/// `-o -` is standard output, for `cluster` and `stream` alike: no file
+/// named `-` appears.
+#[test]
+fn a_dash_output_is_standard_output() {
+    let dir = scratch("dash-output");
+    for cmd in ["cluster", "stream"] {
+        let out = ok(bin().current_dir(&dir).args([
+            cmd,
+            &data("syria-2016.jsonl"),
+            "-o",
+            "-",
+            "--quiet",
+        ]));
+        let ids: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+            .collect();
+        assert_eq!(ids.len(), 5, "{cmd}");
+        assert!(!dir.join("-").exists(), "{cmd} wrote a file named '-'");
+    }
+}
+
 #[test]
 fn eval_scores_and_enforces_floors() {
     let out = ok(bin().args([

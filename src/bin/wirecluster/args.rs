@@ -92,7 +92,7 @@ pub(crate) enum Command {
         /// columns (`.csv`), a directory of `.txt` files, or `-` for JSONL on
         /// standard input.
         input: PathBuf,
-        /// Output file (default: standard output).
+        /// Output file, or `-` for standard output (the default).
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// What to write: `assignments` (JSONL, one line per article),
@@ -167,7 +167,7 @@ pub(crate) enum Command {
         /// JSONL input (`.gz`: gzip-compressed); standard input when absent
         /// or `-`.
         input: Option<PathBuf>,
-        /// Output file (default: standard output).
+        /// Output file, or `-` for standard output (the default).
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Index file to resume from (if it exists) and to save to.

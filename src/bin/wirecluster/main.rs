@@ -10,6 +10,7 @@ mod progress;
 mod settings;
 mod stream;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -34,6 +35,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The output file asked for, if any: `-` is standard output, as it is
+/// standard input for inputs.
+fn to_file(output: &Option<PathBuf>) -> Option<&PathBuf> {
+    output.as_ref().filter(|p| p.as_os_str() != "-")
+}
+
 fn run(cli: Cli) -> Result<ExitCode, BoxError> {
     if let Some(t) = cli.threads {
         if !(1..=MAX_THREADS).contains(&t) {
@@ -55,7 +62,7 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         } => batch::cluster(
             &cli,
             input,
-            output.as_ref(),
+            to_file(output),
             *format,
             *summary,
             edges.as_ref(),
@@ -78,7 +85,7 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
         } => stream::stream(
             &cli,
             input.as_ref(),
-            output.as_ref(),
+            to_file(output),
             index.as_ref(),
             *checkpoint,
             *window_days,
