@@ -594,7 +594,15 @@ impl Clusterer {
         let sc = &self.config.story;
         let doc_vectors: Vec<SparseVec> = raw_terms
             .par_iter()
-            .map(|r| signals::weigh(r, &|_, t| idf_of(t), sc.entity_boost, sc.max_terms))
+            .map(|r| {
+                signals::weigh(
+                    r.counts.iter().copied(),
+                    &r.entities,
+                    &|_, t| idf_of(t),
+                    sc.entity_boost,
+                    sc.max_terms,
+                )
+            })
             .collect();
         let unit_vectors: Vec<SparseVec> = groups
             .par_iter()
@@ -603,7 +611,7 @@ impl Clusterer {
         let doc_entities: Vec<SparseVec> = doc_vectors
             .par_iter()
             .zip(raw_terms)
-            .map(|(v, r)| signals::entity_part(v, r))
+            .map(|(v, r)| signals::entity_part(v, &r.entities))
             .collect();
         let unit_entities: Vec<SparseVec> = groups
             .par_iter()

@@ -454,20 +454,22 @@ pub(crate) fn raw_terms(
     RawTerms { counts, entities }
 }
 
-/// Weights raw terms into a unit TF-IDF vector.
+/// Weights raw terms (`(term, count)` sorted by term, as in
+/// [`RawTerms::counts`], with the sorted names and numbers among them) into
+/// a unit TF-IDF vector. `idf(i, t)` is the IDF of the `i`-th term, `t`.
 pub(crate) fn weigh(
-    raw: &RawTerms,
+    counts: impl IntoIterator<Item = (u64, f32)>,
+    entities: &[u64],
     idf: &dyn Fn(usize, u64) -> f64,
     entity_boost: f64,
     max_terms: usize,
 ) -> SparseVec {
     // Terms and entities are both sorted: one walk finds the entities.
-    let mut entities = raw.entities.iter().peekable();
-    let mut v: SparseVec = raw
-        .counts
-        .iter()
+    let mut entities = entities.iter().peekable();
+    let mut v: SparseVec = counts
+        .into_iter()
         .enumerate()
-        .map(|(i, &(t, c))| {
+        .map(|(i, (t, c))| {
             while entities.next_if(|&&e| e < t).is_some() {}
             let boost = if entities.peek() == Some(&&t) {
                 entity_boost
@@ -489,9 +491,10 @@ pub(crate) fn weigh(
     v
 }
 
-/// The names-and-numbers part of a story vector, renormalized.
-pub(crate) fn entity_part(v: &SparseVec, raw: &RawTerms) -> SparseVec {
-    let mut entities = raw.entities.iter().peekable();
+/// The names-and-numbers part of a story vector (`entities`, sorted),
+/// renormalized.
+pub(crate) fn entity_part(v: &SparseVec, entities: &[u64]) -> SparseVec {
+    let mut entities = entities.iter().peekable();
     let mut e: SparseVec = v
         .iter()
         .copied()

@@ -38,6 +38,8 @@ impl FeedIndex {
                 fingerprints: p.fingerprints,
                 band_keys: p.band_keys,
                 terms: plan.terms,
+                tf: p.raw.counts.iter().map(|&(_, c)| c).collect(),
+                names: p.raw.entities,
                 sentences: p.sentences,
                 vector: plan.vector,
                 entities: plan.entities,
@@ -84,11 +86,12 @@ impl FeedIndex {
         }
 
         self.stats.since_consolidation += 1;
+        self.since_weighed += 1;
         let every = self.feed.consolidate_every;
         let consolidated =
             every > 0 && self.stats.since_consolidation >= every.max(self.groups.len() as u64);
         if consolidated {
-            self.relink();
+            self.relink(false);
         }
         let gk = self.entry(seq).group;
         let g = self.group(gk);

@@ -41,21 +41,29 @@
 //! article bridges them, its IDF is the one seen so far, and it learns
 //! boilerplate sentences as it goes (with the batch rule, from the live
 //! articles), so the first few copies of a stock sentence are shingled.
-//! Three rules act at placement, as the batch guards do: a containment-only
+//! Four rules act at placement, as the batch guards do: a containment-only
 //! join into a group of several needs a second edge into it; a page that
 //! reaches several groups joins its lead part (decided as by the batch
 //! guard), or starts a group of its own when its match starts late in it;
-//! and a containment edge of an article that a later one contains far
-//! better is cut and the article moves (see [`FeedAssignment::moved`] and
-//! [`FeedAssignment::split_off`]). Story placement is one pass with no
-//! shared-neighbour score; [`FeedIndex::consolidate`] re-links the live
-//! groups' stories with the batch story stage, automatically every
-//! [`FeedConfig::consolidate_every`] articles.
+//! an article that reaches, of a group, only a page placed before it does
+//! not join through the page unless it is of the page's lead story (the
+//! batch guard's test, made of the page's links in its group and the
+//! article); and a containment edge of an article that a later one
+//! contains far better is cut and the article moves (see
+//! [`FeedAssignment::moved`] and [`FeedAssignment::split_off`]). Story
+//! placement is one pass with no shared-neighbour score;
+//! [`FeedIndex::consolidate`] weighs every live article again with the
+//! frequencies of all the articles seen and re-links the live groups'
+//! stories with the batch story stage; placement re-links every
+//! [`FeedConfig::consolidate_every`] articles, and weighs again when half
+//! as many articles as are live have arrived since the last weighing.
 //!
 //! `wirecluster eval --feed` measures the difference on any labelled corpus
-//! (figures in `BENCHMARKS.md`). On the Syria sample, placed one by one, the
-//! feed puts `syr-003` (the same talks four days later) into the Syria
-//! story, which the batch keeps apart.
+//! (figures in `BENCHMARKS.md`). Placed in file order and re-linked once at
+//! the end, the live index gives the batch's groups and stories on the
+//! Syria and bundled samples; as placed, before that re-linking, it puts
+//! `syr-003` (the same talks four days later) into the Syria story, which
+//! the batch keeps apart.
 //!
 //! # Code layout
 //!
@@ -86,7 +94,7 @@
 //! check value of the stable token hash, the payload length and its XXH3-64
 //! checksum (both `u64`), then the payload (postcard, deflated). The payload
 //! holds what cannot be recomputed: each article's headline and text, its
-//! story vector as weighed on arrival, its place in its group, and how many
+//! story vector as last weighed, its place in its group, and how many
 //! learned sentences its features were computed with; the groups, stories,
 //! frequencies and learned sentences. Shingle sets, signatures, band keys,
 //! fingerprints and terms are recomputed from the text on load, with the
@@ -172,6 +180,9 @@ pub struct FeedIndex {
     clock: Option<i64>,
     n_docs: u64,
     df: AHashMap<u64, u64>,
+    /// Articles placed since the story vectors were last weighed again
+    /// ([`FeedIndex::consolidate`]).
+    since_weighed: u64,
     /// Learned boilerplate sentences in learning order (the normalizer holds
     /// them as a set).
     learned: Vec<u64>,
@@ -219,6 +230,7 @@ impl FeedIndex {
             clock: None,
             n_docs: 0,
             df: AHashMap::new(),
+            since_weighed: 0,
             learned: Vec::new(),
             sentence_docs: AHashMap::new(),
             sentence_contexts: AHashMap::new(),
@@ -420,27 +432,80 @@ impl FeedIndex {
     /// candidates from shared top terms, pair scores, the shared-neighbour
     /// mix and average linkage at
     /// [`StoryConfig::threshold`](crate::StoryConfig::threshold), on the
-    /// group vectors as they were weighed on arrival. Single-pass placement
-    /// cannot merge two stories that a later article bridges, nor see which
-    /// groups share neighbours; this can. Duplicate groups do not change.
-    /// Called automatically every [`FeedConfig::consolidate_every`]
-    /// articles; returns the number of live stories afterwards.
+    /// members' vectors weighed again with the document frequencies of all
+    /// the articles seen (as the batch weighs with the whole corpus's;
+    /// on arrival an article is weighed with those seen before it).
+    /// Single-pass placement cannot merge two stories that a later article
+    /// bridges, nor see which groups share neighbours; this can. Duplicate
+    /// groups do not change. Called automatically every
+    /// [`FeedConfig::consolidate_every`] articles, where the vectors are
+    /// weighed again only once at least half as many articles as are live
+    /// arrived since they last were; returns the number of live stories
+    /// afterwards.
     pub fn consolidate(&mut self) -> usize {
-        let n = self.relink();
+        let n = self.relink(true);
         self.record(|| log::Op::Consolidate);
         n
     }
 
-    /// [`FeedIndex::consolidate`], as placement calls it.
-    fn relink(&mut self) -> usize {
+    /// Weighs every live article's story vector again with the document
+    /// frequencies seen so far, as the batch weighs with those of the whole
+    /// corpus, and sums the groups `keys` again: re-linked, the live groups
+    /// then get the batch's stories.
+    fn reweigh(&mut self, keys: &[GroupKey]) {
+        let sc = &self.fx.config().story;
+        let (n, boost, max_terms) = (self.n_docs, sc.entity_boost, sc.max_terms);
+        let df = &self.df;
+        // The IDF depends on the document frequency alone: one logarithm
+        // per frequency up to a bound, not one per article and term.
+        let table: Vec<f64> = (0..=n.min(1 << 16)).map(|d| signals::idf(n, d)).collect();
+        let idf = |t: &u64| {
+            let d = df.get(t).copied().unwrap_or(0);
+            table
+                .get(d as usize)
+                .copied()
+                .unwrap_or_else(|| signals::idf(n, d))
+        };
+        let weighed: Vec<(ArticleSeq, SparseVec, SparseVec)> = self
+            .entries
+            .par_iter()
+            .map(|(&seq, e)| {
+                let counts = e.terms.iter().copied().zip(e.tf.iter().copied());
+                let idf_of = |i: usize, _| idf(&e.terms[i]);
+                let vector = signals::weigh(counts, &e.names, &idf_of, boost, max_terms);
+                let entities = signals::entity_part(&vector, &e.names);
+                (seq, vector, entities)
+            })
+            .collect();
+        for (seq, vector, entities) in weighed {
+            let e = self.entry_mut(seq);
+            e.vector = vector;
+            e.entities = entities;
+        }
+        for &gk in keys {
+            self.sum_group(gk);
+        }
+    }
+
+    /// [`FeedIndex::consolidate`] (`weigh`: always weigh again), or as
+    /// placement calls it (`weigh` false): then the vectors are weighed
+    /// again once at least half as many articles as are live arrived since
+    /// they last were, so that re-weighing costs about one article's
+    /// weighing per arrival (a growing index is weighed again as it
+    /// doubles, a full window once per half turnover).
+    fn relink(&mut self, weigh: bool) -> usize {
         self.stats.consolidations += 1;
         self.stats.since_consolidation = 0;
-        let sc = &self.fx.config().story;
-        if !sc.enabled || self.groups.is_empty() {
+        if !self.fx.config().story.enabled || self.groups.is_empty() {
             return self.stories.len();
         }
         let mut keys: Vec<GroupKey> = self.groups.keys().copied().collect();
         keys.sort_unstable();
+        if weigh || self.since_weighed * 2 >= self.entries.len() as u64 {
+            self.reweigh(&keys);
+            self.since_weighed = 0;
+        }
+        let sc = &self.fx.config().story;
         let groups: Vec<&Group> = keys.iter().map(|&k| self.group(k)).collect();
         let vectors: Vec<SparseVec> = groups
             .iter()

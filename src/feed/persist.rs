@@ -7,7 +7,7 @@ use super::*;
 use crate::atomic::AtomicFile;
 
 /// The format version written by [`FeedIndex::save`].
-pub const FEED_INDEX_VERSION: u32 = 3;
+pub const FEED_INDEX_VERSION: u32 = 4;
 
 pub(super) const MAGIC: &[u8; 8] = b"WCFEED\0\0";
 
@@ -34,6 +34,8 @@ pub(super) struct Snapshot {
     clock: Option<i64>,
     n_docs: u64,
     df: Vec<(u64, u64)>,
+    /// Articles placed since the story vectors were last weighed again.
+    since_weighed: u64,
     /// Learned boilerplate sentences, in the order they were learned.
     learned: Vec<u64>,
     entries: Vec<(ArticleSeq, StoredEntry)>,
@@ -238,6 +240,7 @@ impl FeedIndex {
             ops: self.ops,
             clock: self.clock,
             n_docs: self.n_docs,
+            since_weighed: self.since_weighed,
             learned: self.learned.clone(),
             df: {
                 let mut v: Vec<(u64, u64)> = self.df.iter().map(|(&t, &c)| (t, c)).collect();
@@ -334,6 +337,7 @@ impl FeedIndex {
         index.ops = snap.ops;
         index.clock = snap.clock;
         index.n_docs = snap.n_docs;
+        index.since_weighed = snap.since_weighed;
         index.df = snap.df.into_iter().collect();
         index.stats = snap.stats;
         index.restore_entries(snap.entries, &snap.learned, &bad)?;
@@ -428,7 +432,7 @@ impl FeedIndex {
                         e.id
                     ))
                 })?;
-            let entities = signals::entity_part(&vector, &r.raw);
+            let entities = signals::entity_part(&vector, &r.raw.entities);
             self.post(seq, &e.id, &r.band_keys, &r.fingerprints);
             self.count_sentences(&r.sentences);
             self.entries.insert(
@@ -446,6 +450,8 @@ impl FeedIndex {
                     fingerprints: r.fingerprints,
                     band_keys: r.band_keys,
                     terms,
+                    tf: r.raw.counts.iter().map(|&(_, c)| c).collect(),
+                    names: r.raw.entities,
                     sentences: r.sentences,
                     vector,
                     entities,

@@ -391,9 +391,15 @@ impl FeedIndex {
         } else {
             None
         };
-        let best = edges
+        let mut best = edges
             .iter()
             .find(|(y, _, _)| lead.is_none_or(|g| group_of(*y) == g))?;
+        if self.off_a_pages_lead(doc, p, best, edges) {
+            // Another story of a page already placed: not joined through
+            // the page, as the batch guard cuts that edge.
+            let page_group = group_of(best.0);
+            best = edges.iter().find(|(y, _, _)| group_of(*y) != page_group)?;
+        }
         let (y, o, _) = best;
         if o.jaccard() < cfg.jaccard_threshold && !smaller_side(o) {
             let order = text_order();
@@ -407,6 +413,66 @@ impl FeedIndex {
             }
         }
         Some(best)
+    }
+
+    /// Whether the member `y` of the edge `best` is a multi-story page that
+    /// was placed before the article, and the article is not of its lead
+    /// story: the check the batch guard makes of every page, made here when
+    /// the article reaches `y` alone of its group (as a page's other story
+    /// reaches the page and none of the reprints of its lead) and is the
+    /// smaller side. The page's parts are its links in the group (its
+    /// parent and the members that joined through it) and the article,
+    /// told apart as the batch tells them ([`crate::cluster::lead_part`]).
+    fn off_a_pages_lead(
+        &self,
+        doc: &Document,
+        p: &Prepared,
+        (y, o, _): &Verified,
+        edges: &[Verified],
+    ) -> bool {
+        let page = self.entry(*y);
+        let group = self.group(page.group);
+        if group.members.len() < 2
+            || !smaller_side(o)
+            || edges
+                .iter()
+                .any(|(z, _, _)| z != y && self.entry(*z).group == page.group)
+        {
+            return false;
+        }
+        let links: Vec<&Entry> = group
+            .members
+            .iter()
+            .filter(|&&m| m != *y && (page.parent == Some(m) || self.entry(m).parent == Some(*y)))
+            .map(|&m| self.entry(m))
+            .collect();
+        if links.is_empty() {
+            return false;
+        }
+        let parts: Vec<Vec<&[u64]>> = vec![
+            links.iter().map(|e| e.set.as_slice()).collect(),
+            vec![p.set.as_slice()],
+        ];
+        let title = crate::headline::title_terms(doc.title.as_deref());
+        let titles = crate::cluster::title_scores(
+            &page.title_terms,
+            [
+                links
+                    .iter()
+                    .map(|e| e.title_terms.as_slice())
+                    .collect::<Vec<_>>(),
+                vec![title.as_slice()],
+            ]
+            .into_iter()
+            .map(Vec::into_iter),
+        );
+        let order = self
+            .fx
+            .text_order(&self.fx.tokenize(&page.text), &page.text);
+        let cfg = self.fx.config();
+        let (lead, cut) =
+            crate::cluster::lead_part(&page.set, &parts, &order, cfg.hub_region_overlap, &titles);
+        lead == 0 && cut[1]
     }
 
     /// The links of the member joined through that the article shows to be
@@ -453,8 +519,14 @@ impl FeedIndex {
             .map(|t| self.df.get(t).copied().unwrap_or(0) + 1)
             .collect();
         let idf_of = |i: usize, _| signals::idf(n, dfs[i]);
-        let vector = signals::weigh(&p.raw, &idf_of, sc.entity_boost, sc.max_terms);
-        let entities = signals::entity_part(&vector, &p.raw);
+        let vector = signals::weigh(
+            p.raw.counts.iter().copied(),
+            &p.raw.entities,
+            &idf_of,
+            sc.entity_boost,
+            sc.max_terms,
+        );
+        let entities = signals::entity_part(&vector, &p.raw.entities);
         (terms, dfs, vector, entities)
     }
 

@@ -67,10 +67,15 @@ pub(super) struct Entry {
     pub(super) band_keys: Vec<u64>,
     /// Distinct story terms (counted in the document frequencies), sorted.
     pub(super) terms: Vec<u64>,
+    /// Each term's weighted count ([`signals::RawTerms::counts`]), and the
+    /// terms that are names or numbers: what re-weighing needs.
+    pub(super) tf: Vec<f32>,
+    pub(super) names: Vec<u64>,
     /// Learnable sentences with their contexts (counted for learning).
     pub(super) sentences: Vec<(u64, u64)>,
-    /// Its story vector, weighed on arrival (saved: the frequencies it was
-    /// weighed with are gone), and its names-and-numbers part.
+    /// Its story vector, weighed on arrival or at the last re-linking
+    /// (saved: the frequencies it was weighed with are gone), and its
+    /// names-and-numbers part.
     pub(super) vector: SparseVec,
     pub(super) entities: SparseVec,
     pub(super) group: GroupKey,
