@@ -99,7 +99,7 @@
 //! frequencies and learned sentences. Shingle sets, signatures, band keys,
 //! fingerprints and terms are recomputed from the text on load, with the
 //! boilerplate learned when each article arrived, so the file is smaller
-//! than the input (20.9 MB for a 25.8 MB input of 20,302 articles) and a
+//! than the input (21.1 MB for a 25.8 MB input of 20,302 articles) and a
 //! loaded index continues exactly where the saved one stopped. The save goes
 //! through [`AtomicFile`](crate::AtomicFile): an interrupted save leaves the
 //! previous file intact.
