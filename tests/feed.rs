@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use wirecluster::{
-    Clusterer, Config, Document, FeedAssignment, FeedConfig, FeedIndex, Timestamp, score,
+    Clusterer, Clustering, Config, Document, FeedAssignment, FeedConfig, FeedIndex, Timestamp,
+    score,
 };
 
 mod common;
@@ -35,6 +36,18 @@ fn short_window() -> FeedConfig {
     f
 }
 
+/// The batch result for `docs`, and a live index (default configs) that
+/// placed them in order, with its assignments.
+fn batch_and_live(docs: &[Document]) -> (Clustering, FeedIndex, Vec<FeedAssignment>) {
+    let batch = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(docs)
+        .unwrap();
+    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    let placed = ix.insert_batch(docs).unwrap();
+    (batch, ix, placed)
+}
+
 /// Every assignment as JSON, so that comparisons cover every field.
 fn json(a: &[FeedAssignment]) -> Vec<String> {
     a.iter()
@@ -59,12 +72,7 @@ fn feed_in_order_is_close_to_batch_on_the_bundled_corpus() {
     let gold: Vec<&str> = docs.iter().map(|d| d.label.as_deref().unwrap()).collect();
     let gold_events: Vec<&str> = docs.iter().map(|d| events[&d.id].as_str()).collect();
 
-    let batch = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&docs)
-        .unwrap();
-    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
-    ix.insert_batch(&docs).unwrap();
+    let (batch, mut ix, _) = batch_and_live(&docs);
     let status: Vec<_> = docs.iter().map(|d| ix.get(&d.id).unwrap()).collect();
 
     let bg: Vec<&str> = batch
@@ -467,8 +475,7 @@ mod persistence_properties {
 #[test]
 fn the_live_index_joins_updated_figures_as_the_batch_does() {
     let docs = common::election_counts();
-    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
-    let out = ix.insert_batch(&docs).unwrap();
+    let (batch, ix, out) = batch_and_live(&docs);
     let g = |id: &str| ix.get(id).unwrap().duplicate_group;
     assert_eq!(g("count-2"), g("count-1"));
     assert_ne!(g("other-year"), g("count-1"));
@@ -477,10 +484,6 @@ fn the_live_index_joins_updated_figures_as_the_batch_does() {
         (m.id.as_str(), m.kind),
         ("count-1", wirecluster::EdgeKind::UpdatedFigures)
     );
-    let batch = Clusterer::new(Config::default())
-        .unwrap()
-        .cluster(&docs)
-        .unwrap();
     let groups: Vec<String> = docs
         .iter()
         .map(|d| ix.get(&d.id).unwrap().duplicate_group)
@@ -513,12 +516,7 @@ fn partition(labels: &[String]) -> Vec<usize> {
 fn relinked_live_index_gives_the_batch_answer_on_the_samples() {
     for sample in ["syria-2016.jsonl", "news-sample.jsonl"] {
         let docs = load(sample);
-        let batch = Clusterer::new(Config::default())
-            .unwrap()
-            .cluster(&docs)
-            .unwrap();
-        let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
-        ix.insert_batch(&docs).unwrap();
+        let (batch, mut ix, _) = batch_and_live(&docs);
         ix.consolidate();
         let status: Vec<_> = docs.iter().map(|d| ix.get(&d.id).unwrap()).collect();
         let of =
