@@ -10,6 +10,7 @@ use crate::minhash::SignatureAlgorithm;
 use crate::normalize::NormalizeConfig;
 use crate::shingle::ShingleUnit;
 use crate::story::StoryConfig;
+use crate::thread::ThreadConfig;
 
 /// The longest signature [`Config::validate`] accepts: 32 KiB per document.
 const MAX_NUM_PERM: usize = 4096;
@@ -102,6 +103,8 @@ pub struct Config {
     pub canonical: CanonicalPolicy,
     /// The story level.
     pub story: StoryConfig,
+    /// The thread level, above stories.
+    pub thread: ThreadConfig,
 }
 
 impl Default for Config {
@@ -130,6 +133,7 @@ impl Default for Config {
             hub_region_overlap: 0.2,
             canonical: CanonicalPolicy::MostComplete,
             story: StoryConfig::default(),
+            thread: ThreadConfig::default(),
         }
     }
 }
@@ -294,9 +298,17 @@ impl Config {
         positive("story.min_shared_terms", self.story.min_shared_terms)?;
         positive("story.max_posting", self.story.max_posting)?;
         positive("story.max_terms", self.story.max_terms)?;
+        unit("thread.threshold", self.thread.threshold)?;
+        positive("thread.neighbours", self.thread.neighbours)?;
+        positive("thread.max_terms", self.thread.max_terms)?;
+        positive("thread.links", self.thread.links)?;
+        positive("thread.max_posting", self.thread.max_posting)?;
+        positive("thread.lead_words", self.thread.lead_words)?;
         for (field, v) in [
             ("story.entity_boost", self.story.entity_boost),
             ("story.time_window_days", self.story.time_window_days),
+            ("thread.expansion", self.thread.expansion),
+            ("thread.time_window_days", self.thread.time_window_days),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::Config {
@@ -416,6 +428,8 @@ impl ConfigBuilder {
         canonical: CanonicalPolicy,
         /// See [`Config::story`].
         story: StoryConfig,
+        /// See [`Config::thread`].
+        thread: ThreadConfig,
     }
 
     /// Validates and returns the config.

@@ -720,6 +720,8 @@ impl Shard {
                 story: String::new(),
                 story_canonical: false,
                 story_similarity: 0.0,
+                thread: String::new(),
+                thread_canonical: false,
             })
             .collect();
         self.clusterer.assign_stories(&stories, &mut places);
@@ -756,6 +758,9 @@ impl Shard {
                 });
             }
         }
+        // The thread level is not distributed: each story is its own thread.
+        a.thread = a.story.clone();
+        a.thread_canonical = a.story_canonical;
         Ok(serde_json::to_string(&a).expect("an assignment serializes"))
     }
 

@@ -90,6 +90,7 @@ mod sparse;
 #[doc(hidden)]
 pub mod stages;
 mod story;
+mod thread;
 mod verify;
 mod winnow;
 
@@ -115,7 +116,10 @@ pub use normalize::{
     BoilerplateConfig, BoilerplateRule, NormalizeConfig, Normalizer, RemovedLine, for_each_token,
     normalize_text,
 };
-pub use output::{Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember};
+pub use output::{
+    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember, Thread,
+    ThreadMember,
+};
 pub use pipeline::Clusterer;
 pub use repair::{RepairConfig, repair_text};
 pub use report::html_report;
@@ -123,6 +127,7 @@ pub use shingle::{ShingleUnit, char_shingles, fmix64, token_hash, word_shingles}
 pub use signals::{IDF_MODEL_VERSION, IdfModel};
 pub use similarity::{Overlap, intersection_size};
 pub use story::{PairSignals, StoryConfig};
+pub use thread::{ThreadConfig, url_words};
 pub use verify::EdgeKind;
 pub use winnow::winnow;
 

@@ -74,6 +74,13 @@ pub struct Assignment {
     pub story_canonical: bool,
     /// Cosine of this document's story vector with the story canonical's.
     pub story_similarity: f64,
+    /// Id of the thread (its canonical member's id); the story's id when
+    /// the thread level is off.
+    #[serde(default)]
+    pub thread: String,
+    /// Whether this document is its thread's canonical representative.
+    #[serde(default)]
+    pub thread_canonical: bool,
 }
 
 /// One member of a story.
@@ -106,6 +113,34 @@ pub struct Story {
     pub groups: Vec<String>,
     /// Members, the canonical first, then in input order.
     pub members: Vec<StoryMember>,
+}
+
+/// One member of a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadMember {
+    /// Document id.
+    pub id: String,
+    /// Index in the input.
+    pub index: usize,
+    /// The member's story.
+    pub story: String,
+    /// Cosine of its expanded thread vector with the canonical's (1 for the
+    /// canonical).
+    pub similarity_to_canonical: f64,
+}
+
+/// All stories of one running news thread, as an aggregator groups them:
+/// one or more stories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thread {
+    /// The thread's id: its canonical member's id.
+    pub id: String,
+    /// Why the canonical member was chosen.
+    pub canonical_reason: String,
+    /// Ids of its stories, the canonical's first.
+    pub stories: Vec<String>,
+    /// Members, the canonical first, then in input order.
+    pub members: Vec<ThreadMember>,
 }
 
 /// Counts and timings of one run.
@@ -153,6 +188,12 @@ pub struct Stats {
     pub story_candidates: usize,
     /// Stories (single-group stories included).
     pub stories: usize,
+    /// Links between documents' nearest neighbours at the thread level.
+    #[serde(default)]
+    pub thread_links: usize,
+    /// News threads (single-story threads included).
+    #[serde(default)]
+    pub news_threads: usize,
     /// Seconds per stage, in pipeline order.
     pub stage_secs: Vec<(String, f64)>,
     /// Total seconds.
@@ -162,6 +203,10 @@ pub struct Stats {
 /// The result of clustering a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
+    /// Threads, ordered by their first member in input order. Each names
+    /// its stories.
+    #[serde(default)]
+    pub threads: Vec<Thread>,
     /// Stories, ordered by their first member in input order. Each names its
     /// duplicate groups.
     pub stories: Vec<Story>,

@@ -19,12 +19,14 @@ use crate::features::{DocFeatures, FeatureExtractor, Figures, Scratch};
 use crate::lsh;
 use crate::normalize::{self, Normalizer};
 use crate::output::{
-    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember,
+    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember, Thread,
+    ThreadMember,
 };
 use crate::signals::{self, IdfModel, RawTerms};
 use crate::similarity::Overlap;
 use crate::sparse::{self, SparseVec};
 use crate::story;
+use crate::thread;
 use crate::verify::{self, EdgeKind};
 use crate::winnow;
 
@@ -246,6 +248,8 @@ impl Clusterer {
             self.canonicals(docs, &f.sets, &grouping, &edges, &mut timer);
         let st = self.stories(docs, &f, &groups, &mut timer);
         self.assign_stories(&st.stories, &mut assignments);
+        let (threads, thread_links) = self.threads(docs, &st.stories, &mut timer);
+        assign_threads(&threads, &mut assignments);
 
         let stats = Stats {
             documents: docs.len(),
@@ -269,10 +273,13 @@ impl Clusterer {
             groups: groups.len(),
             story_candidates: st.candidates,
             stories: st.stories.len(),
+            thread_links,
+            news_threads: threads.len(),
             total_secs: timer.total(),
             stage_secs: timer.laps,
         };
         let clustering = Clustering {
+            threads,
             stories: st.stories,
             groups,
             assignments,
@@ -447,6 +454,8 @@ impl Clusterer {
                     story: String::new(),
                     story_canonical: false,
                     story_similarity: 1.0,
+                    thread: String::new(),
+                    thread_canonical: false,
                 });
             }
         }
@@ -473,6 +482,34 @@ impl Clusterer {
                 a.story_similarity = m.similarity_to_canonical;
             }
         }
+    }
+
+    /// The thread level over `stories` (see [`crate::thread`]), and the
+    /// number of document links it scored.
+    pub(crate) fn threads(
+        &self,
+        docs: &[Document],
+        stories: &[Story],
+        timer: &mut Timer,
+    ) -> (Vec<Thread>, usize) {
+        let story_members: Vec<Vec<usize>> = stories
+            .iter()
+            .map(|s| s.members.iter().map(|m| m.index).collect())
+            .collect();
+        let (clusters, vectors, links) = if self.config.thread.enabled {
+            let t = thread::link_stories(docs, &story_members, &self.config.thread);
+            timer.lap("thread linkage");
+            (t.clusters, Some(t.vectors), t.links)
+        } else {
+            let single = (0..stories.len() as u32).map(|s| vec![s]).collect();
+            (single, None, 0)
+        };
+        let threads = clusters
+            .par_iter()
+            .map(|units| make_thread(units, docs, stories, vectors.as_deref()))
+            .collect();
+        timer.lap("thread canonical");
+        (threads, links)
     }
 
     /// The story level: vectors, candidates, average linkage, canonical.
@@ -787,6 +824,83 @@ impl Clusterer {
 /// The intersection size of two documents' shingle sets: from their
 /// verified edge where there is one (`edges` sorted by pair) and it counts
 /// shingles as they are.
+/// The thread of some stories (indices into `stories`): its canonical is
+/// the canonical of its largest story (ties by earliest date, then id).
+fn make_thread(
+    units: &[u32],
+    docs: &[Document],
+    stories: &[Story],
+    vectors: Option<&[SparseVec]>,
+) -> Thread {
+    let lead = canonical::story_lead(units.iter().map(|&u| {
+        let s = &stories[u as usize];
+        let d = &docs[s.members[0].index];
+        (
+            s.members.len(),
+            d.published.map(|t| t.seconds()),
+            d.id.as_str(),
+        )
+    }))
+    .map(|i| &stories[units[i] as usize])
+    .expect("a thread has at least one story");
+    let c = lead.members[0].index;
+    let canonical_reason = if units.len() == 1 {
+        "canonical of its only story".to_string()
+    } else {
+        format!(
+            "canonical of the largest of its {} stories ({} articles)",
+            units.len(),
+            lead.members.len()
+        )
+    };
+    let mut member_idx: Vec<(usize, &str)> = units
+        .iter()
+        .flat_map(|&u| {
+            let s = &stories[u as usize];
+            s.members.iter().map(move |m| (m.index, s.id.as_str()))
+        })
+        .collect();
+    member_idx.sort_unstable_by_key(|&(i, _)| (i != c, i));
+    let members = member_idx
+        .into_iter()
+        .map(|(i, sid)| ThreadMember {
+            id: docs[i].id.clone(),
+            index: i,
+            story: sid.to_string(),
+            similarity_to_canonical: match vectors {
+                _ if i == c => 1.0,
+                Some(v) => sparse::cosine(&v[i], &v[c]),
+                None => 0.0,
+            },
+        })
+        .collect();
+    let mut story_ids = vec![lead.id.clone()];
+    story_ids.extend(
+        units
+            .iter()
+            .map(|&u| stories[u as usize].id.clone())
+            .filter(|s| *s != lead.id),
+    );
+    Thread {
+        id: docs[c].id.clone(),
+        canonical_reason,
+        stories: story_ids,
+        members,
+    }
+}
+
+/// Fills in the thread fields of the assignments.
+pub(crate) fn assign_threads(threads: &[Thread], assignments: &mut [Assignment]) {
+    for t in threads {
+        let canonical_index = t.members[0].index;
+        for m in &t.members {
+            let a = &mut assignments[m.index];
+            a.thread = t.id.clone();
+            a.thread_canonical = m.index == canonical_index;
+        }
+    }
+}
+
 fn shared_size(edges: &[Edge], sets: &[Vec<u64>], a: usize, b: usize) -> usize {
     let (x, y) = (a.min(b), a.max(b));
     match edges.binary_search_by(|e| (e.a, e.b).cmp(&(x, y))) {

@@ -58,6 +58,11 @@ pub(crate) struct Cli {
     /// Duplicate groups only: each group is its own story.
     #[arg(long, global = true, help_heading = "Clustering settings")]
     pub(crate) no_stories: bool,
+    /// Build news threads above stories (the `thread` field: every angle of
+    /// a running story, as an aggregator groups them); off by default, when
+    /// each story is its own thread.
+    #[arg(long, global = true, help_heading = "Clustering settings")]
+    pub(crate) thread_level: bool,
     /// Canonical policy for duplicate groups: most-complete (the default),
     /// earliest, longest, or source-priority:NAME,NAME,… (the member whose
     /// `source` contains the first name listed).
@@ -199,7 +204,7 @@ pub(crate) enum Command {
     #[command(verbatim_doc_comment)]
     Eval {
         /// Input with a label on every record (the `cluster` field, or those
-        /// named by `--group-field` and `--story-field`).
+        /// named by `--group-field`, `--story-field` and `--thread-field`).
         input: PathBuf,
         /// The field holding the true duplicate group of each record.
         #[arg(long, default_value = "cluster")]
@@ -208,6 +213,10 @@ pub(crate) enum Command {
         /// group field; `--story-field event` for the bundled sample).
         #[arg(long)]
         story_field: Option<String>,
+        /// The field holding the true thread of each record (default: the
+        /// story field).
+        #[arg(long)]
+        thread_field: Option<String>,
         /// Exit with status 1 if pairwise F1 is below this.
         #[arg(long)]
         min_pairwise_f1: Option<f64>,
@@ -217,6 +226,9 @@ pub(crate) enum Command {
         /// Exit with status 1 if the story level's BCubed F1 is below this.
         #[arg(long)]
         min_story_bcubed_f1: Option<f64>,
+        /// Exit with status 1 if the thread level's BCubed F1 is below this.
+        #[arg(long)]
+        min_thread_bcubed_f1: Option<f64>,
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,

@@ -204,29 +204,44 @@ pub(crate) fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The label fields `eval` scores each level against.
+pub(crate) struct LabelFields<'a> {
+    pub group: &'a str,
+    pub story: &'a str,
+    pub thread: &'a str,
+}
+
 /// `wirecluster eval`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn eval(
     cli: &Cli,
     input: &PathBuf,
-    group_field: &str,
-    story_field: &str,
+    fields: LabelFields<'_>,
     min_pairwise_f1: Option<f64>,
     min_ari: Option<f64>,
     min_story_bcubed_f1: Option<f64>,
+    min_thread_bcubed_f1: Option<f64>,
     json: bool,
     feed: bool,
 ) -> Result<ExitCode, BoxError> {
     let progress = Progress::new(cli);
-    let fields: Vec<String> = [group_field, story_field]
+    let LabelFields {
+        group: group_field,
+        story: story_field,
+        thread: thread_field,
+    } = fields;
+    let mut fields: Vec<String> = [group_field, story_field, thread_field]
         .into_iter()
         .filter(|f| *f != "cluster")
         .map(String::from)
         .collect();
+    fields.sort();
+    fields.dedup();
     let loaded = load_with_labels(cli, input, &progress, fields)?;
     let docs = &loaded.docs;
     let gold = gold_labels(docs, group_field)?;
     let story_gold = gold_labels(docs, story_field)?;
+    let thread_gold = gold_labels(docs, thread_field)?;
     progress.step("clustering");
     let c = clusterer(cli)?.cluster(docs)?;
     drop(progress);
@@ -238,13 +253,15 @@ pub(crate) fn eval(
     let s = score(&pred, &gold);
     let story_pred: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
     let st = score(&story_pred, &story_gold);
+    let thread_pred: Vec<&str> = c.assignments.iter().map(|a| a.thread.as_str()).collect();
+    let th = score(&thread_pred, &thread_gold);
     let fed = if feed {
         Some(feed_scores(cli, docs, &gold, &story_gold)?)
     } else {
         None
     };
     if json {
-        let mut all = serde_json::json!({"duplicate_groups": s, "stories": st});
+        let mut all = serde_json::json!({"duplicate_groups": s, "stories": st, "threads": th});
         if let Some(f) = &fed {
             all["feed"] = serde_json::json!({
                 "duplicate_groups": f.groups, "stories": f.stories,
@@ -255,6 +272,7 @@ pub(crate) fn eval(
     } else {
         print_scores(&format!("duplicate groups (against `{group_field}`)"), &s)?;
         print_scores(&format!("stories (against `{story_field}`)"), &st)?;
+        print_scores(&format!("threads (against `{thread_field}`)"), &th)?;
         if let Some(f) = &fed {
             print_scores("feed, duplicate groups", &f.groups)?;
             print_scores("feed, stories", &f.stories)?;
@@ -291,6 +309,12 @@ pub(crate) fn eval(
         && st.bcubed.f1 < m
     {
         eprintln!("FAIL: story BCubed F1 {:.4} < {m}", st.bcubed.f1);
+        ok = false;
+    }
+    if let Some(m) = min_thread_bcubed_f1
+        && th.bcubed.f1 < m
+    {
+        eprintln!("FAIL: thread BCubed F1 {:.4} < {m}", th.bcubed.f1);
         ok = false;
     }
     Ok(if ok {

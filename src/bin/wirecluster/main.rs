@@ -96,21 +96,30 @@ fn run(cli: Cli) -> Result<ExitCode, BoxError> {
             input,
             group_field,
             story_field,
+            thread_field,
             min_pairwise_f1,
             min_ari,
             min_story_bcubed_f1,
+            min_thread_bcubed_f1,
             json,
             feed,
-        } => batch::eval(
-            &cli,
-            input,
-            group_field,
-            story_field.as_deref().unwrap_or(group_field),
-            *min_pairwise_f1,
-            *min_ari,
-            *min_story_bcubed_f1,
-            *json,
-            *feed,
-        ),
+        } => {
+            let story_field = story_field.as_deref().unwrap_or(group_field);
+            batch::eval(
+                &cli,
+                input,
+                batch::LabelFields {
+                    group: group_field,
+                    story: story_field,
+                    thread: thread_field.as_deref().unwrap_or(story_field),
+                },
+                *min_pairwise_f1,
+                *min_ari,
+                *min_story_bcubed_f1,
+                *min_thread_bcubed_f1,
+                *json,
+                *feed,
+            )
+        }
     }
 }

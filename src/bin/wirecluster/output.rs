@@ -181,6 +181,8 @@ pub(crate) fn write_clustering(
                 "story",
                 "story_canonical",
                 "story_similarity",
+                "thread",
+                "thread_canonical",
             ])?;
             for a in &c.assignments {
                 csv.write_record([
@@ -193,6 +195,8 @@ pub(crate) fn write_clustering(
                     &csv_cell(&a.story),
                     &a.story_canonical.to_string(),
                     &a.story_similarity.to_string(),
+                    &csv_cell(&a.thread),
+                    &a.thread_canonical.to_string(),
                 ])?;
             }
             csv.flush()?;
@@ -322,8 +326,15 @@ pub(crate) fn print_closing(loaded: &Loaded, c: &Clustering) {
         ),
         None => String::new(),
     };
+    // Threads are printed when the level merged anything (off, each story
+    // is its own thread).
+    let threads = if s.thread_links > 0 {
+        format!(", {} threads", s.news_threads)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "{} duplicate groups, {} stories{largest}",
+        "{} duplicate groups, {} stories{threads}{largest}",
         s.groups, s.stories
     );
     eprintln!(

@@ -22,6 +22,9 @@ pub(crate) fn clusterer(cli: &Cli) -> Result<Clusterer, BoxError> {
     if cli.no_stories {
         cfg.story.enabled = false;
     }
+    if cli.thread_level {
+        cfg.thread.enabled = true;
+    }
     if let Some(p) = &cli.canonical {
         cfg.canonical = p.clone();
     }

@@ -1,0 +1,608 @@
+//! The thread level: stories grouped as a news aggregator groups them, one
+//! thread for every angle of one running story ("eBay rejects Icahn's
+//! slate", "Why spinning off PayPal makes sense").
+//!
+//! Threads are built from what every record has, feeds of headlines
+//! included: each document's **thread terms** are the words of its headline
+//! (or, without one, of the first words of its text) and of its link's path
+//! (`…/ebay-rejects-icahn-slate-of-directors.html`). Headlines are too short
+//! for their words alone to tie the angles of a story together, so each
+//! document's vector is **expanded** with those of its nearest neighbours
+//! (pseudo-relevance feedback): the angles of one story share neighbours even
+//! where they share few words. Threads are then cut by average linkage over
+//! the expanded vectors, seeded with the stories (a thread never splits a
+//! story), merging only along links to each document's nearest neighbours
+//! (sub-quadratic), with the exact mean cosine of all document pairs of the
+//! two threads (computed from their sum vectors), so that a hub term cannot
+//! chain threads together.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::document::Document;
+use crate::normalize::for_each_token;
+use crate::shingle::token_hash;
+use crate::sparse::{self, SparseVec};
+
+/// Settings of the thread level.
+///
+/// The defaults were chosen on the dev half (crc32 of the story id even) of
+/// the UCI news aggregator headlines only; see DESIGN.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThreadConfig {
+    /// Build threads at all (when off, each story is its own thread).
+    /// Default: `false` (the level costs about as much as the rest of a
+    /// run on bodies; see BENCHMARKS.md).
+    pub enabled: bool,
+    /// Average-linkage cut: threads merge while the mean cosine of their
+    /// documents' expanded vectors is at least this. Default: 0.07.
+    pub threshold: f64,
+    /// Nearest neighbours whose vectors expand a document's. Default: 30.
+    pub neighbours: usize,
+    /// Weight of the neighbours' mean vector in the expansion. Default: 2.
+    pub expansion: f64,
+    /// An expanded vector keeps its this many heaviest terms. Default: 30.
+    pub max_terms: usize,
+    /// Nearest neighbours (by expanded vectors) a document links to; threads
+    /// merge only along such links. Default: 30.
+    pub links: usize,
+    /// Terms held by more documents than this are not used to find
+    /// neighbours (they still count in every cosine): it bounds the work per
+    /// document as the corpus grows. Default: 2000.
+    pub max_posting: usize,
+    /// Words from the start of the text that stand in for a missing
+    /// headline. Default: 25.
+    pub lead_words: usize,
+    /// Dated documents further apart than this many days are never
+    /// neighbours. Default: 30.
+    pub time_window_days: f64,
+}
+
+impl Default for ThreadConfig {
+    fn default() -> Self {
+        ThreadConfig {
+            enabled: false,
+            threshold: 0.07,
+            neighbours: 30,
+            expansion: 2.0,
+            max_terms: 30,
+            links: 30,
+            max_posting: 2000,
+            lead_words: 25,
+            time_window_days: 30.0,
+        }
+    }
+}
+
+/// The words of a link's path that can be words of a headline: the path
+/// without host, query, fragment and file extension, split at every
+/// character that is not a letter or digit, keeping the parts of at least
+/// three characters made of letters only and not in mixed case beyond a
+/// capital first letter (ids such as `H2EvwJSK` and `gIQA` are dropped).
+///
+/// ```
+/// let w = wirecluster::url_words("http://www.ifamagazine.com/news/us-open-stocks-fall-after-fed-official-hints-294436.html?x=1");
+/// assert_eq!(w, ["news", "open", "stocks", "fall", "after", "fed", "official", "hints"]);
+/// ```
+pub fn url_words(url: &str) -> Vec<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = match path.rfind('.') {
+        Some(i) if !path[i..].contains('/') => &path[..i],
+        _ => path,
+    };
+    path.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
+        .filter(|w| !w.chars().skip(1).any(char::is_uppercase))
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A document's thread terms, hashed and sorted, with their counts: the words of
+/// its headline (or of its first `lead_words` words) and of its link
+/// ([`url_words`]), English possessives cut (`Fed's` is `Fed`), without the
+/// stop words of the document's language.
+pub(crate) fn thread_terms(d: &Document, cfg: &ThreadConfig) -> Vec<(u64, u32)> {
+    let mut v = Vec::new();
+    match d.title.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(title) => for_each_token(&without_possessives(title), true, |t| v.push(token_hash(t))),
+        None => {
+            let mut left = cfg.lead_words;
+            for_each_token(&without_possessives(&d.text), true, |t| {
+                if left > 0 {
+                    left -= 1;
+                    v.push(token_hash(t));
+                }
+            });
+        }
+    }
+    if let Some(url) = &d.url {
+        for w in url_words(url) {
+            for_each_token(&w, true, |t| v.push(token_hash(t)));
+        }
+    }
+    let stop = crate::signals::stop_words();
+    let language = stop.language_of(&v);
+    v.retain(|&t| !stop.is_stop(t, language));
+    v.sort_unstable();
+    let mut counted: Vec<(u64, u32)> = Vec::with_capacity(v.len());
+    for t in v {
+        match counted.last_mut() {
+            Some((last, c)) if *last == t => *c += 1,
+            _ => counted.push((t, 1)),
+        }
+    }
+    counted
+}
+
+/// `text` with the `'s` or `’s` that ends a word removed.
+fn without_possessives(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("'s") && !text.contains("’s") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if (c == '\'' || c == '’') && text[i + c.len_utf8()..].starts_with('s') {
+            let after = &text[i + c.len_utf8() + 1..];
+            if !after.starts_with(char::is_alphanumeric) {
+                chars.next();
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Documents holding each term, with its weight in their vectors.
+struct Postings {
+    lists: ahash::AHashMap<u64, Vec<(u32, f32)>>,
+}
+
+impl Postings {
+    fn new(vectors: &[SparseVec]) -> Self {
+        let mut lists: ahash::AHashMap<u64, Vec<(u32, f32)>> = ahash::AHashMap::new();
+        for (i, v) in vectors.iter().enumerate() {
+            for &(t, w) in v {
+                lists.entry(t).or_default().push((i as u32, w));
+            }
+        }
+        Postings { lists }
+    }
+
+    /// The `k` documents most similar to `i` (cosine, ties by index) that
+    /// are within the time window. Terms with more than `max_posting`
+    /// holders do not count.
+    fn nearest(
+        &self,
+        i: usize,
+        vectors: &[SparseVec],
+        near_in_time: &dyn Fn(usize, usize) -> bool,
+        k: usize,
+        max_posting: usize,
+        acc: &mut Accumulator,
+    ) -> Vec<(u32, f32)> {
+        for &(t, w) in &vectors[i] {
+            if let Some(list) = self.lists.get(&t).filter(|l| l.len() <= max_posting) {
+                for &(j, wj) in list {
+                    acc.add(j, w * wj);
+                }
+            }
+        }
+        let mut scored: Vec<(u32, f32)> = acc
+            .drain()
+            .filter(|&(j, s)| j as usize != i && s > 0.0 && near_in_time(i, j as usize))
+            .collect();
+        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k, by_score);
+            scored.truncate(k);
+        }
+        scored.sort_unstable_by(by_score);
+        scored
+    }
+}
+
+/// Scores summed per document: a dense array and the documents touched.
+struct Accumulator {
+    scores: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl Accumulator {
+    fn with_len(n: usize) -> Self {
+        Accumulator {
+            scores: vec![0.0; n],
+            touched: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, j: u32, s: f32) {
+        let j_ = j as usize;
+        if self.scores[j_] == 0.0 {
+            self.touched.push(j);
+        }
+        self.scores[j_] += s;
+    }
+
+    /// The touched documents and their scores, in the order first touched;
+    /// the accumulator is empty afterwards.
+    fn drain(&mut self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        let scores = &mut self.scores;
+        self.touched.drain(..).map(move |j| {
+            let s = std::mem::take(&mut scores[j as usize]);
+            (j, s)
+        })
+    }
+}
+
+/// The thread level's result: threads as sorted lists of story indices
+/// (ordered by their smallest), and each document's expanded vector.
+pub(crate) struct Threads {
+    pub clusters: Vec<Vec<u32>>,
+    pub vectors: Vec<SparseVec>,
+    /// Distinct linked document pairs.
+    pub links: usize,
+}
+
+/// Threads over `stories` (lists of document indices, each sorted).
+pub(crate) fn link_stories(
+    docs: &[Document],
+    stories: &[Vec<usize>],
+    cfg: &ThreadConfig,
+) -> Threads {
+    let n = docs.len();
+    let terms: Vec<Vec<(u64, u32)>> = docs.par_iter().map(|d| thread_terms(d, cfg)).collect();
+    let mut df: ahash::AHashMap<u64, u64> = ahash::AHashMap::new();
+    for (t, _) in terms.iter().flatten() {
+        *df.entry(*t).or_insert(0) += 1;
+    }
+    let base: Vec<SparseVec> = terms
+        .par_iter()
+        .map(|ts| {
+            let mut v: SparseVec = ts
+                .iter()
+                .map(|&(t, c)| {
+                    let tf = 1.0 + (c as f64).ln();
+                    (t, (tf * crate::signals::idf(n as u64, df[&t])) as f32)
+                })
+                .collect();
+            sparse::normalize(&mut v);
+            v
+        })
+        .collect();
+    drop(terms);
+    let window = cfg.time_window_days * 86_400.0;
+    let near_in_time = |a: usize, b: usize| match (docs[a].published, docs[b].published) {
+        (Some(x), Some(y)) => ((x.seconds() - y.seconds()).abs() as f64) <= window,
+        _ => true,
+    };
+    // Expansion: the document plus the similarity-weighted mean of itself
+    // and its nearest neighbours.
+    let postings = Postings::new(&base);
+    let near: Vec<Vec<(u32, f32)>> = per_document(n, |acc, i| {
+        postings.nearest(
+            i,
+            &base,
+            &near_in_time,
+            cfg.neighbours.max(cfg.links),
+            cfg.max_posting,
+            acc,
+        )
+    });
+    drop(postings);
+    let expanded: Vec<SparseVec> = (0..n)
+        .into_par_iter()
+        .map(|i| expand(i, &near[i][..cfg.neighbours.min(near[i].len())], &base, cfg))
+        .collect();
+    drop(base);
+    let links: Vec<&[(u32, f32)]> = near.iter().map(|l| &l[..cfg.links.min(l.len())]).collect();
+    let mut story_of = vec![0u32; n];
+    for (s, members) in stories.iter().enumerate() {
+        for &m in members {
+            story_of[m] = s as u32;
+        }
+    }
+    let story_of = &story_of;
+    let mut pairs: Vec<(u32, u32)> = links
+        .iter()
+        .enumerate()
+        .flat_map(|(i, near)| {
+            let a = story_of[i];
+            near.iter().map(move |&(j, _)| (a, story_of[j as usize]))
+        })
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    let linked_docs = links.iter().map(|l| l.len()).sum::<usize>();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let sums: Vec<SparseVec> = stories
+        .par_iter()
+        .map(|m| sum_of(m.iter().map(|&i| &expanded[i])))
+        .collect();
+    let sizes: Vec<u32> = stories.iter().map(|m| m.len() as u32).collect();
+    let clusters = exact_average_linkage(sums, sizes, &pairs, cfg.threshold);
+    Threads {
+        clusters,
+        vectors: expanded,
+        links: linked_docs,
+    }
+}
+
+/// `f(accumulator, i)` for every document `i < n`, in order, in parallel
+/// over blocks of documents that each reuse one accumulator (a fresh one
+/// per document would zero a corpus-sized array each time).
+fn per_document<T: Send>(n: usize, f: impl Fn(&mut Accumulator, usize) -> T + Sync) -> Vec<T> {
+    const BLOCK: usize = 1024;
+    let blocks: Vec<Vec<T>> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut acc = Accumulator::with_len(n);
+            (b * BLOCK..((b + 1) * BLOCK).min(n))
+                .map(|i| f(&mut acc, i))
+                .collect()
+        })
+        .collect();
+    blocks.into_iter().flatten().collect()
+}
+
+/// Document `i`'s vector plus `expansion` times the similarity-weighted mean
+/// of its own and its neighbours' vectors, cut to the heaviest terms and
+/// normalized.
+fn expand(i: usize, near: &[(u32, f32)], base: &[SparseVec], cfg: &ThreadConfig) -> SparseVec {
+    let total: f64 = 1.0 + near.iter().map(|&(_, s)| s as f64).sum::<f64>();
+    let mut v: Vec<(u64, f32)> = Vec::new();
+    let own = 1.0 + cfg.expansion / total;
+    v.extend(base[i].iter().map(|&(t, w)| (t, (w as f64 * own) as f32)));
+    for &(j, s) in near {
+        let f = cfg.expansion * s as f64 / total;
+        v.extend(
+            base[j as usize]
+                .iter()
+                .map(|&(t, w)| (t, (w as f64 * f) as f32)),
+        );
+    }
+    v.sort_unstable_by_key(|&(t, _)| t);
+    let mut v = sparse::sum_runs(v);
+    if v.len() > cfg.max_terms {
+        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(cfg.max_terms);
+        v.sort_unstable_by_key(|&(t, _)| t);
+    }
+    sparse::normalize(&mut v);
+    v
+}
+
+/// The sum of some vectors (not normalized).
+fn sum_of<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
+    let mut all: Vec<(u64, f32)> = vs.into_iter().flatten().copied().collect();
+    all.sort_unstable_by_key(|&(t, _)| t);
+    sparse::sum_runs(all)
+}
+
+/// Dot product of two sparse vectors sorted by term. When one is much
+/// shorter (a small thread against a large one's sum), its terms are
+/// searched for in the longer one instead of walking both.
+fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.len() * 16 >= long.len() {
+        return sparse::cosine(short, long);
+    }
+    let mut rest = &long[..];
+    let mut s = 0.0f64;
+    for &(t, w) in short {
+        let i = rest.partition_point(|&(u, _)| u < t);
+        if i == rest.len() {
+            break;
+        }
+        if rest[i].0 == t {
+            s += w as f64 * rest[i].1 as f64;
+        }
+        rest = &rest[i..];
+    }
+    s
+}
+
+#[derive(PartialEq)]
+struct Candidate {
+    avg: f64,
+    a: u32,
+    b: u32,
+    version_a: u32,
+    version_b: u32,
+}
+
+impl Eq for Candidate {}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.avg
+            .total_cmp(&other.avg)
+            .then_with(|| other.a.cmp(&self.a))
+            .then_with(|| other.b.cmp(&self.b))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Average linkage of units with sum vectors `sums` (of `sizes` unit
+/// vectors each), merging only along `pairs` (and the links they inherit):
+/// the mean cosine of two clusters is `sum_a · sum_b / (size_a · size_b)`,
+/// exact over all their pairs. Returns the clusters as sorted unit lists,
+/// ordered by their smallest unit.
+fn exact_average_linkage(
+    mut sums: Vec<SparseVec>,
+    mut sizes: Vec<u32>,
+    pairs: &[(u32, u32)],
+    threshold: f64,
+) -> Vec<Vec<u32>> {
+    let n = sums.len();
+    let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for &(a, b) in pairs {
+        neighbours[a as usize].push(b);
+        neighbours[b as usize].push(a);
+    }
+    let avg = |sums: &[SparseVec], sizes: &[u32], a: usize, b: usize| {
+        dot(&sums[a], &sums[b]) / (sizes[a] as f64 * sizes[b] as f64)
+    };
+    let scored: Vec<Candidate> = pairs
+        .par_iter()
+        .map(|&(a, b)| Candidate {
+            avg: avg(&sums, &sizes, a as usize, b as usize),
+            a,
+            b,
+            version_a: 0,
+            version_b: 0,
+        })
+        .filter(|c| c.avg >= threshold)
+        .collect();
+    let mut heap = BinaryHeap::from(scored);
+    let mut version = vec![0u32; n];
+    let mut alive = vec![true; n];
+    let mut members: Vec<Vec<u32>> = (0..n as u32).map(|i| vec![i]).collect();
+    while let Some(c) = heap.pop() {
+        let (a, b) = (c.a as usize, c.b as usize);
+        if !alive[a] || !alive[b] || version[a] != c.version_a || version[b] != c.version_b {
+            continue;
+        }
+        // Merge b into a (the smaller id).
+        alive[b] = false;
+        let moved = std::mem::take(&mut members[b]);
+        members[a].extend(moved);
+        sizes[a] += sizes[b];
+        version[a] += 1;
+        let sb = std::mem::take(&mut sums[b]);
+        sums[a] = sparse::add(&sums[a], &sb);
+        let nb = std::mem::take(&mut neighbours[b]);
+        let mut near = std::mem::take(&mut neighbours[a]);
+        near.extend(nb);
+        near.retain(|&x| alive[x as usize] && x as usize != a);
+        near.sort_unstable();
+        near.dedup();
+        for &x in &near {
+            let xs = &mut neighbours[x as usize];
+            for y in xs.iter_mut() {
+                if *y as usize == b {
+                    *y = a as u32;
+                }
+            }
+            xs.sort_unstable();
+            xs.dedup();
+        }
+        for &x in &near {
+            let m = avg(&sums, &sizes, a, x as usize);
+            if m >= threshold {
+                let (p, q) = (a.min(x as usize), a.max(x as usize));
+                heap.push(Candidate {
+                    avg: m,
+                    a: p as u32,
+                    b: q as u32,
+                    version_a: version[p],
+                    version_b: version[q],
+                });
+            }
+        }
+        neighbours[a] = near;
+    }
+    let mut out: Vec<Vec<u32>> = members
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| alive[*i])
+        .map(|(_, mut m)| {
+            m.sort_unstable();
+            m
+        })
+        .collect();
+    out.sort_unstable_by_key(|m| m[0]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(terms: &[(u64, f32)]) -> SparseVec {
+        let mut v = terms.to_vec();
+        sparse::normalize(&mut v);
+        v
+    }
+
+    #[test]
+    fn url_words_keep_the_slug_and_drop_ids_hosts_and_extensions() {
+        assert_eq!(
+            url_words(
+                "http://www.livemint.com/Politics/H2EvwJSK2VE6OF7iK1g3PP/Feds-Charles-Plosser-sees.html"
+            ),
+            ["politics", "feds", "charles", "plosser", "sees"]
+        );
+        assert!(url_words("https://example.com").is_empty());
+        assert_eq!(url_words("example.com/a/quake-hits/"), ["quake", "hits"]);
+    }
+
+    #[test]
+    fn thread_terms_cut_possessives_and_stop_words_and_add_the_link() {
+        let mut d = Document::new("1", "");
+        d.title = Some("Fed's Plosser sees a high bar".into());
+        d.url = Some("http://x.com/news/plosser-taper.html".into());
+        let mut other = Document::new("2", "");
+        other.title = Some("Fed Plosser sees high bar news Plosser taper".into());
+        assert_eq!(
+            thread_terms(&d, &ThreadConfig::default()),
+            thread_terms(&other, &ThreadConfig::default())
+        );
+        assert_eq!(
+            without_possessives("Icahn’s slate, eBay's"),
+            "Icahn slate, eBay"
+        );
+        assert_eq!(without_possessives("it'sy"), "it'sy");
+    }
+
+    #[test]
+    fn linkage_uses_the_mean_over_all_pairs_so_a_bridge_does_not_chain() {
+        // 0 and 1 share term 1; 2 shares term 2 with 1 only. 1 is half of
+        // each: the clusters {0,1} and {2} average below the cut.
+        let sums = vec![v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(2, 1.0)])];
+        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5);
+        assert_eq!(out, vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn linkage_merges_only_along_links() {
+        let sums = vec![v(&[(1, 1.0)]), v(&[(1, 1.0)]), v(&[(1, 1.0)])];
+        let out = exact_average_linkage(sums.clone(), vec![1, 1, 1], &[(0, 1)], 0.5);
+        assert_eq!(out, vec![vec![0, 1], vec![2]]);
+        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5);
+        assert_eq!(out, vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn dot_is_the_same_whichever_way_it_walks() {
+        let long: SparseVec = (0..100u64).map(|t| (t * 3, 1.0 + t as f32)).collect();
+        let short: SparseVec = vec![(3, 2.0), (4, 5.0), (297, 1.0), (400, 1.0)];
+        let walked = sparse::cosine(&short, &long);
+        assert_eq!(dot(&short, &long), walked);
+        assert_eq!(dot(&long, &short), walked);
+        assert_eq!(walked, 2.0 * 2.0 + 100.0);
+    }
+
+    #[test]
+    fn expansion_adds_the_neighbours_terms_weighted_by_similarity() {
+        let base = vec![v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(3, 1.0)])];
+        let cfg = ThreadConfig::default();
+        let e = expand(0, &[(1, 0.7)], &base, &cfg);
+        let w = |t: u64| e.iter().find(|x| x.0 == t).map_or(0.0, |x| x.1);
+        assert!(w(2) > 0.0 && w(1) > w(2), "{e:?}");
+        assert_eq!(w(3), 0.0);
+    }
+}

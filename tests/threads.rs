@@ -1,0 +1,195 @@
+//! The thread level: headlines of one running story, each angle in its own
+//! words, share a thread; other running stories keep theirs; threads nest
+//! stories; the result does not depend on input order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use wirecluster::{Clusterer, Config, Document};
+
+/// `(thread, headline, link)`: headline-only records, as feeds give them.
+const HEADLINES: &[(&str, &str, &str)] = &[
+    (
+        "ebay",
+        "eBay rejects Icahn slate of directors",
+        "https://a.example/business/ebay-rejects-icahn-slate",
+    ),
+    (
+        "ebay",
+        "Icahn slate rejected by eBay board",
+        "https://b.example/2014/03/icahn-slate-rejected-by-ebay-board.html",
+    ),
+    (
+        "ebay",
+        "eBay says Icahn nominees unqualified",
+        "https://c.example/news/ebay-icahn-nominees",
+    ),
+    (
+        "ebay",
+        "Why eBay spinning off PayPal makes sense",
+        "https://d.example/opinion/why-ebay-spinning-off-paypal-makes-sense",
+    ),
+    (
+        "ebay",
+        "Icahn pushes eBay to spin off PayPal",
+        "https://e.example/tech/icahn-pushes-ebay-paypal-spin-off",
+    ),
+    (
+        "ebay",
+        "eBay and Icahn trade barbs over PayPal",
+        "https://f.example/markets/ebay-icahn-barbs-paypal",
+    ),
+    (
+        "fed",
+        "Fed's Plosser sees high bar for change in pace of tapering",
+        "https://a.example/business/fed-plosser-tapering-pace",
+    ),
+    (
+        "fed",
+        "Fed official says weak data caused by weather, should not slow taper",
+        "https://b.example/2014/03/fed-official-weather-taper.html",
+    ),
+    (
+        "fed",
+        "Stocks fall after Fed official hints at accelerated tapering",
+        "https://c.example/news/stocks-fall-fed-tapering",
+    ),
+    (
+        "fed",
+        "Fed risks falling behind the curve, Plosser says",
+        "https://d.example/economy/fed-plosser-behind-curve",
+    ),
+    (
+        "fed",
+        "Plosser: Fed should speed up the taper",
+        "https://e.example/markets/plosser-fed-taper-speed",
+    ),
+    (
+        "fed",
+        "Weather to blame for weak data, Fed official says",
+        "https://f.example/economy/fed-weather-weak-data",
+    ),
+    (
+        "iphone",
+        "Apple iPhone 6 to have bigger screen, suppliers say",
+        "https://a.example/tech/apple-iphone-6-bigger-screen",
+    ),
+    (
+        "iphone",
+        "iPhone 6 screen sizes leak from Apple suppliers",
+        "https://b.example/2014/03/iphone-6-screen-sizes-leak.html",
+    ),
+    (
+        "iphone",
+        "Apple to launch larger iPhone in September",
+        "https://c.example/news/apple-larger-iphone-september",
+    ),
+    (
+        "iphone",
+        "New iPhone 6 photos show thinner Apple phone",
+        "https://d.example/gadgets/iphone-6-photos-thinner",
+    ),
+    (
+        "iphone",
+        "Apple suppliers ramp up iPhone 6 production",
+        "https://e.example/tech/apple-suppliers-iphone-production",
+    ),
+    (
+        "iphone",
+        "Larger screen iPhone expected from Apple this fall",
+        "https://f.example/mobile/larger-screen-iphone-apple-fall",
+    ),
+];
+
+fn documents(order: &[usize]) -> Vec<Document> {
+    order
+        .iter()
+        .map(|&i| {
+            let (_, title, url) = HEADLINES[i];
+            let mut d = Document::new(format!("h{i:02}"), title);
+            d.title = Some(title.to_string());
+            d.url = Some(url.to_string());
+            d
+        })
+        .collect()
+}
+
+fn thread_level() -> Config {
+    let mut cfg = Config::default();
+    cfg.thread.enabled = true;
+    cfg
+}
+
+/// The partition of headline indices by a field of the assignments.
+fn partition(docs: &[Document], labels: &[String]) -> BTreeSet<BTreeSet<usize>> {
+    let mut by: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+    for (d, l) in docs.iter().zip(labels) {
+        by.entry(l).or_default().insert(d.id[1..].parse().unwrap());
+    }
+    by.into_values().collect()
+}
+
+#[test]
+fn each_running_story_is_one_thread_and_the_others_stay_apart() {
+    let order: Vec<usize> = (0..HEADLINES.len()).collect();
+    let docs = documents(&order);
+    let c = Clusterer::new(thread_level())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let threads: Vec<String> = c.assignments.iter().map(|a| a.thread.clone()).collect();
+    let expected: BTreeSet<BTreeSet<usize>> = ["ebay", "fed", "iphone"]
+        .iter()
+        .map(|t| {
+            (0..HEADLINES.len())
+                .filter(|&i| HEADLINES[i].0 == *t)
+                .collect()
+        })
+        .collect();
+    assert_eq!(partition(&docs, &threads), expected);
+    assert_eq!(c.threads.len(), 3);
+    assert_eq!(c.stats.news_threads, 3);
+    // Each thread's canonical is its first member and is marked so.
+    for t in &c.threads {
+        assert_eq!(t.id, t.members[0].id);
+        assert!(c.assignments[t.members[0].index].thread_canonical);
+        assert_eq!(t.members[0].similarity_to_canonical, 1.0);
+    }
+}
+
+#[test]
+fn threads_nest_stories_and_do_not_depend_on_input_order() {
+    let forward: Vec<usize> = (0..HEADLINES.len()).collect();
+    let mut shuffled = forward.clone();
+    shuffled.reverse();
+    shuffled.swap(0, 7);
+    let clusterer = Clusterer::new(thread_level()).unwrap();
+    let mut partitions = Vec::new();
+    for order in [forward, shuffled] {
+        let docs = documents(&order);
+        let c = clusterer.cluster(&docs).unwrap();
+        let mut thread_of_story: HashMap<&str, &str> = HashMap::new();
+        for a in &c.assignments {
+            let t = thread_of_story.entry(&a.story).or_insert(&a.thread);
+            assert_eq!(*t, a.thread, "story {} split across threads", a.story);
+        }
+        let threads: Vec<String> = c.assignments.iter().map(|a| a.thread.clone()).collect();
+        partitions.push(partition(&docs, &threads));
+    }
+    assert_eq!(partitions[0], partitions[1]);
+}
+
+#[test]
+fn with_the_level_off_each_story_is_its_own_thread() {
+    let docs = documents(&(0..HEADLINES.len()).collect::<Vec<_>>());
+    let c = Clusterer::new(Config::default())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    assert_eq!(c.threads.len(), c.stories.len());
+    for a in &c.assignments {
+        assert_eq!(
+            (&a.thread, a.thread_canonical),
+            (&a.story, a.story_canonical)
+        );
+    }
+}
