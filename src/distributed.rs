@@ -272,8 +272,16 @@ fn local_pairs(pairs: &[(u64, u64)], keys: &[u64], what: &str) -> Result<Vec<(u3
 }
 
 impl Shard {
-    /// A shard with a validated config, nothing learned yet.
+    /// A shard with a validated config, nothing learned yet. The thread
+    /// level is refused: it is not distributed.
     pub fn new(config: Config) -> Result<Self> {
+        if config.thread.enabled {
+            return Err(Error::Distributed {
+                reason: "the thread level (thread.enabled) is not distributed: turn it off, or \
+                         run the command line or the batch API for threads"
+                    .to_string(),
+            });
+        }
         let clusterer = Clusterer::new(config)?;
         let cfg = clusterer.config();
         let fx = FeatureExtractor::new(cfg, Normalizer::new(&cfg.normalize));
@@ -758,7 +766,8 @@ impl Shard {
                 });
             }
         }
-        // The thread level is not distributed: each story is its own thread.
+        // The thread level is not distributed (`Shard::new` refuses it):
+        // each story is its own thread.
         a.thread = a.story.clone();
         a.thread_canonical = a.story_canonical;
         Ok(serde_json::to_string(&a).expect("an assignment serializes"))

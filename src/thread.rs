@@ -39,13 +39,13 @@ pub struct ThreadConfig {
     /// run on bodies; see BENCHMARKS.md).
     pub enabled: bool,
     /// Average-linkage cut: threads merge while the mean cosine of their
-    /// documents' expanded vectors is at least this. Default: 0.07.
+    /// documents' expanded vectors is at least this. Default: 0.1.
     pub threshold: f64,
-    /// Nearest neighbours whose vectors expand a document's. Default: 30.
+    /// Nearest neighbours whose vectors expand a document's. Default: 70.
     pub neighbours: usize,
     /// Weight of the neighbours' mean vector in the expansion. Default: 2.
     pub expansion: f64,
-    /// An expanded vector keeps its this many heaviest terms. Default: 30.
+    /// An expanded vector keeps its this many heaviest terms. Default: 15.
     pub max_terms: usize,
     /// Nearest neighbours (by expanded vectors) a document links to; threads
     /// merge only along such links. Default: 30.
@@ -66,10 +66,10 @@ impl Default for ThreadConfig {
     fn default() -> Self {
         ThreadConfig {
             enabled: false,
-            threshold: 0.07,
-            neighbours: 30,
+            threshold: 0.1,
+            neighbours: 70,
             expansion: 2.0,
-            max_terms: 30,
+            max_terms: 15,
             links: 30,
             max_posting: 2000,
             lead_words: 25,
@@ -162,15 +162,17 @@ fn without_possessives(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Documents holding each term, with its weight in their vectors.
 struct Postings {
-    lists: ahash::AHashMap<u64, Vec<(u32, f32)>>,
+    /// By term id.
+    lists: Vec<Vec<(u32, f32)>>,
 }
 
 impl Postings {
-    fn new(vectors: &[SparseVec]) -> Self {
-        let mut lists: ahash::AHashMap<u64, Vec<(u32, f32)>> = ahash::AHashMap::new();
+    /// The postings of vectors over term ids below `vocabulary`.
+    fn new(vectors: &[SparseVec], vocabulary: usize) -> Self {
+        let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
         for (i, v) in vectors.iter().enumerate() {
             for &(t, w) in v {
-                lists.entry(t).or_default().push((i as u32, w));
+                lists[t as usize].push((i as u32, w));
             }
         }
         Postings { lists }
@@ -189,7 +191,8 @@ impl Postings {
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
         for &(t, w) in &vectors[i] {
-            if let Some(list) = self.lists.get(&t).filter(|l| l.len() <= max_posting) {
+            let list = &self.lists[t as usize];
+            if list.len() <= max_posting {
                 for &(j, wj) in list {
                     acc.add(j, w * wj);
                 }
@@ -259,25 +262,40 @@ pub(crate) fn link_stories(
 ) -> Threads {
     let n = docs.len();
     let terms: Vec<Vec<(u64, u32)>> = docs.par_iter().map(|d| thread_terms(d, cfg)).collect();
-    let mut df: ahash::AHashMap<u64, u64> = ahash::AHashMap::new();
-    for (t, _) in terms.iter().flatten() {
-        *df.entry(*t).or_insert(0) += 1;
+    // Terms as dense ids, in the order of their hashes (so that ties
+    // between terms fall as they would by hash).
+    let mut vocabulary: Vec<u64> = terms.iter().flatten().map(|&(t, _)| t).collect();
+    vocabulary.par_sort_unstable();
+    vocabulary.dedup();
+    let ids: Vec<Vec<(u32, u32)>> = terms
+        .par_iter()
+        .map(|ts| {
+            ts.iter()
+                .map(|&(t, c)| (vocabulary.binary_search(&t).expect("a term") as u32, c))
+                .collect()
+        })
+        .collect();
+    drop(terms);
+    let mut df = vec![0u64; vocabulary.len()];
+    for &(t, _) in ids.iter().flatten() {
+        df[t as usize] += 1;
     }
-    let base: Vec<SparseVec> = terms
+    let base: Vec<SparseVec> = ids
         .par_iter()
         .map(|ts| {
             let mut v: SparseVec = ts
                 .iter()
                 .map(|&(t, c)| {
                     let tf = 1.0 + (c as f64).ln();
-                    (t, (tf * crate::signals::idf(n as u64, df[&t])) as f32)
+                    let idf = crate::signals::idf(n as u64, df[t as usize]);
+                    (t as u64, (tf * idf) as f32)
                 })
                 .collect();
             sparse::normalize(&mut v);
             v
         })
         .collect();
-    drop(terms);
+    drop(ids);
     let window = cfg.time_window_days * 86_400.0;
     let near_in_time = |a: usize, b: usize| match (docs[a].published, docs[b].published) {
         (Some(x), Some(y)) => ((x.seconds() - y.seconds()).abs() as f64) <= window,
@@ -285,8 +303,8 @@ pub(crate) fn link_stories(
     };
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
-    let postings = Postings::new(&base);
-    let near: Vec<Vec<(u32, f32)>> = per_document(n, |acc, i| {
+    let postings = Postings::new(&base, vocabulary.len());
+    let near: Vec<Vec<(u32, f32)>> = per_document(n, n, |acc, i| {
         postings.nearest(
             i,
             &base,
@@ -297,10 +315,15 @@ pub(crate) fn link_stories(
         )
     });
     drop(postings);
-    let expanded: Vec<SparseVec> = (0..n)
-        .into_par_iter()
-        .map(|i| expand(i, &near[i][..cfg.neighbours.min(near[i].len())], &base, cfg))
-        .collect();
+    let expanded: Vec<SparseVec> = per_document(n, vocabulary.len(), |acc, i| {
+        expand(
+            i,
+            &near[i][..cfg.neighbours.min(near[i].len())],
+            &base,
+            cfg,
+            acc,
+        )
+    });
     drop(base);
     let links: Vec<&[(u32, f32)]> = near.iter().map(|l| &l[..cfg.links.min(l.len())]).collect();
     let mut story_of = vec![0u32; n];
@@ -337,14 +360,19 @@ pub(crate) fn link_stories(
 }
 
 /// `f(accumulator, i)` for every document `i < n`, in order, in parallel
-/// over blocks of documents that each reuse one accumulator (a fresh one
-/// per document would zero a corpus-sized array each time).
-fn per_document<T: Send>(n: usize, f: impl Fn(&mut Accumulator, usize) -> T + Sync) -> Vec<T> {
+/// over blocks of documents that each reuse one accumulator over `slots`
+/// keys (a fresh one per document would zero a corpus-sized array each
+/// time).
+fn per_document<T: Send>(
+    n: usize,
+    slots: usize,
+    f: impl Fn(&mut Accumulator, usize) -> T + Sync,
+) -> Vec<T> {
     const BLOCK: usize = 1024;
     let blocks: Vec<Vec<T>> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
-            let mut acc = Accumulator::with_len(n);
+            let mut acc = Accumulator::with_len(slots);
             (b * BLOCK..((b + 1) * BLOCK).min(n))
                 .map(|i| f(&mut acc, i))
                 .collect()
@@ -356,26 +384,31 @@ fn per_document<T: Send>(n: usize, f: impl Fn(&mut Accumulator, usize) -> T + Sy
 /// Document `i`'s vector plus `expansion` times the similarity-weighted mean
 /// of its own and its neighbours' vectors, cut to the heaviest terms and
 /// normalized.
-fn expand(i: usize, near: &[(u32, f32)], base: &[SparseVec], cfg: &ThreadConfig) -> SparseVec {
+fn expand(
+    i: usize,
+    near: &[(u32, f32)],
+    base: &[SparseVec],
+    cfg: &ThreadConfig,
+    acc: &mut Accumulator,
+) -> SparseVec {
     let total: f64 = 1.0 + near.iter().map(|&(_, s)| s as f64).sum::<f64>();
-    let mut v: Vec<(u64, f32)> = Vec::new();
-    let own = 1.0 + cfg.expansion / total;
-    v.extend(base[i].iter().map(|&(t, w)| (t, (w as f64 * own) as f32)));
+    let own = (1.0 + cfg.expansion / total) as f32;
+    for &(t, w) in &base[i] {
+        acc.add(t as u32, w * own);
+    }
     for &(j, s) in near {
-        let f = cfg.expansion * s as f64 / total;
-        v.extend(
-            base[j as usize]
-                .iter()
-                .map(|&(t, w)| (t, (w as f64 * f) as f32)),
-        );
+        let f = (cfg.expansion * s as f64 / total) as f32;
+        for &(t, w) in &base[j as usize] {
+            acc.add(t as u32, w * f);
+        }
+    }
+    let mut v: Vec<(u64, f32)> = acc.drain().map(|(t, w)| (t as u64, w)).collect();
+    if v.len() > cfg.max_terms {
+        let by_weight = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        v.select_nth_unstable_by(cfg.max_terms, by_weight);
+        v.truncate(cfg.max_terms);
     }
     v.sort_unstable_by_key(|&(t, _)| t);
-    let mut v = sparse::sum_runs(v);
-    if v.len() > cfg.max_terms {
-        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        v.truncate(cfg.max_terms);
-        v.sort_unstable_by_key(|&(t, _)| t);
-    }
     sparse::normalize(&mut v);
     v
 }
@@ -448,18 +481,25 @@ fn exact_average_linkage(
     threshold: f64,
 ) -> Vec<Vec<u32>> {
     let n = sums.len();
-    let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for &(a, b) in pairs {
-        neighbours[a as usize].push(b);
-        neighbours[b as usize].push(a);
-    }
-    let avg = |sums: &[SparseVec], sizes: &[u32], a: usize, b: usize| {
-        dot(&sums[a], &sums[b]) / (sizes[a] as f64 * sizes[b] as f64)
-    };
-    let scored: Vec<Candidate> = pairs
+    // For each cluster, its linked clusters and the dot product of the two
+    // sums. After a merge, `a + b` against `x` is the sum of the two dot
+    // products, so only the pairs that one side lacks are computed, and
+    // those against the smaller side's terms ([`dot`]).
+    let dots: Vec<f64> = pairs
         .par_iter()
-        .map(|&(a, b)| Candidate {
-            avg: avg(&sums, &sizes, a as usize, b as usize),
+        .map(|&(a, b)| dot(&sums[a as usize], &sums[b as usize]))
+        .collect();
+    let mut links: Vec<ahash::AHashMap<u32, f64>> = vec![Default::default(); n];
+    for (&(a, b), &d) in pairs.iter().zip(&dots) {
+        links[a as usize].insert(b, d);
+        links[b as usize].insert(a, d);
+    }
+    let mean = |d: f64, sa: u32, sb: u32| d / (sa as f64 * sb as f64);
+    let mut heap: BinaryHeap<Candidate> = pairs
+        .iter()
+        .zip(&dots)
+        .map(|(&(a, b), &d)| Candidate {
+            avg: mean(d, sizes[a as usize], sizes[b as usize]),
             a,
             b,
             version_a: 0,
@@ -467,7 +507,6 @@ fn exact_average_linkage(
         })
         .filter(|c| c.avg >= threshold)
         .collect();
-    let mut heap = BinaryHeap::from(scored);
     let mut version = vec![0u32; n];
     let mut alive = vec![true; n];
     let mut members: Vec<Vec<u32>> = (0..n as u32).map(|i| vec![i]).collect();
@@ -480,28 +519,30 @@ fn exact_average_linkage(
         alive[b] = false;
         let moved = std::mem::take(&mut members[b]);
         members[a].extend(moved);
-        sizes[a] += sizes[b];
-        version[a] += 1;
+        let mut la = std::mem::take(&mut links[a]);
+        let mut lb = std::mem::take(&mut links[b]);
+        la.remove(&(b as u32));
+        lb.remove(&(a as u32));
+        let mut merged: Vec<(u32, f64)> = Vec::with_capacity(la.len() + lb.len());
+        for (&x, &d) in &la {
+            let other = lb
+                .remove(&x)
+                .unwrap_or_else(|| dot(&sums[b], &sums[x as usize]));
+            merged.push((x, d + other));
+        }
+        for (&x, &d) in &lb {
+            merged.push((x, d + dot(&sums[a], &sums[x as usize])));
+        }
+        merged.sort_unstable_by_key(|&(x, _)| x);
         let sb = std::mem::take(&mut sums[b]);
         sums[a] = sparse::add(&sums[a], &sb);
-        let nb = std::mem::take(&mut neighbours[b]);
-        let mut near = std::mem::take(&mut neighbours[a]);
-        near.extend(nb);
-        near.retain(|&x| alive[x as usize] && x as usize != a);
-        near.sort_unstable();
-        near.dedup();
-        for &x in &near {
-            let xs = &mut neighbours[x as usize];
-            for y in xs.iter_mut() {
-                if *y as usize == b {
-                    *y = a as u32;
-                }
-            }
-            xs.sort_unstable();
-            xs.dedup();
-        }
-        for &x in &near {
-            let m = avg(&sums, &sizes, a, x as usize);
+        sizes[a] += sizes[b];
+        version[a] += 1;
+        for &(x, d) in &merged {
+            let lx = &mut links[x as usize];
+            lx.remove(&(b as u32));
+            lx.insert(a as u32, d);
+            let m = mean(d, sizes[a], sizes[x as usize]);
             if m >= threshold {
                 let (p, q) = (a.min(x as usize), a.max(x as usize));
                 heap.push(Candidate {
@@ -513,7 +554,9 @@ fn exact_average_linkage(
                 });
             }
         }
-        neighbours[a] = near;
+        la.clear();
+        la.extend(merged);
+        links[a] = la;
     }
     let mut out: Vec<Vec<u32>> = members
         .into_iter()
@@ -600,7 +643,7 @@ mod tests {
     fn expansion_adds_the_neighbours_terms_weighted_by_similarity() {
         let base = vec![v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(3, 1.0)])];
         let cfg = ThreadConfig::default();
-        let e = expand(0, &[(1, 0.7)], &base, &cfg);
+        let e = expand(0, &[(1, 0.7)], &base, &cfg, &mut Accumulator::with_len(4));
         let w = |t: u64| e.iter().find(|x| x.0 == t).map_or(0.0, |x| x.1);
         assert!(w(2) > 0.0 && w(1) > w(2), "{e:?}");
         assert_eq!(w(3), 0.0);

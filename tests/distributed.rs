@@ -252,3 +252,13 @@ fn parts_from_another_step_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("not in its component"), "{err}");
 }
+
+#[test]
+fn the_thread_level_is_refused_rather_than_silently_skipped() {
+    let mut cfg = Config::default();
+    cfg.thread.enabled = true;
+    let Err(err) = Shard::new(cfg) else {
+        panic!("the thread level is refused");
+    };
+    assert!(err.to_string().contains("thread level"), "{err}");
+}

@@ -650,9 +650,13 @@ pub(crate) fn cluster_column<'py>(
     config_json: Option<&str>,
     config_path: Option<std::path::PathBuf>,
 ) -> PyResult<(
-    (Pair<'py>, Pair<'py>, Pair<'py>),
+    (Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>),
     Bound<'py, PyBytes>,
-    (Bound<'py, PyBytes>, Bound<'py, PyBytes>),
+    (
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+        Bound<'py, PyBytes>,
+    ),
     (
         Bound<'py, PyBytes>,
         Bound<'py, PyBytes>,
@@ -661,8 +665,9 @@ pub(crate) fn cluster_column<'py>(
 )> {
     let cfg = crate::config(config_json, config_path)?;
     let lines = Var::new(off, data)?;
-    let mut strings: [VarOut; 3] = std::array::from_fn(|_| VarOut::new());
+    let mut strings: [VarOut; 4] = std::array::from_fn(|_| VarOut::new());
     let (mut size, mut canonical, mut story_canonical) = (Vec::new(), Vec::new(), Vec::new());
+    let mut thread_canonical = Vec::new();
     let mut floats: [Vec<u8>; 3] = Default::default();
     py.allow_threads(|| -> PyResult<()> {
         let docs = (0..lines.len())
@@ -680,23 +685,31 @@ pub(crate) fn cluster_column<'py>(
             strings[0].push(a.id.as_bytes());
             strings[1].push(a.duplicate_group.as_bytes());
             strings[2].push(a.story.as_bytes());
+            strings[3].push(a.thread.as_bytes());
             size.push(a.group_size as i64);
             canonical.push(a.canonical as u8);
             story_canonical.push(a.story_canonical as u8);
+            thread_canonical.push(a.thread_canonical as u8);
             floats[0].extend_from_slice(&a.jaccard_to_canonical.to_le_bytes());
             floats[1].extend_from_slice(&a.containment_in_canonical.to_le_bytes());
             floats[2].extend_from_slice(&a.story_similarity.to_le_bytes());
         }
         Ok(())
     })?;
-    let [s0, s1, s2] = strings;
+    let [s0, s1, s2, s3] = strings;
     let [f0, f1, f2] = floats;
     Ok((
-        (s0.into_py(py), s1.into_py(py), s2.into_py(py)),
+        (
+            s0.into_py(py),
+            s1.into_py(py),
+            s2.into_py(py),
+            s3.into_py(py),
+        ),
         bytes(py, &size),
         (
             PyBytes::new(py, &canonical),
             PyBytes::new(py, &story_canonical),
+            PyBytes::new(py, &thread_canonical),
         ),
         (
             PyBytes::new(py, &f0),

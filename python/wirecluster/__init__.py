@@ -131,6 +131,8 @@ class Clusterer:
                 "story": col.binary_out(strings[2], string=True),
                 "story_canonical": col.flags_out(flags[1]),
                 "story_similarity": col.floats_out(floats[2]),
+                "thread": col.binary_out(strings[3], string=True),
+                "thread_canonical": col.flags_out(flags[2]),
             }
         )
 

@@ -656,6 +656,7 @@ def _write(spark, out, output: str, fmt: str) -> None:
             T.StructField("containment_in_canonical", T.DoubleType()),
             T.StructField("story", T.StringType()), T.StructField("story_canonical", T.BooleanType()),
             T.StructField("story_similarity", T.DoubleType()),
+            T.StructField("thread", T.StringType()), T.StructField("thread_canonical", T.BooleanType()),
         ])
         out.select(F.from_json("line", schema).alias("a")).select("a.*").write.mode("overwrite").parquet(output)
         return
