@@ -50,9 +50,9 @@ pub struct ThreadConfig {
     /// Nearest neighbours (by expanded vectors) a document links to; threads
     /// merge only along such links. Default: 30.
     pub links: usize,
-    /// Terms held by more documents than this are not used to find
-    /// neighbours (they still count in every cosine): it bounds the work per
-    /// document as the corpus grows. Default: 2000.
+    /// A term held by more documents than this finds neighbours only among
+    /// the this many it weighs most in (ties by id): it bounds the work per
+    /// document as the corpus grows. Default: 200.
     pub max_posting: usize,
     /// Words from the start of the text that stand in for a missing
     /// headline. Default: 25.
@@ -71,7 +71,7 @@ impl Default for ThreadConfig {
             expansion: 2.0,
             max_terms: 15,
             links: 30,
-            max_posting: 2000,
+            max_posting: 200,
             lead_words: 25,
             time_window_days: 30.0,
         }
@@ -167,35 +167,49 @@ struct Postings {
 }
 
 impl Postings {
-    /// The postings of vectors over term ids below `vocabulary`.
-    fn new(vectors: &[SparseVec], vocabulary: usize) -> Self {
+    /// The postings of vectors over term ids below `vocabulary`, each cut
+    /// to the `max_posting` documents the term weighs most in (ties by
+    /// `docs`' ids, so that the cut does not depend on input order).
+    fn new(
+        vectors: &[SparseVec],
+        vocabulary: usize,
+        max_posting: usize,
+        docs: &[Document],
+    ) -> Self {
         let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
         for (i, v) in vectors.iter().enumerate() {
             for &(t, w) in v {
                 lists[t as usize].push((i as u32, w));
             }
         }
+        lists
+            .par_iter_mut()
+            .filter(|l| l.len() > max_posting)
+            .for_each(|l| {
+                let by_weight = |a: &(u32, f32), b: &(u32, f32)| {
+                    b.1.total_cmp(&a.1)
+                        .then_with(|| docs[a.0 as usize].id.cmp(&docs[b.0 as usize].id))
+                };
+                l.select_nth_unstable_by(max_posting, by_weight);
+                l.truncate(max_posting);
+                l.sort_unstable_by_key(|&(j, _)| j);
+            });
         Postings { lists }
     }
 
-    /// The `k` documents most similar to `i` (cosine, ties by index) that
-    /// are within the time window. Terms with more than `max_posting`
-    /// holders do not count.
+    /// The `k` documents most similar to `i` (cosine over the postings
+    /// kept, ties by index) that are within the time window.
     fn nearest(
         &self,
         i: usize,
         vectors: &[SparseVec],
         near_in_time: &dyn Fn(usize, usize) -> bool,
         k: usize,
-        max_posting: usize,
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
         for &(t, w) in &vectors[i] {
-            let list = &self.lists[t as usize];
-            if list.len() <= max_posting {
-                for &(j, wj) in list {
-                    acc.add(j, w * wj);
-                }
+            for &(j, wj) in &self.lists[t as usize] {
+                acc.add(j, w * wj);
             }
         }
         let mut scored: Vec<(u32, f32)> = acc
@@ -303,16 +317,9 @@ pub(crate) fn link_stories(
     };
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
-    let postings = Postings::new(&base, vocabulary.len());
+    let postings = Postings::new(&base, vocabulary.len(), cfg.max_posting, docs);
     let near: Vec<Vec<(u32, f32)>> = per_document(n, n, |acc, i| {
-        postings.nearest(
-            i,
-            &base,
-            &near_in_time,
-            cfg.neighbours.max(cfg.links),
-            cfg.max_posting,
-            acc,
-        )
+        postings.nearest(i, &base, &near_in_time, cfg.neighbours.max(cfg.links), acc)
     });
     drop(postings);
     let expanded: Vec<SparseVec> = per_document(n, vocabulary.len(), |acc, i| {
@@ -627,6 +634,24 @@ mod tests {
         assert_eq!(out, vec![vec![0, 1], vec![2]]);
         let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5);
         assert_eq!(out, vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn long_postings_keep_the_heaviest_holders_ties_by_id() {
+        let docs: Vec<Document> = ["d", "c", "b", "a"]
+            .iter()
+            .map(|id| Document::new(*id, ""))
+            .collect();
+        let vectors: Vec<SparseVec> = vec![
+            vec![(0, 0.5), (1, 1.0)],
+            vec![(0, 0.9)],
+            vec![(0, 0.5)],
+            vec![(0, 0.1)],
+        ];
+        let p = Postings::new(&vectors, 2, 2, &docs);
+        // Term 0: 0.9 (c) first, then 0.5 held by d and b, b's id first.
+        assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.5)]);
+        assert_eq!(p.lists[1], vec![(0, 1.0)]);
     }
 
     #[test]

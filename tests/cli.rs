@@ -89,6 +89,42 @@ fn eval_scores_and_enforces_floors() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `eval` scores threads against `--thread-field` (default: the story
+/// field); with the level off each story is its own thread, so the two
+/// levels score alike, and `--thread-level` changes the thread level only.
+#[test]
+fn eval_scores_threads_and_the_summary_shows_them() {
+    let scores = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["eval", "--json", "--story-field", "event"];
+        args.extend_from_slice(extra);
+        let sample = data("news-sample.jsonl");
+        args.insert(1, &sample);
+        serde_json::from_slice(&ok(bin().args(&args)).stdout).unwrap()
+    };
+    // Scores are sums over hash maps: equal up to rounding.
+    let f1 = |v: &serde_json::Value| v["bcubed"]["f1"].as_f64().unwrap();
+    let clusters = |v: &serde_json::Value| v["predicted_clusters"].as_u64().unwrap();
+    let off = scores(&[]);
+    assert_eq!(clusters(&off["threads"]), clusters(&off["stories"]));
+    assert!((f1(&off["threads"]) - f1(&off["stories"])).abs() < 1e-9);
+    let on = scores(&["--thread-level"]);
+    assert_eq!(clusters(&on["stories"]), clusters(&off["stories"]));
+    assert!((f1(&on["stories"]) - f1(&off["stories"])).abs() < 1e-9);
+    assert_eq!(on["threads"]["documents"], 399);
+    assert!(clusters(&on["threads"]) < clusters(&on["stories"]));
+    let out = ok(bin().args([
+        "--thread-level",
+        "cluster",
+        &data("news-sample.jsonl"),
+        "--summary",
+        "-o",
+        "-",
+        "--quiet",
+    ]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(" threads ("), "{text}");
+}
+
 #[test]
 fn bad_lines_name_file_and_line_or_are_skipped_and_counted() {
     let dir = std::env::temp_dir().join(format!("wirecluster-cli-{}", std::process::id()));

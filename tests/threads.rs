@@ -193,3 +193,11 @@ fn with_the_level_off_each_story_is_its_own_thread() {
         );
     }
 }
+
+#[test]
+fn the_live_index_refuses_the_thread_level_rather_than_ignoring_it() {
+    let Err(err) = wirecluster::FeedIndex::new(thread_level(), Default::default()) else {
+        panic!("the live index takes the thread level");
+    };
+    assert!(err.to_string().contains("thread"), "{err}");
+}

@@ -218,10 +218,18 @@ pub struct FeedIndex {
 }
 
 impl FeedIndex {
-    /// An empty index with validated configs.
+    /// An empty index with validated configs. The thread level
+    /// ([`Config::thread`]) is refused: the live index has none yet.
     pub fn new(config: Config, feed: FeedConfig) -> Result<Self> {
         config.validate()?;
         feed.validate()?;
+        if config.thread.enabled {
+            return Err(Error::Config {
+                field: "thread.enabled",
+                value: "true".to_string(),
+                reason: "the live index has no thread level yet: turn it off",
+            });
+        }
         Ok(FeedIndex {
             fx: FeatureExtractor::new(&config, Normalizer::new(&config.normalize)),
             feed,

@@ -234,13 +234,25 @@ pub(crate) fn print_summary(docs: &[Document], c: &Clustering) -> std::io::Resul
     let mut out = String::new();
     let multi = c.groups.iter().filter(|g| g.members.len() > 1).count();
     let multi_stories = c.stories.iter().filter(|s| s.members.len() > 1).count();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{} documents -> {} duplicate groups ({multi} with reprints) -> {} stories ({multi_stories} with several articles)",
         docs.len(),
         c.groups.len(),
         c.stories.len(),
     );
+    // The thread level, when on (off, each story is its own thread).
+    let threads_on = c.stats.thread_links > 0;
+    let mut threads: Vec<_> = c.threads.iter().filter(|t| t.stories.len() > 1).collect();
+    if threads_on {
+        let _ = write!(
+            out,
+            " -> {} threads ({} with several stories)",
+            c.threads.len(),
+            threads.len()
+        );
+    }
+    out.push('\n');
     let mut shown: Vec<_> = c.stories.iter().filter(|s| s.members.len() > 1).collect();
     shown.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
     let title = |i: usize| printable(docs[i].title.as_deref().unwrap_or("(no title)"));
@@ -293,6 +305,43 @@ pub(crate) fn print_summary(docs: &[Document], c: &Clustering) -> std::io::Resul
             out,
             "\n… and {} more stories with several articles",
             shown.len() - 8
+        );
+    }
+    threads.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
+    for t in threads.iter().take(8) {
+        let _ = writeln!(
+            out,
+            "\nthread {} ({} articles in {} stories): {}",
+            t.id,
+            t.members.len(),
+            t.stories.len(),
+            title(t.members[0].index)
+        );
+        let _ = writeln!(out, "  why canonical: {}", t.canonical_reason);
+        for sid in t.stories.iter().take(6) {
+            let s = c
+                .stories
+                .iter()
+                .find(|s| &s.id == sid)
+                .expect("a thread names its stories");
+            let n = s.members.len();
+            let _ = writeln!(
+                out,
+                "  story {:<14} {n:>3} article{}  {}",
+                s.id,
+                if n == 1 { " " } else { "s" },
+                title(s.members[0].index)
+            );
+        }
+        if t.stories.len() > 6 {
+            let _ = writeln!(out, "  … and {} more stories", t.stories.len() - 6);
+        }
+    }
+    if threads.len() > 8 {
+        let _ = writeln!(
+            out,
+            "\n… and {} more threads with several stories",
+            threads.len() - 8
         );
     }
     let mut stdout = std::io::stdout().lock();
