@@ -70,6 +70,18 @@ pub struct StoryEvidence {
     pub stories: (String, String),
 }
 
+/// The thread-level evidence for a pair (when the level is on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadEvidence {
+    /// Cosine of the two documents' expanded thread vectors (headline and
+    /// link words with their nearest neighbours').
+    pub cosine: f64,
+    /// The average-linkage threshold in force.
+    pub threshold: f64,
+    /// Their threads.
+    pub threads: (String, String),
+}
+
 /// Why two documents are, or are not, together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairExplanation {
@@ -85,6 +97,9 @@ pub struct PairExplanation {
     pub duplicate: DuplicateEvidence,
     /// Story-level evidence.
     pub story: StoryEvidence,
+    /// Thread-level evidence; `None` with the thread level off.
+    #[serde(default)]
+    pub thread: Option<ThreadEvidence>,
     /// One readable paragraph.
     pub summary: String,
 }
@@ -143,7 +158,26 @@ impl Clusterer {
         let story = story_evidence(self, docs, &clustering, &state, ia, ib);
         let same_duplicate_group = aa.duplicate_group == ab.duplicate_group;
         let same_story = aa.story == ab.story;
-        let summary = summarize(a, b, &duplicate, &story, same_duplicate_group, same_story);
+        let thread = state.thread_vectors.as_ref().map(|v| ThreadEvidence {
+            cosine: crate::sparse::cosine(&v[ia], &v[ib]),
+            threshold: cfg.thread.threshold,
+            threads: (aa.thread.clone(), ab.thread.clone()),
+        });
+        let mut summary = summarize(a, b, &duplicate, &story, same_duplicate_group, same_story);
+        if let Some(t) = &thread {
+            summary += &format!(
+                " Thread level: cosine of their expanded headlines {:.3}; {}",
+                t.cosine,
+                if t.threads.0 == t.threads.1 {
+                    format!("same thread ({}).", t.threads.0)
+                } else {
+                    format!(
+                        "different threads ({} and {}): their threads' mean cosine is below {}.",
+                        t.threads.0, t.threads.1, t.threshold
+                    )
+                }
+            );
+        }
         Ok(PairExplanation {
             a: a.to_string(),
             b: b.to_string(),
@@ -151,6 +185,7 @@ impl Clusterer {
             same_story,
             duplicate,
             story,
+            thread,
             summary,
         })
     }

@@ -103,7 +103,7 @@ pub use document::{
 };
 pub use error::{Error, RecordError, Result};
 pub use eval::{Prf, Scores, score};
-pub use explain::{DuplicateEvidence, PairExplanation, StoryEvidence};
+pub use explain::{DuplicateEvidence, PairExplanation, StoryEvidence, ThreadEvidence};
 pub use feed::{
     DocStatus, DuplicateMatch, EvictedStory, FEED_INDEX_VERSION, FeedAssignment, FeedConfig,
     FeedIndex, FeedQuery, FeedStats, StoryMatch,

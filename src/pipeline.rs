@@ -123,6 +123,8 @@ pub(crate) struct RunState {
     pub unit_entities: Vec<SparseVec>,
     pub times: Vec<Option<(i64, i64)>>,
     pub idf: Option<IdfModel>,
+    /// Expanded thread vectors, when the thread level is on.
+    pub thread_vectors: Option<Vec<SparseVec>>,
 }
 
 impl Clusterer {
@@ -248,7 +250,7 @@ impl Clusterer {
             self.canonicals(docs, &f.sets, &grouping, &edges, &mut timer);
         let st = self.stories(docs, &f, &groups, &mut timer);
         self.assign_stories(&st.stories, &mut assignments);
-        let (threads, thread_links) = self.threads(docs, &st.stories, &mut timer);
+        let (threads, thread_links, thread_vectors) = self.threads(docs, &st.stories, &mut timer);
         assign_threads(&threads, &mut assignments);
 
         let stats = Stats {
@@ -293,6 +295,7 @@ impl Clusterer {
             unit_entities: st.unit_entities,
             times: st.times,
             idf: st.idf,
+            thread_vectors,
         };
         Ok((clustering, state))
     }
@@ -484,14 +487,15 @@ impl Clusterer {
         }
     }
 
-    /// The thread level over `stories` (see [`crate::thread`]), and the
-    /// number of document links it scored.
+    /// The thread level over `stories` (see [`crate::thread`]), the number
+    /// of document links it scored, and the documents' expanded vectors
+    /// (none with the level off).
     pub(crate) fn threads(
         &self,
         docs: &[Document],
         stories: &[Story],
         timer: &mut Timer,
-    ) -> (Vec<Thread>, usize) {
+    ) -> (Vec<Thread>, usize, Option<Vec<SparseVec>>) {
         let story_members: Vec<Vec<usize>> = stories
             .iter()
             .map(|s| s.members.iter().map(|m| m.index).collect())
@@ -509,7 +513,7 @@ impl Clusterer {
             .map(|units| make_thread(units, docs, stories, vectors.as_deref()))
             .collect();
         timer.lap("thread canonical");
-        (threads, links)
+        (threads, links, vectors)
     }
 
     /// The story level: vectors, candidates, average linkage, canonical.

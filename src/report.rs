@@ -31,11 +31,13 @@ table{border-collapse:collapse;margin:.5em 0}td,th{padding:.2em .6em;border-bott
 th{background:#f0f0f0}.num{text-align:right;font-variant-numeric:tabular-nums}\
 details{margin:.3em 0 .3em 1em}summary{cursor:pointer}.bar{display:inline-block;height:.6em;background:#4a7;vertical-align:middle}";
 
-/// Renders the report. Stories are sorted by size, largest first; at most
-/// `max_stories` are shown in full (the rest are counted). When every
-/// document has a gold label, an evaluation section with both levels' scores
+/// Renders the report. Threads (when the thread level merged stories) come
+/// first, each with a timeline of its stories; then stories sorted by size,
+/// largest first, at most `max_stories` in full (the rest are counted), each
+/// article with its outlet, date and link, canonicals marked ★. When every
+/// document has a gold label, an evaluation section with the levels' scores
 /// and the confusion between predicted stories and gold clusters comes
-/// first.
+/// last.
 ///
 /// ```
 /// use wirecluster::{Clusterer, Config, Document, html_report};
@@ -58,9 +60,8 @@ pub fn html_report(docs: &[Document], c: &Clustering, max_stories: usize) -> Str
         "<h1>wirecluster report</h1><p class=\"meta\">{} documents → {} duplicate groups → {} stories; clustered in {:.2} s on {} threads.</p>",
         s.documents, s.groups, s.stories, s.total_secs, s.threads
     );
-    let labels: Option<Vec<&str>> = docs.iter().map(|d| d.label.as_deref()).collect();
-    if let (Some(gold), false) = (labels, docs.is_empty()) {
-        evaluation(&mut h, c, &gold);
+    if s.thread_links > 0 {
+        threads(&mut h, docs, c, max_stories);
     }
     let groups: HashMap<&str, &DuplicateGroup> =
         c.groups.iter().map(|g| (g.id.as_str(), g)).collect();
@@ -118,18 +119,29 @@ pub fn html_report(docs: &[Document], c: &Clustering, max_stories: usize) -> Str
                 .unwrap_or("(no headline)");
             let _ = writeln!(
                 h,
-                "<details><summary>group <code>{}</code>: {} articles — {}</summary><table><tr><th>article</th><th>headline</th><th class=\"num\">story similarity</th><th class=\"num\">Jaccard to group canonical</th><th class=\"num\">contained in it</th></tr>",
+                "<details><summary>group <code>{}</code>: {} articles — {}</summary><table><tr><th>article</th><th>headline</th><th>outlet</th><th>date</th><th class=\"num\">story similarity</th><th class=\"num\">Jaccard to group canonical</th><th class=\"num\">contained in it</th></tr>",
                 esc(&g.id),
                 g.members.len(),
                 esc(gtitle)
             );
-            for m in &g.members {
+            for (k, m) in g.members.iter().enumerate() {
                 let sv = sim.get(m.id.as_str()).copied().unwrap_or(0.0);
+                let d = &docs[m.index];
+                // ★ the story's canonical, ☆ the group's.
+                let mark = if m.index == st.members[0].index {
+                    "★ "
+                } else if k == 0 {
+                    "☆ "
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     h,
-                    "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\"><span class=\"bar\" style=\"width:{:.0}px\"></span> {:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>",
+                    "<tr><td>{mark}<code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\"><span class=\"bar\" style=\"width:{:.0}px\"></span> {:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.0}%</td></tr>",
                     esc(&m.id),
-                    esc(docs[m.index].title.as_deref().unwrap_or("")),
+                    headline_link(d),
+                    esc(d.source.as_deref().unwrap_or("")),
+                    d.published.map(|t| t.to_string()).unwrap_or_default(),
                     sv * 60.0,
                     sv,
                     m.jaccard_to_canonical,
@@ -147,8 +159,148 @@ pub fn html_report(docs: &[Document], c: &Clustering, max_stories: usize) -> Str
             stories.len() - max_stories
         );
     }
+    let labels: Option<Vec<&str>> = docs.iter().map(|d| d.label.as_deref()).collect();
+    if let (Some(gold), false) = (labels, docs.is_empty()) {
+        evaluation(&mut h, c, &gold);
+    }
     h.push_str("</body></html>\n");
     h
+}
+
+/// A document's headline, linked to its `url` when it has one (http or
+/// https only).
+fn headline_link(d: &Document) -> String {
+    let title = esc(d.title.as_deref().unwrap_or(""));
+    match d.url.as_deref() {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            format!("<a href=\"{}\">{title}</a>", esc(u))
+        }
+        _ => title,
+    }
+}
+
+/// The threads that hold several stories, largest first, each with a
+/// timeline: its stories placed by their first dated article and sized by
+/// their articles, and who published first.
+fn threads(h: &mut String, docs: &[Document], c: &Clustering, max_threads: usize) {
+    let by_id: HashMap<&str, &crate::output::Story> =
+        c.stories.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut shown: Vec<_> = c.threads.iter().filter(|t| t.stories.len() > 1).collect();
+    shown.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
+    let _ = writeln!(
+        h,
+        "<h2>Threads, largest first</h2><p class=\"meta\">{} threads hold several stories.</p>",
+        shown.len()
+    );
+    for t in shown.iter().take(max_threads) {
+        let canon = &docs[t.members[0].index];
+        let first = t
+            .members
+            .iter()
+            .filter_map(|m| {
+                docs[m.index]
+                    .published
+                    .map(|p| (p, &docs[m.index].id, m.index))
+            })
+            .min();
+        let _ = writeln!(
+            h,
+            "<div class=\"story\"><h3>{}</h3><div class=\"meta\">thread <code>{}</code> · {} articles in {} stories · {}</div>",
+            headline_link(canon),
+            esc(&t.id),
+            t.members.len(),
+            t.stories.len(),
+            esc(&t.canonical_reason)
+        );
+        let stories: Vec<&crate::output::Story> = t
+            .stories
+            .iter()
+            .filter_map(|s| by_id.get(s.as_str()).copied())
+            .collect();
+        let starts: Vec<Option<crate::document::Timestamp>> = stories
+            .iter()
+            .map(|s| {
+                s.members
+                    .iter()
+                    .filter_map(|m| docs[m.index].published)
+                    .min()
+            })
+            .collect();
+        match (
+            starts.iter().flatten().min(),
+            starts.iter().flatten().max(),
+            first,
+        ) {
+            (Some(&t0), Some(&t1), Some((when, _, i))) => {
+                let span = (t1.seconds() - t0.seconds()).max(1) as f64;
+                let _ = write!(
+                    h,
+                    "<svg width=\"820\" height=\"70\" role=\"img\"><line x1=\"20\" y1=\"35\" x2=\"800\" y2=\"35\" stroke=\"#999\"/>"
+                );
+                for (s, start) in stories.iter().zip(&starts) {
+                    let Some(start) = start else { continue };
+                    let x = 20.0 + 780.0 * (start.seconds() - t0.seconds()) as f64 / span;
+                    let r = 3.0 + 2.0 * (s.members.len() as f64).sqrt();
+                    let _ = write!(
+                        h,
+                        "<circle cx=\"{x:.1}\" cy=\"35\" r=\"{r:.1}\" fill=\"#4a7\" fill-opacity=\"0.6\"><title>{} ({} articles)</title></circle>",
+                        esc(docs[s.members[0].index].title.as_deref().unwrap_or(&s.id)),
+                        s.members.len()
+                    );
+                }
+                let _ = writeln!(
+                    h,
+                    "<text x=\"20\" y=\"66\" font-size=\"11\">{t0}</text><text x=\"800\" y=\"66\" font-size=\"11\" text-anchor=\"end\">{t1}</text></svg>"
+                );
+                let _ = writeln!(
+                    h,
+                    "<div class=\"meta\">first published: {} ({}), {when}</div>",
+                    esc(docs[i].source.as_deref().unwrap_or("unknown outlet")),
+                    esc(&docs[i].id)
+                );
+            }
+            _ => {
+                let _ = writeln!(h, "<div class=\"meta\">no dates: stories by size</div>");
+            }
+        }
+        let _ = writeln!(
+            h,
+            "<table><tr><th>story</th><th class=\"num\">articles</th><th>headline</th><th>first dated</th></tr>"
+        );
+        // The table in time order (undated stories last, by size).
+        let mut order: Vec<usize> = (0..stories.len()).collect();
+        order.sort_by_key(|&k| {
+            (
+                starts[k].is_none(),
+                starts[k],
+                std::cmp::Reverse(stories[k].members.len()),
+                &stories[k].id,
+            )
+        });
+        for (s, start) in order.iter().map(|&k| (stories[k], &starts[k])).take(12) {
+            let mark = if s.members[0].index == t.members[0].index {
+                "★ "
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{mark}<code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&s.id),
+                s.members.len(),
+                headline_link(&docs[s.members[0].index]),
+                start.map(|t| t.to_string()).unwrap_or_default()
+            );
+        }
+        if stories.len() > 12 {
+            let _ = writeln!(
+                h,
+                "<tr><td colspan=\"4\" class=\"meta\">… and {} more stories</td></tr>",
+                stories.len() - 12
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
 }
 
 fn scores_row(h: &mut String, level: &str, s: &Scores) {
@@ -171,6 +323,7 @@ fn evaluation(h: &mut String, c: &Clustering, gold: &[&str]) {
         .map(|a| a.duplicate_group.as_str())
         .collect();
     let stories: Vec<&str> = c.assignments.iter().map(|a| a.story.as_str()).collect();
+    let threads: Vec<&str> = c.assignments.iter().map(|a| a.thread.as_str()).collect();
     let (sg, ss) = (score(&groups, gold), score(&stories, gold));
     let _ = writeln!(
         h,
@@ -179,6 +332,9 @@ fn evaluation(h: &mut String, c: &Clustering, gold: &[&str]) {
     );
     scores_row(h, "duplicate groups", &sg);
     scores_row(h, "stories", &ss);
+    if c.stats.thread_links > 0 {
+        scores_row(h, "threads", &score(&threads, gold));
+    }
     h.push_str("</table>\n");
     // Confusion: predicted stories holding several gold clusters, and gold
     // clusters spread over several stories.

@@ -280,8 +280,11 @@ fn report_is_one_self_contained_html_file() {
     assert!(html.contains("Evaluation against the <code>cluster</code> labels"));
     assert!(html.contains("Stories, largest first"));
     assert!(html.contains("<details>"));
-    // Self-contained: no scripts, no external resources.
-    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    // Self-contained: no scripts, no external resources (links to the
+    // articles' own pages are the only URLs a report holds; the sample has
+    // none).
+    assert!(!html.contains("<script") && !html.contains(" src=") && !html.contains("<link"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
     // Unlabelled input: no evaluation section.
     ok(bin()
         .args(["report", &data("syria-2016.jsonl"), "-q", "-o"])
@@ -289,6 +292,43 @@ fn report_is_one_self_contained_html_file() {
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(!html.contains("Evaluation against"));
     assert!(html.contains("3 articles in 2 duplicate groups"));
+}
+
+/// With the thread level on, the report opens with the threads: a
+/// timeline of each one's stories, who published first, and links to the
+/// articles.
+#[test]
+fn report_leads_with_threads_and_their_timelines() {
+    let records: Vec<serde_json::Value> = [
+        ("a1", "eBay rejects Icahn slate of directors", "ebay-rejects-icahn-slate", "2014-03-10T10:00:00Z", "Reuters"),
+        ("a2", "Icahn slate rejected by eBay board", "icahn-slate-rejected-ebay-board", "2014-03-10T11:00:00Z", "AP"),
+        ("a3", "Why eBay spinning off PayPal makes sense", "ebay-spinning-off-paypal", "2014-03-11T09:00:00Z", "Forbes"),
+        ("a4", "Icahn pushes eBay to spin off PayPal", "icahn-ebay-paypal-spin-off", "2014-03-11T12:00:00Z", "CNBC"),
+        ("a5", "eBay and Icahn trade barbs over PayPal", "ebay-icahn-barbs-paypal", "2014-03-12T08:00:00Z", "WSJ"),
+    ]
+    .iter()
+    .map(|(id, title, slug, date, source)| {
+        serde_json::json!({"id": id, "title": title, "url": format!("https://news.example/{slug}"), "date": date, "source": source})
+    })
+    .collect();
+    let input = jsonl_input("report-threads", &records);
+    let out = input.with_extension("html");
+    ok(bin()
+        .args(["--thread-level", "report", "-q", "-o"])
+        .arg(&out)
+        .arg(&input));
+    let html = std::fs::read_to_string(&out).unwrap();
+    let threads_at = html
+        .find("Threads, largest first")
+        .expect("a threads section");
+    assert!(threads_at < html.find("Stories, largest first").unwrap());
+    assert!(
+        html.contains("<svg") && html.contains("<circle"),
+        "no timeline"
+    );
+    assert!(html.contains("first published: Reuters (a1)"), "{html}");
+    assert!(html.contains("<a href=\"https://news.example/ebay-rejects-icahn-slate\">"));
+    assert!(html.contains("★ "));
 }
 
 #[test]

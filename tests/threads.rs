@@ -201,3 +201,28 @@ fn the_live_index_refuses_the_thread_level_rather_than_ignoring_it() {
     };
     assert!(err.to_string().contains("thread"), "{err}");
 }
+
+#[test]
+fn explain_says_whether_two_headlines_share_a_thread_and_why() {
+    let docs = documents(&(0..HEADLINES.len()).collect::<Vec<_>>());
+    let clusterer = Clusterer::new(thread_level()).unwrap();
+    let same = clusterer.explain(&docs, "h00", "h03").unwrap();
+    let t = same
+        .thread
+        .as_ref()
+        .expect("thread evidence with the level on");
+    assert_eq!(t.threads.0, t.threads.1);
+    assert!(t.cosine > 0.0 && t.cosine <= 1.0 + 1e-6, "{}", t.cosine);
+    assert!(same.summary.contains("same thread"), "{}", same.summary);
+    let apart = clusterer.explain(&docs, "h00", "h06").unwrap();
+    let u = apart.thread.as_ref().unwrap();
+    assert_ne!(u.threads.0, u.threads.1);
+    assert!(u.cosine < t.cosine);
+    assert!(
+        apart.summary.contains("different threads"),
+        "{}",
+        apart.summary
+    );
+    let off = Clusterer::new(Config::default()).unwrap();
+    assert!(off.explain(&docs, "h00", "h03").unwrap().thread.is_none());
+}
