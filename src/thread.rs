@@ -450,6 +450,22 @@ fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
     s
 }
 
+/// The dot product of two linked clusters' sums: exact, or an upper bound.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    dot: f64,
+    exact: bool,
+}
+
+impl Link {
+    fn plus(self, other: Link) -> Link {
+        Link {
+            dot: self.dot + other.dot,
+            exact: self.exact && other.exact,
+        }
+    }
+}
+
 #[derive(PartialEq)]
 struct Candidate {
     avg: f64,
@@ -489,17 +505,25 @@ fn exact_average_linkage(
 ) -> Vec<Vec<u32>> {
     let n = sums.len();
     // For each cluster, its linked clusters and the dot product of the two
-    // sums. After a merge, `a + b` against `x` is the sum of the two dot
-    // products, so only the pairs that one side lacks are computed, and
-    // those against the smaller side's terms ([`dot`]).
+    // sums, exact or an upper bound. After a merge, `a + b` against `x` is
+    // the sum of the two dot products; a side that was not linked to `x`
+    // is bounded by Cauchy-Schwarz (`|sum_b| |sum_x|`), and the exact dot
+    // product is computed only when the bound could reach the cut. So the
+    // merges are those of exact average linkage, without scoring every
+    // link of a large thread against each small one that joins it.
     let dots: Vec<f64> = pairs
         .par_iter()
         .map(|&(a, b)| dot(&sums[a as usize], &sums[b as usize]))
         .collect();
-    let mut links: Vec<ahash::AHashMap<u32, f64>> = vec![Default::default(); n];
+    let mut norm2: Vec<f64> = sums.par_iter().map(|v| dot(v, v)).collect();
+    let mut links: Vec<ahash::AHashMap<u32, Link>> = vec![Default::default(); n];
     for (&(a, b), &d) in pairs.iter().zip(&dots) {
-        links[a as usize].insert(b, d);
-        links[b as usize].insert(a, d);
+        let l = Link {
+            dot: d,
+            exact: true,
+        };
+        links[a as usize].insert(b, l);
+        links[b as usize].insert(a, l);
     }
     let mean = |d: f64, sa: u32, sb: u32| d / (sa as f64 * sb as f64);
     let mut heap: BinaryHeap<Candidate> = pairs
@@ -528,30 +552,46 @@ fn exact_average_linkage(
         members[a].extend(moved);
         let mut la = std::mem::take(&mut links[a]);
         let mut lb = std::mem::take(&mut links[b]);
-        la.remove(&(b as u32));
+        // Pushed pairs are exact, and unchanged since (same versions).
+        let ab = la.remove(&(b as u32)).expect("merged clusters are linked");
+        debug_assert!(ab.exact);
         lb.remove(&(a as u32));
-        let mut merged: Vec<(u32, f64)> = Vec::with_capacity(la.len() + lb.len());
-        for (&x, &d) in &la {
-            let other = lb
-                .remove(&x)
-                .unwrap_or_else(|| dot(&sums[b], &sums[x as usize]));
-            merged.push((x, d + other));
+        let bound = |n2: f64, x: u32| (n2 * norm2[x as usize]).sqrt();
+        let mut merged: Vec<(u32, Link)> = Vec::with_capacity(la.len() + lb.len());
+        for (&x, &la_x) in &la {
+            let lb_x = lb.remove(&x).unwrap_or(Link {
+                dot: bound(norm2[b], x),
+                exact: false,
+            });
+            merged.push((x, la_x.plus(lb_x)));
         }
-        for (&x, &d) in &lb {
-            merged.push((x, d + dot(&sums[a], &sums[x as usize])));
+        for (&x, &lb_x) in &lb {
+            let la_x = Link {
+                dot: bound(norm2[a], x),
+                exact: false,
+            };
+            merged.push((x, la_x.plus(lb_x)));
         }
         merged.sort_unstable_by_key(|&(x, _)| x);
         let sb = std::mem::take(&mut sums[b]);
         sums[a] = sparse::add(&sums[a], &sb);
+        norm2[a] += norm2[b] + 2.0 * ab.dot;
         sizes[a] += sizes[b];
         version[a] += 1;
-        for &(x, d) in &merged {
-            let lx = &mut links[x as usize];
+        for (x, l) in merged.iter_mut() {
+            let x = *x as usize;
+            if !l.exact && mean(l.dot, sizes[a], sizes[x]) >= threshold {
+                *l = Link {
+                    dot: dot(&sums[a], &sums[x]),
+                    exact: true,
+                };
+            }
+            let lx = &mut links[x];
             lx.remove(&(b as u32));
-            lx.insert(a as u32, d);
-            let m = mean(d, sizes[a], sizes[x as usize]);
-            if m >= threshold {
-                let (p, q) = (a.min(x as usize), a.max(x as usize));
+            lx.insert(a as u32, *l);
+            let m = mean(l.dot, sizes[a], sizes[x]);
+            if l.exact && m >= threshold {
+                let (p, q) = (a.min(x), a.max(x));
                 heap.push(Candidate {
                     avg: m,
                     a: p as u32,
