@@ -191,7 +191,8 @@ pub struct Stats {
     /// Links between documents' nearest neighbours at the thread level.
     #[serde(default)]
     pub thread_links: usize,
-    /// News threads (single-story threads included).
+    /// News threads (single-story threads included); 0 with the thread
+    /// level off.
     #[serde(default)]
     pub news_threads: usize,
     /// Seconds per stage, in pipeline order.
@@ -204,7 +205,8 @@ pub struct Stats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clustering {
     /// Threads, ordered by their first member in input order. Each names
-    /// its stories.
+    /// its stories. Empty when the thread level is off (each story is then
+    /// its own thread: see [`Assignment::thread`]).
     #[serde(default)]
     pub threads: Vec<Thread>,
     /// Stories, ordered by their first member in input order. Each names its

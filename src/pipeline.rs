@@ -488,32 +488,31 @@ impl Clusterer {
     }
 
     /// The thread level over `stories` (see [`crate::thread`]), the number
-    /// of document links it scored, and the documents' expanded vectors
-    /// (none with the level off).
+    /// of document links it scored, and the documents' expanded vectors.
+    /// With the level off: no threads (each story is its own, see
+    /// [`assign_threads`]), no links, no vectors.
     pub(crate) fn threads(
         &self,
         docs: &[Document],
         stories: &[Story],
         timer: &mut Timer,
     ) -> (Vec<Thread>, usize, Option<Vec<SparseVec>>) {
+        if !self.config.thread.enabled {
+            return (Vec::new(), 0, None);
+        }
         let story_members: Vec<Vec<usize>> = stories
             .iter()
             .map(|s| s.members.iter().map(|m| m.index).collect())
             .collect();
-        let (clusters, vectors, links) = if self.config.thread.enabled {
-            let t = thread::link_stories(docs, &story_members, &self.config.thread);
-            timer.lap("thread linkage");
-            (t.clusters, Some(t.vectors), t.links)
-        } else {
-            let single = (0..stories.len() as u32).map(|s| vec![s]).collect();
-            (single, None, 0)
-        };
-        let threads = clusters
+        let t = thread::link_stories(docs, &story_members, &self.config.thread);
+        timer.lap("thread linkage");
+        let threads = t
+            .clusters
             .par_iter()
-            .map(|units| make_thread(units, docs, stories, vectors.as_deref()))
+            .map(|units| make_thread(units, docs, stories, &t.vectors))
             .collect();
         timer.lap("thread canonical");
-        (threads, links, vectors)
+        (threads, t.links, Some(t.vectors))
     }
 
     /// The story level: vectors, candidates, average linkage, canonical.
@@ -834,7 +833,7 @@ fn make_thread(
     units: &[u32],
     docs: &[Document],
     stories: &[Story],
-    vectors: Option<&[SparseVec]>,
+    vectors: &[SparseVec],
 ) -> Thread {
     let lead = canonical::story_lead(units.iter().map(|&u| {
         let s = &stories[u as usize];
@@ -871,10 +870,10 @@ fn make_thread(
             id: docs[i].id.clone(),
             index: i,
             story: sid.to_string(),
-            similarity_to_canonical: match vectors {
-                _ if i == c => 1.0,
-                Some(v) => sparse::cosine(&v[i], &v[c]),
-                None => 0.0,
+            similarity_to_canonical: if i == c {
+                1.0
+            } else {
+                sparse::cosine(&vectors[i], &vectors[c])
             },
         })
         .collect();
@@ -893,8 +892,16 @@ fn make_thread(
     }
 }
 
-/// Fills in the thread fields of the assignments.
+/// Fills in the thread fields of the assignments: from `threads`, or,
+/// when there are none (the level off), each story as its own thread.
 pub(crate) fn assign_threads(threads: &[Thread], assignments: &mut [Assignment]) {
+    if threads.is_empty() {
+        for a in assignments.iter_mut() {
+            a.thread = a.story.clone();
+            a.thread_canonical = a.story_canonical;
+        }
+        return;
+    }
     for t in threads {
         let canonical_index = t.members[0].index;
         for m in &t.members {

@@ -185,7 +185,7 @@ fn with_the_level_off_each_story_is_its_own_thread() {
         .unwrap()
         .cluster(&docs)
         .unwrap();
-    assert_eq!(c.threads.len(), c.stories.len());
+    assert!(c.threads.is_empty());
     for a in &c.assignments {
         assert_eq!(
             (&a.thread, a.thread_canonical),
