@@ -31,12 +31,29 @@ use crate::sparse::{self, SparseVec};
 ///
 /// The defaults were chosen on the dev half (crc32 of the story id even) of
 /// the UCI news aggregator headlines only; see DESIGN.md.
+///
+/// ```
+/// use wirecluster::{Clusterer, Config, Document};
+/// let mut cfg = Config::default();
+/// cfg.thread.enabled = true;
+/// let docs: Vec<Document> = ["eBay rejects Icahn slate", "Icahn slate rejected by eBay"]
+///     .iter()
+///     .enumerate()
+///     .map(|(i, h)| Document::new(i.to_string(), *h).with_title(*h))
+///     .collect();
+/// let out = Clusterer::new(cfg)?.cluster(&docs)?;
+/// // Every document names its thread, and the thread lists its story.
+/// let t = &out.threads[0];
+/// assert_eq!(out.assignments[0].thread, t.id);
+/// assert!(t.stories.contains(&out.assignments[0].story));
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThreadConfig {
     /// Build threads at all (when off, each story is its own thread).
-    /// Default: `false` (the level costs about as much as the rest of a
-    /// run on bodies; see BENCHMARKS.md).
+    /// Default: `false` (on full articles the level adds about half the
+    /// time of the rest of a run; see BENCHMARKS.md).
     pub enabled: bool,
     /// Average-linkage cut: threads merge while the mean cosine of their
     /// documents' expanded vectors is at least this. Default: 0.1.
@@ -47,8 +64,8 @@ pub struct ThreadConfig {
     pub expansion: f64,
     /// An expanded vector keeps its this many heaviest terms. Default: 15.
     pub max_terms: usize,
-    /// Nearest neighbours (by expanded vectors) a document links to; threads
-    /// merge only along such links. Default: 30.
+    /// Nearest neighbours (by headline and link words) a document links to;
+    /// threads merge only along such links. Default: 30.
     pub links: usize,
     /// A term held by more documents than this finds neighbours only among
     /// the this many it weighs most in (ties by id): it bounds the work per
