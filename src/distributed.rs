@@ -767,9 +767,8 @@ impl Shard {
             }
         }
         // The thread level is not distributed (`Shard::new` refuses it):
-        // each story is its own thread.
-        a.thread = a.story.clone();
-        a.thread_canonical = a.story_canonical;
+        // each story is its own thread, as in a batch run with it off.
+        crate::pipeline::assign_threads(&[], std::slice::from_mut(&mut a));
         Ok(serde_json::to_string(&a).expect("an assignment serializes"))
     }
 

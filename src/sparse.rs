@@ -63,15 +63,20 @@ pub(crate) fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
 
 /// The mean of several unit vectors, renormalized.
 pub(crate) fn centroid<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
+    let mut out = sum(vs);
+    normalize(&mut out);
+    out
+}
+
+/// The sum of several vectors (not normalized).
+pub(crate) fn sum<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
     let vs: Vec<&SparseVec> = vs.into_iter().collect();
     let mut all: Vec<(u64, f32)> = Vec::with_capacity(vs.iter().map(|v| v.len()).sum());
     for v in vs {
         all.extend_from_slice(v);
     }
     all.sort_unstable_by_key(|&(t, _)| t);
-    let mut out = sum_runs(all);
-    normalize(&mut out);
-    out
+    sum_runs(all)
 }
 
 /// The Euclidean norm of a sparse vector.

@@ -422,12 +422,15 @@ pub(crate) fn combine(cos: f64, ent: f64, gap: Option<i64>, cfg: &StoryConfig) -
 }
 
 #[derive(PartialEq)]
-struct HeapItem {
-    avg: f64,
-    a: u32,
-    b: u32,
-    version_a: u32,
-    version_b: u32,
+/// A pair of clusters in an average-linkage heap: their mean score and the
+/// versions of both when it was computed (a merge makes it stale). Shared
+/// by the story and thread levels.
+pub(crate) struct HeapItem {
+    pub avg: f64,
+    pub a: u32,
+    pub b: u32,
+    pub version_a: u32,
+    pub version_b: u32,
 }
 
 impl Eq for HeapItem {}

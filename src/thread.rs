@@ -16,7 +16,6 @@
 //! two threads (computed from their sum vectors), so that a hub term cannot
 //! chain threads together.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
@@ -26,6 +25,7 @@ use crate::document::Document;
 use crate::normalize::for_each_token;
 use crate::shingle::token_hash;
 use crate::sparse::{self, SparseVec};
+use crate::story::HeapItem;
 
 /// Settings of the thread level.
 ///
@@ -372,7 +372,7 @@ pub(crate) fn link_stories(
     pairs.dedup();
     let sums: Vec<SparseVec> = stories
         .par_iter()
-        .map(|m| sum_of(m.iter().map(|&i| &expanded[i])))
+        .map(|m| sparse::sum(m.iter().map(|&i| &expanded[i])))
         .collect();
     let sizes: Vec<u32> = stories.iter().map(|m| m.len() as u32).collect();
     let clusters = exact_average_linkage(sums, sizes, &pairs, cfg.threshold);
@@ -437,13 +437,6 @@ fn expand(
     v
 }
 
-/// The sum of some vectors (not normalized).
-fn sum_of<'a>(vs: impl IntoIterator<Item = &'a SparseVec>) -> SparseVec {
-    let mut all: Vec<(u64, f32)> = vs.into_iter().flatten().copied().collect();
-    all.sort_unstable_by_key(|&(t, _)| t);
-    sparse::sum_runs(all)
-}
-
 /// Dot product of two sparse vectors sorted by term. When one is much
 /// shorter (a small thread against a large one's sum), its terms are
 /// searched for in the longer one instead of walking both.
@@ -483,32 +476,6 @@ impl Link {
     }
 }
 
-#[derive(PartialEq)]
-struct Candidate {
-    avg: f64,
-    a: u32,
-    b: u32,
-    version_a: u32,
-    version_b: u32,
-}
-
-impl Eq for Candidate {}
-
-impl Ord for Candidate {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.avg
-            .total_cmp(&other.avg)
-            .then_with(|| other.a.cmp(&self.a))
-            .then_with(|| other.b.cmp(&self.b))
-    }
-}
-
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// Average linkage of units with sum vectors `sums` (of `sizes` unit
 /// vectors each), merging only along `pairs` (and the links they inherit):
 /// the mean cosine of two clusters is `sum_a · sum_b / (size_a · size_b)`,
@@ -543,10 +510,10 @@ fn exact_average_linkage(
         links[b as usize].insert(a, l);
     }
     let mean = |d: f64, sa: u32, sb: u32| d / (sa as f64 * sb as f64);
-    let mut heap: BinaryHeap<Candidate> = pairs
+    let mut heap: BinaryHeap<HeapItem> = pairs
         .iter()
         .zip(&dots)
-        .map(|(&(a, b), &d)| Candidate {
+        .map(|(&(a, b), &d)| HeapItem {
             avg: mean(d, sizes[a as usize], sizes[b as usize]),
             a,
             b,
@@ -609,7 +576,7 @@ fn exact_average_linkage(
             let m = mean(l.dot, sizes[a], sizes[x]);
             if l.exact && m >= threshold {
                 let (p, q) = (a.min(x), a.max(x));
-                heap.push(Candidate {
+                heap.push(HeapItem {
                     avg: m,
                     a: p as u32,
                     b: q as u32,
