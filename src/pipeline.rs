@@ -504,7 +504,8 @@ impl Clusterer {
             .iter()
             .map(|s| s.members.iter().map(|m| m.index).collect())
             .collect();
-        let t = thread::link_stories(docs, &story_members, &self.config.thread);
+        let thread_docs: Vec<thread::ThreadDoc> = docs.iter().map(Into::into).collect();
+        let t = thread::link_stories(&thread_docs, &story_members, &self.config.thread);
         timer.lap("thread linkage");
         let threads = t
             .clusters

@@ -120,17 +120,41 @@ pub fn url_words(url: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the thread level reads of a document: the batch lends it from a
+/// [`Document`], the live index from its entries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThreadDoc<'a> {
+    pub id: &'a str,
+    pub title: Option<&'a str>,
+    pub text: &'a str,
+    pub url: Option<&'a str>,
+    /// Seconds since the epoch.
+    pub published: Option<i64>,
+}
+
+impl<'a> From<&'a Document> for ThreadDoc<'a> {
+    fn from(d: &'a Document) -> Self {
+        ThreadDoc {
+            id: &d.id,
+            title: d.title.as_deref(),
+            text: &d.text,
+            url: d.url.as_deref(),
+            published: d.published.map(|t| t.seconds()),
+        }
+    }
+}
+
 /// A document's thread terms, hashed and sorted, with their counts: the words of
 /// its headline (or of its first `lead_words` words) and of its link
 /// ([`url_words`]), English possessives cut (`Fed's` is `Fed`), without the
 /// stop words of the document's language.
-pub(crate) fn thread_terms(d: &Document, cfg: &ThreadConfig) -> Vec<(u64, u32)> {
+pub(crate) fn thread_terms(d: &ThreadDoc<'_>, cfg: &ThreadConfig) -> Vec<(u64, u32)> {
     let mut v = Vec::new();
-    match d.title.as_deref().filter(|t| !t.trim().is_empty()) {
+    match d.title.filter(|t| !t.trim().is_empty()) {
         Some(title) => for_each_token(&without_possessives(title), true, |t| v.push(token_hash(t))),
         None => {
             let mut left = cfg.lead_words;
-            for_each_token(&without_possessives(&d.text), true, |t| {
+            for_each_token(&without_possessives(d.text), true, |t| {
                 if left > 0 {
                     left -= 1;
                     v.push(token_hash(t));
@@ -138,7 +162,7 @@ pub(crate) fn thread_terms(d: &Document, cfg: &ThreadConfig) -> Vec<(u64, u32)> 
             });
         }
     }
-    if let Some(url) = &d.url {
+    if let Some(url) = d.url {
         for w in url_words(url) {
             for_each_token(&w, true, |t| v.push(token_hash(t)));
         }
@@ -191,7 +215,7 @@ impl Postings {
         vectors: &[SparseVec],
         vocabulary: usize,
         max_posting: usize,
-        docs: &[Document],
+        docs: &[ThreadDoc<'_>],
     ) -> Self {
         let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
         for (i, v) in vectors.iter().enumerate() {
@@ -205,7 +229,7 @@ impl Postings {
             .for_each(|l| {
                 let by_weight = |a: &(u32, f32), b: &(u32, f32)| {
                     b.1.total_cmp(&a.1)
-                        .then_with(|| docs[a.0 as usize].id.cmp(&docs[b.0 as usize].id))
+                        .then_with(|| docs[a.0 as usize].id.cmp(docs[b.0 as usize].id))
                 };
                 l.select_nth_unstable_by(max_posting, by_weight);
                 l.truncate(max_posting);
@@ -229,18 +253,66 @@ impl Postings {
                 acc.add(j, w * wj);
             }
         }
-        let mut scored: Vec<(u32, f32)> = acc
+        let scored = acc
             .drain()
-            .filter(|&(j, s)| j as usize != i && s > 0.0 && near_in_time(i, j as usize))
-            .collect();
-        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k, by_score);
-            scored.truncate(k);
-        }
-        scored.sort_unstable_by(by_score);
-        scored
+            .filter(|&(j, s)| j as usize != i && s > 0.0 && near_in_time(i, j as usize));
+        nearest_of(scored, k)
     }
+}
+
+/// The `k` highest-scored of `scored` (ties by key), best first.
+pub(crate) fn nearest_of<K: Ord + Copy>(
+    scored: impl Iterator<Item = (K, f32)>,
+    k: usize,
+) -> Vec<(K, f32)> {
+    let mut scored: Vec<(K, f32)> = scored.collect();
+    let by_score = |a: &(K, f32), b: &(K, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > k {
+        scored.select_nth_unstable_by(k, by_score);
+        scored.truncate(k);
+    }
+    scored.sort_unstable_by(by_score);
+    scored
+}
+
+/// Weights summed per term, emptied as they are read.
+pub(crate) trait TermSums {
+    fn add(&mut self, t: u64, w: f32);
+    /// The terms summed and their weights; empty afterwards.
+    fn take(&mut self) -> Vec<(u64, f32)>;
+}
+
+impl TermSums for ahash::AHashMap<u64, f32> {
+    fn add(&mut self, t: u64, w: f32) {
+        *self.entry(t).or_insert(0.0) += w;
+    }
+
+    fn take(&mut self) -> Vec<(u64, f32)> {
+        self.drain().collect()
+    }
+}
+
+impl TermSums for Accumulator {
+    fn add(&mut self, t: u64, w: f32) {
+        Accumulator::add(self, t as u32, w);
+    }
+
+    fn take(&mut self) -> Vec<(u64, f32)> {
+        self.drain().map(|(t, w)| (t as u64, w)).collect()
+    }
+}
+
+/// A document's base vector: each term's sublinear count (`1 + ln c`)
+/// times its IDF, normalized.
+pub(crate) fn weigh(
+    counts: impl Iterator<Item = (u64, u32)>,
+    idf: impl Fn(u64) -> f64,
+) -> SparseVec {
+    let mut v: SparseVec = counts
+        .map(|(t, c)| (t, ((1.0 + (c as f64).ln()) * idf(t)) as f32))
+        .collect();
+    sparse::normalize(&mut v);
+    v
 }
 
 /// Scores summed per document: a dense array and the documents touched.
@@ -280,14 +352,19 @@ impl Accumulator {
 /// (ordered by their smallest), and each document's expanded vector.
 pub(crate) struct Threads {
     pub clusters: Vec<Vec<u32>>,
+    /// Over term ids: each document's expanded and base vectors.
     pub vectors: Vec<SparseVec>,
+    pub base: Vec<SparseVec>,
+    /// Each term id's hash and document frequency.
+    pub vocabulary: Vec<u64>,
+    pub df: Vec<u64>,
     /// Distinct linked document pairs.
     pub links: usize,
 }
 
 /// Threads over `stories` (lists of document indices, each sorted).
 pub(crate) fn link_stories(
-    docs: &[Document],
+    docs: &[ThreadDoc<'_>],
     stories: &[Vec<usize>],
     cfg: &ThreadConfig,
 ) -> Threads {
@@ -314,22 +391,15 @@ pub(crate) fn link_stories(
     let base: Vec<SparseVec> = ids
         .par_iter()
         .map(|ts| {
-            let mut v: SparseVec = ts
-                .iter()
-                .map(|&(t, c)| {
-                    let tf = 1.0 + (c as f64).ln();
-                    let idf = crate::signals::idf(n as u64, df[t as usize]);
-                    (t as u64, (tf * idf) as f32)
-                })
-                .collect();
-            sparse::normalize(&mut v);
-            v
+            weigh(ts.iter().map(|&(t, c)| (t as u64, c)), |t| {
+                crate::signals::idf(n as u64, df[t as usize])
+            })
         })
         .collect();
     drop(ids);
     let window = cfg.time_window_days * 86_400.0;
     let near_in_time = |a: usize, b: usize| match (docs[a].published, docs[b].published) {
-        (Some(x), Some(y)) => ((x.seconds() - y.seconds()).abs() as f64) <= window,
+        (Some(x), Some(y)) => ((x - y).abs() as f64) <= window,
         _ => true,
     };
     // Expansion: the document plus the similarity-weighted mean of itself
@@ -340,15 +410,14 @@ pub(crate) fn link_stories(
     });
     drop(postings);
     let expanded: Vec<SparseVec> = per_document(n, vocabulary.len(), |acc, i| {
+        let near = &near[i][..cfg.neighbours.min(near[i].len())];
         expand(
-            i,
-            &near[i][..cfg.neighbours.min(near[i].len())],
-            &base,
+            &base[i],
+            near.iter().map(|&(j, s)| (&base[j as usize], s)),
             cfg,
             acc,
         )
     });
-    drop(base);
     let links: Vec<&[(u32, f32)]> = near.iter().map(|l| &l[..cfg.links.min(l.len())]).collect();
     let mut story_of = vec![0u32; n];
     for (s, members) in stories.iter().enumerate() {
@@ -379,6 +448,9 @@ pub(crate) fn link_stories(
     Threads {
         clusters,
         vectors: expanded,
+        base,
+        vocabulary,
+        df,
         links: linked_docs,
     }
 }
@@ -405,28 +477,28 @@ fn per_document<T: Send>(
     blocks.into_iter().flatten().collect()
 }
 
-/// Document `i`'s vector plus `expansion` times the similarity-weighted mean
-/// of its own and its neighbours' vectors, cut to the heaviest terms and
+/// A document's vector `own` plus `expansion` times the similarity-weighted
+/// mean of its own and its neighbours' vectors (`near`: each with its
+/// similarity), cut to the `max_terms` heaviest terms (ties by term) and
 /// normalized.
-fn expand(
-    i: usize,
-    near: &[(u32, f32)],
-    base: &[SparseVec],
+pub(crate) fn expand<'a>(
+    own: &SparseVec,
+    near: impl Iterator<Item = (&'a SparseVec, f32)> + Clone,
     cfg: &ThreadConfig,
-    acc: &mut Accumulator,
+    acc: &mut impl TermSums,
 ) -> SparseVec {
-    let total: f64 = 1.0 + near.iter().map(|&(_, s)| s as f64).sum::<f64>();
-    let own = (1.0 + cfg.expansion / total) as f32;
-    for &(t, w) in &base[i] {
-        acc.add(t as u32, w * own);
+    let total: f64 = 1.0 + near.clone().map(|(_, s)| s as f64).sum::<f64>();
+    let own_factor = (1.0 + cfg.expansion / total) as f32;
+    for &(t, w) in own {
+        acc.add(t, w * own_factor);
     }
-    for &(j, s) in near {
+    for (v, s) in near {
         let f = (cfg.expansion * s as f64 / total) as f32;
-        for &(t, w) in &base[j as usize] {
-            acc.add(t as u32, w * f);
+        for &(t, w) in v {
+            acc.add(t, w * f);
         }
     }
-    let mut v: Vec<(u64, f32)> = acc.drain().map(|(t, w)| (t as u64, w)).collect();
+    let mut v = acc.take();
     if v.len() > cfg.max_terms {
         let by_weight = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         v.select_nth_unstable_by(cfg.max_terms, by_weight);
@@ -632,8 +704,8 @@ mod tests {
         let mut other = Document::new("2", "");
         other.title = Some("Fed Plosser sees high bar news Plosser taper".into());
         assert_eq!(
-            thread_terms(&d, &ThreadConfig::default()),
-            thread_terms(&other, &ThreadConfig::default())
+            thread_terms(&(&d).into(), &ThreadConfig::default()),
+            thread_terms(&(&other).into(), &ThreadConfig::default())
         );
         assert_eq!(
             without_possessives("Icahn’s slate, eBay's"),
@@ -672,6 +744,7 @@ mod tests {
             vec![(0, 0.5)],
             vec![(0, 0.1)],
         ];
+        let docs: Vec<ThreadDoc> = docs.iter().map(ThreadDoc::from).collect();
         let p = Postings::new(&vectors, 2, 2, &docs);
         // Term 0: 0.9 (c) first, then 0.5 held by d and b, b's id first.
         assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.5)]);
@@ -690,9 +763,14 @@ mod tests {
 
     #[test]
     fn expansion_adds_the_neighbours_terms_weighted_by_similarity() {
-        let base = vec![v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(3, 1.0)])];
+        let base = [v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(3, 1.0)])];
         let cfg = ThreadConfig::default();
-        let e = expand(0, &[(1, 0.7)], &base, &cfg, &mut Accumulator::with_len(4));
+        let e = expand(
+            &base[0],
+            [(&base[1], 0.7)].into_iter(),
+            &cfg,
+            &mut Accumulator::with_len(4),
+        );
         let w = |t: u64| e.iter().find(|x| x.0 == t).map_or(0.0, |x| x.1);
         assert!(w(2) > 0.0 && w(1) > w(2), "{e:?}");
         assert_eq!(w(3), 0.0);

@@ -39,11 +39,19 @@ fn short_window() -> FeedConfig {
 /// The batch result for `docs`, and a live index (default configs) that
 /// placed them in order, with its assignments.
 fn batch_and_live(docs: &[Document]) -> (Clustering, FeedIndex, Vec<FeedAssignment>) {
-    let batch = Clusterer::new(Config::default())
+    batch_and_live_with(Config::default(), docs)
+}
+
+/// [`batch_and_live`] with `config` for both.
+fn batch_and_live_with(
+    config: Config,
+    docs: &[Document],
+) -> (Clustering, FeedIndex, Vec<FeedAssignment>) {
+    let batch = Clusterer::new(config.clone())
         .unwrap()
         .cluster(docs)
         .unwrap();
-    let mut ix = FeedIndex::new(Config::default(), FeedConfig::default()).unwrap();
+    let mut ix = FeedIndex::new(config, FeedConfig::default()).unwrap();
     let placed = ix.insert_batch(docs).unwrap();
     (batch, ix, placed)
 }
@@ -514,24 +522,46 @@ fn partition(labels: &[String]) -> Vec<usize> {
 /// batch weighs with the whole corpus's.
 #[test]
 fn relinked_live_index_gives_the_batch_answer_on_the_samples() {
-    for sample in ["syria-2016.jsonl", "news-sample.jsonl"] {
-        let docs = load(sample);
-        let (batch, mut ix, _) = batch_and_live(&docs);
-        ix.consolidate();
-        let status: Vec<_> = docs.iter().map(|d| ix.get(&d.id).unwrap()).collect();
-        let of =
-            |f: &dyn Fn(usize) -> String| partition(&(0..docs.len()).map(f).collect::<Vec<_>>());
-        assert_eq!(
-            of(&|i| status[i].duplicate_group.clone()),
-            of(&|i| batch.assignments[i].duplicate_group.clone()),
-            "{sample}: groups"
-        );
-        let live = of(&|i| status[i].story.clone());
-        let batch_stories = of(&|i| batch.assignments[i].story.clone());
-        let differ: Vec<&str> = (0..docs.len())
-            .filter(|&i| live[i] != batch_stories[i])
-            .map(|i| docs[i].id.as_str())
-            .collect();
-        assert!(differ.is_empty(), "{sample}: stories differ for {differ:?}");
+    let mut threads_on = Config::default();
+    threads_on.thread.enabled = true;
+    for config in [Config::default(), threads_on] {
+        for sample in ["syria-2016.jsonl", "news-sample.jsonl"] {
+            let docs = load(sample);
+            let (batch, mut ix, _) = batch_and_live_with(config.clone(), &docs);
+            ix.consolidate();
+            let status: Vec<_> = docs.iter().map(|d| ix.get(&d.id).unwrap()).collect();
+            let of = |f: &dyn Fn(usize) -> String| {
+                partition(&(0..docs.len()).map(f).collect::<Vec<_>>())
+            };
+            assert_eq!(
+                of(&|i| status[i].duplicate_group.clone()),
+                of(&|i| batch.assignments[i].duplicate_group.clone()),
+                "{sample}: groups"
+            );
+            let stories = (
+                of(&|i| status[i].story.clone()),
+                of(&|i| batch.assignments[i].story.clone()),
+            );
+            let threads = (
+                of(&|i| status[i].thread.clone()),
+                of(&|i| batch.assignments[i].thread.clone()),
+            );
+            for (level, (live, batch)) in [("stories", stories), ("threads", threads)] {
+                let differ: Vec<&str> = (0..docs.len())
+                    .filter(|&i| live[i] != batch[i])
+                    .map(|i| docs[i].id.as_str())
+                    .collect();
+                assert!(differ.is_empty(), "{sample}: {level} differ for {differ:?}");
+            }
+            if config.thread.enabled {
+                let canonical: Vec<bool> = status.iter().map(|s| s.thread_canonical).collect();
+                let want: Vec<bool> = batch
+                    .assignments
+                    .iter()
+                    .map(|a| a.thread_canonical)
+                    .collect();
+                assert_eq!(canonical, want, "{sample}: thread canonicals");
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use wirecluster::{Clusterer, Config, Document};
+use wirecluster::{Clusterer, Config, Document, FeedConfig, FeedIndex};
 
 /// `(thread, headline, link)`: headline-only records, as feeds give them.
 const HEADLINES: &[(&str, &str, &str)] = &[
@@ -194,12 +194,106 @@ fn with_the_level_off_each_story_is_its_own_thread() {
     }
 }
 
+/// Headlines placed one by one in a live index with the thread level on.
+fn live(docs: &[Document], feed: FeedConfig) -> FeedIndex {
+    let mut ix = FeedIndex::new(thread_level(), feed).unwrap();
+    for d in docs {
+        let a = ix.insert(d).unwrap();
+        let s = ix.get(&d.id).unwrap();
+        assert_eq!(
+            (&a.thread, a.thread_canonical),
+            (&s.thread, s.thread_canonical)
+        );
+    }
+    ix
+}
+
 #[test]
-fn the_live_index_refuses_the_thread_level_rather_than_ignoring_it() {
-    let Err(err) = wirecluster::FeedIndex::new(thread_level(), Default::default()) else {
-        panic!("the live index takes the thread level");
-    };
-    assert!(err.to_string().contains("thread"), "{err}");
+fn the_live_index_gives_the_batch_threads_once_re_linked() {
+    let docs = documents(&(0..HEADLINES.len()).collect::<Vec<_>>());
+    let batch = Clusterer::new(thread_level())
+        .unwrap()
+        .cluster(&docs)
+        .unwrap();
+    let mut ix = live(&docs, FeedConfig::default());
+    ix.consolidate();
+    for (d, a) in docs.iter().zip(&batch.assignments) {
+        let s = ix.get(&d.id).unwrap();
+        assert_eq!(
+            (&s.story, &s.thread, s.thread_canonical),
+            (&a.story, &a.thread, a.thread_canonical),
+            "{}",
+            d.id
+        );
+    }
+    assert_eq!(batch.threads.len(), 3);
+}
+
+#[test]
+fn new_stories_join_their_thread_as_they_arrive() {
+    // The three running stories interleaved; re-linked once, after the
+    // first two headlines of each, and never again: the other twelve are
+    // placed as they arrive.
+    let order: Vec<usize> = (0..6).flat_map(|k| [k, 6 + k, 12 + k]).collect();
+    let docs = documents(&order);
+    let mut feed = FeedConfig::default();
+    feed.consolidate_every = 0;
+    let mut ix = live(&docs[..6], feed);
+    ix.consolidate();
+    for d in &docs[6..] {
+        let a = ix.insert(d).unwrap();
+        assert!(!a.consolidated);
+    }
+    let threads: Vec<String> = docs.iter().map(|d| ix.get(&d.id).unwrap().thread).collect();
+    let expected: BTreeSet<BTreeSet<usize>> = ["ebay", "fed", "iphone"]
+        .iter()
+        .map(|t| {
+            (0..HEADLINES.len())
+                .filter(|&i| HEADLINES[i].0 == *t)
+                .collect()
+        })
+        .collect();
+    assert_eq!(partition(&docs, &threads), expected);
+}
+
+#[test]
+fn live_threads_survive_a_save_and_follow_removals() {
+    let docs = documents(&(0..HEADLINES.len()).collect::<Vec<_>>());
+    let mut ix = live(&docs, FeedConfig::default());
+    ix.consolidate();
+    let dir = std::env::temp_dir().join(format!("wirecluster-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("index.wcf");
+    ix.save(&path).unwrap();
+    let loaded = FeedIndex::load(&path).unwrap();
+    assert_eq!(loaded.statuses(), ix.statuses());
+    // Saved midway (the model and the vectors go with it), loaded, and
+    // continued: the same as never stopping.
+    let order: Vec<usize> = (0..6).flat_map(|k| [k, 6 + k, 12 + k]).collect();
+    let mixed = documents(&order);
+    let mut feed = FeedConfig::default();
+    feed.consolidate_every = 0;
+    let mut whole = live(&mixed[..6], feed);
+    whole.consolidate();
+    whole.save(&path).unwrap();
+    let mut resumed = FeedIndex::load(&path).unwrap();
+    for d in &mixed[6..] {
+        assert_eq!(resumed.insert(d).unwrap(), whole.insert(d).unwrap());
+    }
+    assert_eq!(resumed.statuses(), whole.statuses());
+    // The eBay thread's canonical leaves: another eBay headline leads it.
+    let ebay = ix.get("h00").unwrap().thread;
+    ix.remove(&ebay).unwrap();
+    let now = ix.get("h01").unwrap().thread;
+    assert_ne!(now, ebay);
+    for i in 0..6 {
+        let id = format!("h{i:02}");
+        if id != ebay {
+            assert_eq!(ix.get(&id).unwrap().thread, now, "{id}");
+        }
+    }
+    assert!(ix.get(&now).unwrap().thread_canonical);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -32,6 +32,9 @@ impl FeedIndex {
                 source: doc.source.clone(),
                 title: doc.title.clone(),
                 text: doc.text.clone(),
+                url: doc.url.clone().filter(|_| self.fx.config().thread.enabled),
+                thread_base: SparseVec::new(),
+                thread_vector: None,
                 learned_at: p.learned_at as u32,
                 set: p.set,
                 figures: p.figures,
@@ -64,8 +67,10 @@ impl FeedIndex {
             self.join_group(gk, seq, &plan.shared);
             Some(prev)
         };
+        self.weigh_thread_terms(seq);
         let prev_story_canonical = if new_story {
             self.start_story(sk, vec![gk]);
+            self.place_in_thread(seq, sk);
             None
         } else {
             if new_group {
@@ -115,6 +120,8 @@ impl FeedIndex {
             story_size: s.size,
             story_match: plan.story.and_then(|(_, m)| m),
             story_canonical_changed: changed(prev_story_canonical, s.canonical),
+            thread: self.doc_id(self.thread_canonical(g.story)),
+            thread_canonical: self.thread_canonical(g.story) == seq,
             moved,
             split_off,
             evicted,

@@ -54,6 +54,7 @@ pub(super) struct LoggedDoc {
     text: String,
     published: Option<i64>,
     source: Option<String>,
+    url: Option<String>,
 }
 
 impl LoggedDoc {
@@ -64,6 +65,7 @@ impl LoggedDoc {
             text: d.text.clone(),
             published: d.published.map(|t| t.seconds()),
             source: d.source.clone(),
+            url: d.url.clone(),
         }
     }
 
@@ -74,7 +76,7 @@ impl LoggedDoc {
             title: self.title,
             published: self.published.map(Timestamp::from_seconds),
             source: self.source,
-            url: None,
+            url: self.url,
             label: None,
             labels: Default::default(),
         }

@@ -31,7 +31,15 @@
 //!    story is joined only when the article resembles it as a whole: average
 //!    linkage of one new unit. The best story at or above
 //!    [`FeedConfig::story_threshold`] is joined.
-//! 4. **Canonical** members follow the batch policies, updated as members
+//! 4. **Thread** (with [`Config::thread`] on): an article that joins a story
+//!    joins its thread. The first article of a new story is weighed as the
+//!    batch's thread stage weighs it (headline and link words, frequencies of
+//!    the last re-linking), expanded with its nearest live articles, and
+//!    its story joins the thread, among those of its nearest articles, with
+//!    the highest mean cosine over all of the thread's expanded vectors, when
+//!    that reaches [`ThreadConfig::threshold`](crate::ThreadConfig::threshold);
+//!    otherwise it is a thread of its own.
+//! 5. **Canonical** members follow the batch policies, updated as members
 //!    arrive; an assignment says when a group's or story's canonical changed.
 //!
 //! # Differences from the batch pipeline
@@ -54,14 +62,16 @@
 //! placement is one pass with no shared-neighbour score;
 //! [`FeedIndex::consolidate`] weighs every live article again with the
 //! frequencies of all the articles seen and re-links the live groups'
-//! stories with the batch story stage; placement re-links every
+//! stories with the batch story stage, then (with the thread level on) the
+//! stories' threads with the batch thread stage; placement re-links every
 //! [`FeedConfig::consolidate_every`] articles, and weighs again when half
 //! as many articles as are live have arrived since the last weighing.
 //!
 //! `wirecluster eval --feed` measures the difference on any labelled corpus
 //! (figures in `BENCHMARKS.md`). Placed in file order and re-linked once at
 //! the end, the live index gives the batch's groups and stories on the
-//! Syria and bundled samples; as placed, before that re-linking, it puts
+//! Syria and bundled samples, with and without the thread level; as
+//! placed, before that re-linking, it puts
 //! `syr-003` (the same talks four days later) into the Syria story, which
 //! the batch keeps apart.
 //!
@@ -96,7 +106,8 @@
 //! holds what cannot be recomputed: each article's headline and text, its
 //! story vector as last weighed, its place in its group, and how many
 //! learned sentences its features were computed with; the groups, stories,
-//! frequencies and learned sentences. Shingle sets, signatures, band keys,
+//! frequencies and learned sentences; with the thread level on, each
+//! article's link and thread vectors and the stories' threads. Shingle sets, signatures, band keys,
 //! fingerprints and terms are recomputed from the text on load, with the
 //! boilerplate learned when each article arrived, so the file is smaller
 //! than the input (21.1 MB for a 25.8 MB input of 20,302 articles) and a
@@ -120,6 +131,7 @@ mod persist;
 mod plan;
 mod postings;
 mod state;
+mod threads;
 mod types;
 
 pub use persist::FEED_INDEX_VERSION;
@@ -150,6 +162,7 @@ use crate::verify::{self, EdgeKind};
 use plan::Prepared;
 use postings::{Posting, fingerprint_item, remove_posting};
 use state::{ArticleSeq, Entry, Group, GroupKey, StoryKey, StoryState};
+use threads::{ThreadModel, ThreadState};
 
 /// An incremental index over a live feed of articles.
 ///
@@ -195,6 +208,9 @@ pub struct FeedIndex {
     ids: AHashMap<String, ArticleSeq>,
     groups: AHashMap<GroupKey, Group>,
     stories: AHashMap<StoryKey, StoryState>,
+    /// Threads by key, with the thread level on (empty otherwise).
+    threads: AHashMap<StoryKey, ThreadState>,
+    thread_model: ThreadModel,
     /// LSH band key to the articles holding it, in arrival order.
     bands: AHashMap<u64, Posting<ArticleSeq>>,
     /// Fingerprint to its holders' [`postings::fingerprint_item`]s.
@@ -218,18 +234,10 @@ pub struct FeedIndex {
 }
 
 impl FeedIndex {
-    /// An empty index with validated configs. The thread level
-    /// ([`Config::thread`]) is refused: the live index has none yet.
+    /// An empty index with validated configs.
     pub fn new(config: Config, feed: FeedConfig) -> Result<Self> {
         config.validate()?;
         feed.validate()?;
-        if config.thread.enabled {
-            return Err(Error::Config {
-                field: "thread.enabled",
-                value: "true".to_string(),
-                reason: "the live index has no thread level yet: turn it off",
-            });
-        }
         Ok(FeedIndex {
             fx: FeatureExtractor::new(&config, Normalizer::new(&config.normalize)),
             feed,
@@ -246,6 +254,8 @@ impl FeedIndex {
             ids: AHashMap::new(),
             groups: AHashMap::new(),
             stories: AHashMap::new(),
+            threads: AHashMap::new(),
+            thread_model: ThreadModel::default(),
             bands: AHashMap::new(),
             fingerprints: AHashMap::new(),
             terms: AHashMap::new(),
@@ -410,6 +420,8 @@ impl FeedIndex {
             story: self.doc_id(s.canonical),
             story_canonical: s.canonical == seq,
             story_size: s.size,
+            thread: self.doc_id(self.thread_canonical(g.story)),
+            thread_canonical: self.thread_canonical(g.story) == seq,
         })
     }
 
@@ -504,9 +516,17 @@ impl FeedIndex {
     fn relink(&mut self, weigh: bool) -> usize {
         self.stats.consolidations += 1;
         self.stats.since_consolidation = 0;
-        if !self.fx.config().story.enabled || self.groups.is_empty() {
-            return self.stories.len();
+        if self.fx.config().story.enabled && !self.groups.is_empty() {
+            self.relink_stories(weigh);
         }
+        if self.threads_on() && !self.stories.is_empty() {
+            self.link_threads();
+        }
+        self.stories.len()
+    }
+
+    /// The stories of the live groups made again by the batch story stage.
+    fn relink_stories(&mut self, weigh: bool) {
         let mut keys: Vec<GroupKey> = self.groups.keys().copied().collect();
         keys.sort_unstable();
         if weigh || self.since_weighed * 2 >= self.entries.len() as u64 {
@@ -531,7 +551,8 @@ impl FeedIndex {
         };
         let clusters = story::link_units(&signals, &self.df, self.n_docs, sc, &mut |_| {}).clusters;
         // New stories, keyed by their smallest group key (unique: a group
-        // is in one story).
+        // is in one story). Their threads are made again after.
+        self.threads.clear();
         for sk in self.stories.keys().copied().collect::<Vec<_>>() {
             self.drop_story(sk);
         }
@@ -543,7 +564,6 @@ impl FeedIndex {
             }
             self.start_story(sk, groups);
         }
-        self.stories.len()
     }
 
     fn doc_id(&self, seq: ArticleSeq) -> String {

@@ -7,7 +7,7 @@ use super::*;
 use crate::atomic::AtomicFile;
 
 /// The format version written by [`FeedIndex::save`].
-pub const FEED_INDEX_VERSION: u32 = 4;
+pub const FEED_INDEX_VERSION: u32 = 5;
 
 pub(super) const MAGIC: &[u8; 8] = b"WCFEED\0\0";
 
@@ -42,6 +42,10 @@ pub(super) struct Snapshot {
     groups: Vec<(GroupKey, StoredGroup)>,
     stories: Vec<(StoryKey, StoryState)>,
     stats: FeedStats,
+    /// The thread level's frequencies of the last re-linking, and the
+    /// documents counted.
+    thread_df: Vec<(u64, u64)>,
+    thread_n: u64,
 }
 
 /// An article as saved.
@@ -52,6 +56,7 @@ struct StoredEntry {
     source: Option<String>,
     title: Option<String>,
     text: String,
+    url: Option<String>,
     learned_at: u32,
     group: GroupKey,
     parent: Option<ArticleSeq>,
@@ -59,6 +64,10 @@ struct StoredEntry {
     complete: MostCompleteParts,
     /// The story vector: positions in the article's sorted terms, weights.
     vector: Vec<(u32, f32)>,
+    /// The thread level's base and expanded vectors (empty and `None` with
+    /// the level off).
+    thread_base: SparseVec,
+    thread_vector: Option<SparseVec>,
 }
 
 /// A group as saved.
@@ -207,12 +216,15 @@ impl FeedIndex {
                     source: e.source.clone(),
                     title: e.title.clone(),
                     text: e.text.clone(),
+                    url: e.url.clone(),
                     learned_at: e.learned_at,
                     group: e.group,
                     parent: e.parent,
                     link: e.link,
                     complete: e.complete,
                     vector,
+                    thread_base: e.thread_base.clone(),
+                    thread_vector: e.thread_vector.clone(),
                 };
                 (seq, stored)
             })
@@ -251,6 +263,13 @@ impl FeedIndex {
             groups,
             stories: sorted(&self.stories),
             stats: self.stats.clone(),
+            thread_df: {
+                let mut v: Vec<(u64, u64)> =
+                    self.thread_model.df.iter().map(|(&t, &c)| (t, c)).collect();
+                v.sort_unstable();
+                v
+            },
+            thread_n: self.thread_model.n,
         };
         let bad = |reason: String| Error::IndexFile {
             path: path.to_path_buf(),
@@ -340,6 +359,8 @@ impl FeedIndex {
         index.since_weighed = snap.since_weighed;
         index.df = snap.df.into_iter().collect();
         index.stats = snap.stats;
+        index.thread_model.df = snap.thread_df.into_iter().collect();
+        index.thread_model.n = snap.thread_n;
         index.restore_entries(snap.entries, &snap.learned, &bad)?;
         index.learned = snap.learned;
         for (gk, g) in snap.groups {
@@ -352,6 +373,7 @@ impl FeedIndex {
             index.expiry_insert(k, &s);
             index.stories.insert(k, s);
         }
+        index.rebuild_threads();
         let log = log_path(path);
         let (ops, log_len) = log::read(&log, index.ops)?;
         for op in ops {
@@ -444,6 +466,9 @@ impl FeedIndex {
                     title_terms: crate::headline::title_terms(e.title.as_deref()),
                     title: e.title,
                     text: e.text,
+                    url: e.url,
+                    thread_base: e.thread_base,
+                    thread_vector: e.thread_vector,
                     learned_at: e.learned_at,
                     set: r.set,
                     figures: r.figures,

@@ -55,6 +55,13 @@ pub(super) struct Entry {
     /// recomputed from them; a load recomputes the rest.
     pub(super) title: Option<String>,
     pub(super) text: String,
+    /// Its link, for the thread level's link words (kept with the level on).
+    pub(super) url: Option<String>,
+    /// With the thread level on: its base thread vector (over term hashes)
+    /// and, when weighed at the last re-linking or placed since as a new
+    /// story's first article, its expanded one.
+    pub(super) thread_base: SparseVec,
+    pub(super) thread_vector: Option<SparseVec>,
     /// Learned sentences known when its features were computed (the
     /// features are recomputed with as many on load).
     pub(super) learned_at: u32,
@@ -123,6 +130,9 @@ pub(super) struct StoryState {
     pub(super) size: usize,
     pub(super) newest_time: Option<i64>,
     pub(super) newest_seq: ArticleSeq,
+    /// Its thread: the key of a story the thread had when it was made (the
+    /// story's own key until a re-linking puts it into a larger thread).
+    pub(super) thread: StoryKey,
 }
 
 impl FeedIndex {
@@ -254,6 +264,7 @@ impl FeedIndex {
                 size: 0,
                 newest_time: None,
                 newest_seq: first,
+                thread: sk,
             },
         );
         self.refresh_story(sk);
@@ -264,6 +275,7 @@ impl FeedIndex {
     pub(super) fn leave_group(&mut self, xs: &[ArticleSeq]) {
         let old = self.entry(xs[0]).group;
         let old_story = self.group(old).story;
+        self.thread_sum_changed(old_story);
         let g = self.group_mut(old);
         g.members.retain(|m| xs.binary_search(m).is_err());
         if g.members.is_empty() {
@@ -271,7 +283,8 @@ impl FeedIndex {
             let s = self.story_mut(old_story);
             s.groups.retain(|&k| k != old);
             if s.groups.is_empty() {
-                self.drop_story(old_story);
+                let gone = self.drop_story(old_story);
+                self.leave_thread(gone.thread, old_story);
                 return;
             }
         } else {
@@ -331,6 +344,9 @@ impl FeedIndex {
         x: ArticleSeq,
         known: &[(ArticleSeq, usize)],
     ) {
+        if self.entry(x).thread_vector.is_some() {
+            self.thread_sum_changed(self.group(gk).story);
+        }
         let members: Vec<ArticleSeq> = self
             .group(gk)
             .members
@@ -455,9 +471,12 @@ impl FeedIndex {
             newest_time,
             newest_seq,
             groups: old.groups,
+            thread: old.thread,
         };
         self.expiry_insert(sk, &s);
+        let tk = s.thread;
         self.stories.insert(sk, s);
+        self.thread_changed(tk, sk);
     }
 
     pub(super) fn expiry_insert(&mut self, sk: StoryKey, s: &StoryState) {
@@ -489,6 +508,7 @@ impl FeedIndex {
         for &fp in &e.fingerprints {
             remove_posting(&mut self.fingerprints, fp, item);
         }
+        self.unpost_thread_terms(seq, &e.thread_base);
         self.n_docs = self.n_docs.saturating_sub(1);
         for t in &e.terms {
             if let Some(c) = self.df.get_mut(t) {
@@ -525,6 +545,7 @@ impl FeedIndex {
     pub(super) fn evict(&mut self, sk: StoryKey) -> EvictedStory {
         let story = self.doc_id(self.story(sk).canonical);
         let s = self.drop_story(sk);
+        self.leave_thread(s.thread, sk);
         let mut members: Vec<(ArticleSeq, String)> = Vec::with_capacity(s.size);
         let mut groups = Vec::with_capacity(s.groups.len());
         for gk in s.groups {

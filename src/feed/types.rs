@@ -153,6 +153,14 @@ pub struct FeedAssignment {
     pub story_match: Option<StoryMatch>,
     /// The story's previous canonical id, when this insert changed it.
     pub story_canonical_changed: Option<String>,
+    /// Its thread: the thread canonical's id after this insert (its story
+    /// with the thread level off). A story started since the last
+    /// re-linking is a thread of its own until the next.
+    #[serde(default)]
+    pub thread: String,
+    /// Whether the article is now its thread's canonical member.
+    #[serde(default)]
+    pub thread_canonical: bool,
     /// Articles moved into this article's group: one had been placed by a
     /// weak containment edge and is far better contained in this article
     /// (the feed's form of the batch rule that sets such edges aside); the
@@ -204,6 +212,11 @@ pub struct DocStatus {
     pub story_canonical: bool,
     /// Articles in its story.
     pub story_size: usize,
+    /// Its thread's current canonical id (its story with the thread level
+    /// off).
+    pub thread: String,
+    /// Whether it is its thread's canonical member.
+    pub thread_canonical: bool,
 }
 
 /// Counts kept by the index.

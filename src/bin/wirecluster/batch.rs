@@ -69,16 +69,20 @@ pub(crate) struct FeedScores {
     groups: wirecluster::Scores,
     stories: wirecluster::Scores,
     consolidated: wirecluster::Scores,
+    threads: wirecluster::Scores,
+    threads_consolidated: wirecluster::Scores,
     secs: f64,
 }
 
 /// Places `docs` in a live index in publication order (undated last; no
-/// eviction) and scores its groups and stories against `gold`.
+/// eviction) and scores its groups, stories and threads against their
+/// labels, as placed and after a final re-linking.
 pub(crate) fn feed_scores(
     cli: &Cli,
     docs: &[Document],
     gold: &[&str],
     story_gold: &[&str],
+    thread_gold: &[&str],
 ) -> Result<FeedScores, BoxError> {
     let mut feed = feed_config(cli);
     feed.window_days = 1e9;
@@ -90,17 +94,19 @@ pub(crate) fn feed_scores(
     let start = std::time::Instant::now();
     index.insert_batch(&ordered)?;
     let secs = start.elapsed().as_secs_f64();
-    let labels = |index: &wirecluster::FeedIndex| -> (Vec<String>, Vec<String>) {
-        docs.iter()
-            .map(|d| {
-                let st = index.get(&d.id).expect("nothing is evicted");
-                (st.duplicate_group, st.story)
-            })
-            .unzip()
+    let labels = |index: &wirecluster::FeedIndex| -> [Vec<String>; 3] {
+        let mut out: [Vec<String>; 3] = Default::default();
+        for d in docs {
+            let st = index.get(&d.id).expect("nothing is evicted");
+            out[0].push(st.duplicate_group);
+            out[1].push(st.story);
+            out[2].push(st.thread);
+        }
+        out
     };
-    let (group, story) = labels(&index);
+    let [group, story, thread] = labels(&index);
     index.consolidate();
-    let (_, story_after) = labels(&index);
+    let [_, story_after, thread_after] = labels(&index);
     let sc = |v: &[String], gold: &[&str]| {
         let r: Vec<&str> = v.iter().map(String::as_str).collect();
         score(&r, gold)
@@ -109,6 +115,8 @@ pub(crate) fn feed_scores(
         groups: sc(&group, gold),
         stories: sc(&story, story_gold),
         consolidated: sc(&story_after, story_gold),
+        threads: sc(&thread, thread_gold),
+        threads_consolidated: sc(&thread_after, thread_gold),
         secs,
     })
 }
@@ -256,7 +264,7 @@ pub(crate) fn eval(
     let thread_pred: Vec<&str> = c.assignments.iter().map(|a| a.thread.as_str()).collect();
     let th = score(&thread_pred, &thread_gold);
     let fed = if feed {
-        Some(feed_scores(cli, docs, &gold, &story_gold)?)
+        Some(feed_scores(cli, docs, &gold, &story_gold, &thread_gold)?)
     } else {
         None
     };
@@ -265,7 +273,8 @@ pub(crate) fn eval(
         if let Some(f) = &fed {
             all["feed"] = serde_json::json!({
                 "duplicate_groups": f.groups, "stories": f.stories,
-                "stories_after_consolidate": f.consolidated, "insert_secs": f.secs,
+                "stories_after_consolidate": f.consolidated, "threads": f.threads,
+                "threads_after_consolidate": f.threads_consolidated, "insert_secs": f.secs,
             });
         }
         stdout_line(&serde_json::to_string_pretty(&all)?)?;
@@ -277,12 +286,19 @@ pub(crate) fn eval(
             print_scores("feed, duplicate groups", &f.groups)?;
             print_scores("feed, stories", &f.stories)?;
             print_scores("feed, stories after a final consolidate", &f.consolidated)?;
+            print_scores("feed, threads", &f.threads)?;
+            print_scores(
+                "feed, threads after a final consolidate",
+                &f.threads_consolidated,
+            )?;
             stdout_line(&format!(
-                "feed minus batch: groups pairwise F1 {:+.4}, ARI {:+.4}; stories BCubed F1 {:+.4} ({:+.4} after a final consolidate)\nfeed placed {} articles in {:.3} s: {:.0} articles/s",
+                "feed minus batch: groups pairwise F1 {:+.4}, ARI {:+.4}; stories BCubed F1 {:+.4} ({:+.4} after a final consolidate); threads BCubed F1 {:+.4} ({:+.4})\nfeed placed {} articles in {:.3} s: {:.0} articles/s",
                 f.groups.pairwise.f1 - s.pairwise.f1,
                 f.groups.ari - s.ari,
                 f.stories.bcubed.f1 - st.bcubed.f1,
                 f.consolidated.bcubed.f1 - st.bcubed.f1,
+                f.threads.bcubed.f1 - th.bcubed.f1,
+                f.threads_consolidated.bcubed.f1 - th.bcubed.f1,
                 docs.len(),
                 f.secs,
                 docs.len() as f64 / f.secs.max(1e-9),
