@@ -320,3 +320,40 @@ fn explain_says_whether_two_headlines_share_a_thread_and_why() {
     let off = Clusterer::new(Config::default()).unwrap();
     assert!(off.explain(&docs, "h00", "h03").unwrap().thread.is_none());
 }
+
+#[test]
+fn evicted_stories_leave_their_threads() {
+    // The eBay headlines on day 1, the Fed's on day 2 and the iPhone's on
+    // day 6: with a two-day window the first two running stories are
+    // evicted, thread and all, and the iPhone thread stays whole.
+    let docs: Vec<Document> = documents(&(0..HEADLINES.len()).collect::<Vec<_>>())
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let day = [1, 2, 6][i / 6];
+            d.with_published(format!("2014-03-{day:02}").parse().unwrap())
+        })
+        .collect();
+    let mut feed = FeedConfig::default();
+    feed.window_days = 2.0;
+    let mut ix = FeedIndex::new(thread_level(), feed).unwrap();
+    let mut evicted = Vec::new();
+    for d in &docs[..12] {
+        ix.insert(d).unwrap();
+    }
+    ix.consolidate();
+    let fed = ix.get("h06").unwrap().thread;
+    assert!((6..12).all(|i| ix.get(&format!("h{i:02}")).unwrap().thread == fed));
+    for d in &docs[12..] {
+        let a = ix.insert(d).unwrap();
+        evicted.extend(a.evicted.into_iter().flat_map(|e| e.members));
+    }
+    evicted.sort();
+    let want: Vec<String> = (0..12).map(|i| format!("h{i:02}")).collect();
+    assert_eq!(evicted, want);
+    ix.consolidate();
+    let live = ix.statuses();
+    assert_eq!(live.len(), 6);
+    assert!(live.iter().all(|s| s.thread == live[0].thread));
+    assert_eq!(live.iter().filter(|s| s.thread_canonical).count(), 1);
+}
