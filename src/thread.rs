@@ -532,6 +532,10 @@ fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
     s
 }
 
+/// Of a merged cluster's link whose dot product is bounded: the side (a
+/// cluster index) whose part is missing and the other side's exact part.
+type Missing = Option<(usize, f64)>;
+
 /// The dot product of two linked clusters' sums: exact, or an upper bound.
 #[derive(Debug, Clone, Copy)]
 struct Link {
@@ -613,28 +617,50 @@ fn exact_average_linkage(
         debug_assert!(ab.exact);
         lb.remove(&(a as u32));
         let bound = |n2: f64, x: u32| (n2 * norm2[x as usize]).sqrt();
-        let mut merged: Vec<(u32, Link)> = Vec::with_capacity(la.len() + lb.len());
+        // Each neighbour's link to `a + b`, and, where one side is exact and
+        // the other was not linked, that side (`a` or `b`) and the exact part.
+        let mut merged: Vec<(u32, Link, Missing)> = Vec::with_capacity(la.len() + lb.len());
         for (&x, &la_x) in &la {
-            let lb_x = lb.remove(&x).unwrap_or(Link {
-                dot: bound(norm2[b], x),
-                exact: false,
-            });
-            merged.push((x, la_x.plus(lb_x)));
+            match lb.remove(&x) {
+                Some(lb_x) => merged.push((x, la_x.plus(lb_x), None)),
+                None => {
+                    let lb_x = Link {
+                        dot: bound(norm2[b], x),
+                        exact: false,
+                    };
+                    merged.push((x, la_x.plus(lb_x), la_x.exact.then_some((b, la_x.dot))));
+                }
+            }
         }
         for (&x, &lb_x) in &lb {
             let la_x = Link {
                 dot: bound(norm2[a], x),
                 exact: false,
             };
-            merged.push((x, la_x.plus(lb_x)));
+            merged.push((x, la_x.plus(lb_x), lb_x.exact.then_some((a, lb_x.dot))));
         }
-        merged.sort_unstable_by_key(|&(x, _)| x);
+        merged.sort_unstable_by_key(|&(x, _, _)| x);
+        let size_ab = sizes[a] + sizes[b];
+        // A bound that could reach the cut is replaced by the exact dot
+        // product: the missing side's alone (before the sums merge) when
+        // the other is exact, which is short when a small cluster joins a
+        // large one; the merged sum's otherwise.
+        for (x, l, missing) in merged.iter_mut() {
+            if let Some((side, known)) = *missing
+                && mean(l.dot, size_ab, sizes[*x as usize]) >= threshold
+            {
+                *l = Link {
+                    dot: known + dot(&sums[side], &sums[*x as usize]),
+                    exact: true,
+                };
+            }
+        }
         let sb = std::mem::take(&mut sums[b]);
         sums[a] = sparse::add(&sums[a], &sb);
         norm2[a] += norm2[b] + 2.0 * ab.dot;
-        sizes[a] += sizes[b];
+        sizes[a] = size_ab;
         version[a] += 1;
-        for (x, l) in merged.iter_mut() {
+        for (x, l, _) in merged.iter_mut() {
             let x = *x as usize;
             if !l.exact && mean(l.dot, sizes[a], sizes[x]) >= threshold {
                 *l = Link {
@@ -658,7 +684,7 @@ fn exact_average_linkage(
             }
         }
         la.clear();
-        la.extend(merged);
+        la.extend(merged.into_iter().map(|(x, l, _)| (x, l)));
         links[a] = la;
     }
     let mut out: Vec<Vec<u32>> = members
