@@ -238,11 +238,12 @@ fn new_stories_join_their_thread_as_they_arrive() {
     let docs = documents(&order);
     let mut feed = FeedConfig::default();
     feed.consolidate_every = 0;
+    feed.thread_relink = 0.0;
     let mut ix = live(&docs[..6], feed);
     ix.consolidate();
     for d in &docs[6..] {
         let a = ix.insert(d).unwrap();
-        assert!(!a.consolidated);
+        assert!(!a.consolidated && !a.threads_relinked);
     }
     let threads: Vec<String> = docs.iter().map(|d| ix.get(&d.id).unwrap().thread).collect();
     let expected: BTreeSet<BTreeSet<usize>> = ["ebay", "fed", "iphone"]
@@ -275,12 +276,29 @@ fn live_threads_survive_a_save_and_follow_removals() {
     feed.consolidate_every = 0;
     let mut whole = live(&mixed[..6], feed);
     whole.consolidate();
+    let (mut started, mut relinked) = (0, 0);
+    for d in &mixed[6..8] {
+        let a = whole.insert(d).unwrap();
+        started += usize::from(a.new_story);
+        relinked += usize::from(a.threads_relinked);
+    }
+    assert_eq!(relinked, 0);
     whole.save(&path).unwrap();
     let mut resumed = FeedIndex::load(&path).unwrap();
-    for d in &mixed[6..] {
-        assert_eq!(resumed.insert(d).unwrap(), whole.insert(d).unwrap());
+    // The threads are made again when the stories started since reach a
+    // quarter of the live ones (the default `thread_relink`).
+    for d in &mixed[8..] {
+        let a = whole.insert(d).unwrap();
+        started += usize::from(a.new_story);
+        let due = 4 * started >= whole.stats().stories;
+        assert_eq!(a.threads_relinked, due, "{}", d.id);
+        if due {
+            (started, relinked) = (0, relinked + 1);
+        }
+        assert_eq!(resumed.insert(d).unwrap(), a);
     }
     assert_eq!(resumed.statuses(), whole.statuses());
+    assert!(relinked >= 2, "{relinked}");
     // The eBay thread's canonical leaves: another eBay headline leads it.
     let ebay = ix.get("h00").unwrap().thread;
     ix.remove(&ebay).unwrap();

@@ -98,6 +98,10 @@ impl FeedIndex {
         if consolidated {
             self.relink(false);
         }
+        let threads_relinked = !consolidated && self.threads_due();
+        if threads_relinked {
+            self.link_threads();
+        }
         let gk = self.entry(seq).group;
         let g = self.group(gk);
         let s = self.story(g.story);
@@ -126,6 +130,7 @@ impl FeedIndex {
             split_off,
             evicted,
             consolidated,
+            threads_relinked,
         }
     }
 }

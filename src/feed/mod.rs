@@ -38,7 +38,9 @@
 //!    its story joins the thread, among those of its nearest articles, with
 //!    the highest mean cosine over all of the thread's expanded vectors, when
 //!    that reaches [`ThreadConfig::threshold`](crate::ThreadConfig::threshold);
-//!    otherwise it is a thread of its own.
+//!    otherwise it is a thread of its own. The threads alone are made again
+//!    with the batch thread stage once the stories started since reach
+//!    [`FeedConfig::thread_relink`] of the live stories.
 //! 5. **Canonical** members follow the batch policies, updated as members
 //!    arrive; an assignment says when a group's or story's canonical changed.
 //!

@@ -46,6 +46,8 @@ pub(super) struct Snapshot {
     /// documents counted.
     thread_df: Vec<(u64, u64)>,
     thread_n: u64,
+    /// Stories started since the threads were last made.
+    thread_new_stories: u64,
 }
 
 /// An article as saved.
@@ -270,6 +272,7 @@ impl FeedIndex {
                 v
             },
             thread_n: self.thread_model.n,
+            thread_new_stories: self.thread_model.new_stories,
         };
         let bad = |reason: String| Error::IndexFile {
             path: path.to_path_buf(),
@@ -361,6 +364,7 @@ impl FeedIndex {
         index.stats = snap.stats;
         index.thread_model.df = snap.thread_df.into_iter().collect();
         index.thread_model.n = snap.thread_n;
+        index.thread_model.new_stories = snap.thread_new_stories;
         index.restore_entries(snap.entries, &snap.learned, &bad)?;
         index.learned = snap.learned;
         for (gk, g) in snap.groups {

@@ -12,7 +12,9 @@
 //! expanded vectors, is highest and reaches
 //! [`ThreadConfig::threshold`](crate::ThreadConfig::threshold): average
 //! linkage of one new unit. An article that joins an existing story joins
-//! its thread.
+//! its thread. Placed one by one, threads never merge, so the threads alone
+//! are made again once the stories started since reach
+//! [`FeedConfig::thread_relink`] of the live stories.
 
 use super::*;
 
@@ -38,6 +40,8 @@ pub(super) struct ThreadModel {
     pub(super) n: u64,
     /// Term to its live holders and weights, in arrival order.
     pub(super) postings: AHashMap<u64, Vec<(ArticleSeq, f32)>>,
+    /// Stories started since the threads were last made.
+    pub(super) new_stories: u64,
 }
 
 impl FeedIndex {
@@ -189,6 +193,15 @@ impl FeedIndex {
         self.post_thread_terms(seq);
     }
 
+    /// Whether enough stories started since the threads were last made to
+    /// make them again ([`FeedConfig::thread_relink`]).
+    pub(super) fn threads_due(&self) -> bool {
+        let f = self.feed.thread_relink;
+        self.threads_on()
+            && f > 0.0
+            && self.thread_model.new_stories as f64 >= f * self.stories.len() as f64
+    }
+
     /// Places new story `sk`, of one article `seq`, in the thread of a
     /// nearest article that it resembles as a whole (see the module docs),
     /// or leaves it a thread of its own.
@@ -196,6 +209,7 @@ impl FeedIndex {
         if !self.threads_on() {
             return;
         }
+        self.thread_model.new_stories += 1;
         let cfg = self.fx.config().thread.clone();
         let near = self.nearest_articles(seq, cfg.neighbours.max(cfg.links));
         let expanded = {
@@ -371,6 +385,7 @@ impl FeedIndex {
         for seq in seqs {
             self.post_thread_terms(seq);
         }
+        self.thread_model.new_stories = 0;
     }
 }
 
