@@ -74,6 +74,11 @@ pub struct ThreadConfig {
     /// Words from the start of the text that stand in for a missing
     /// headline. Default: 25.
     pub lead_words: usize,
+    /// A headline with fewer words than this (stop words and figures
+    /// aside) is topped up with the first `lead_words` of the text after
+    /// it: a dateline or byline scraped as the headline ("Saturday, August
+    /// 24, 2013") says nothing of the story. Default: 3.
+    pub min_headline_words: usize,
     /// Dated documents further apart than this many days are never
     /// neighbours. Default: 30.
     pub time_window_days: f64,
@@ -90,6 +95,7 @@ impl Default for ThreadConfig {
             links: 30,
             max_posting: 200,
             lead_words: 25,
+            min_headline_words: 3,
             time_window_days: 30.0,
         }
     }
@@ -149,25 +155,43 @@ impl<'a> From<&'a Document> for ThreadDoc<'a> {
 /// ([`url_words`]), English possessives cut (`Fed's` is `Fed`), without the
 /// stop words of the document's language.
 pub(crate) fn thread_terms(d: &ThreadDoc<'_>, cfg: &ThreadConfig) -> Vec<(u64, u32)> {
+    let stop = crate::signals::stop_words();
     let mut v = Vec::new();
+    let lead = |text: &str, v: &mut Vec<u64>| {
+        let mut left = cfg.lead_words;
+        for_each_token(&without_possessives(text), true, |t| {
+            if left > 0 {
+                left -= 1;
+                v.push(token_hash(t));
+            }
+        });
+    };
     match d.title.filter(|t| !t.trim().is_empty()) {
-        Some(title) => for_each_token(&without_possessives(title), true, |t| v.push(token_hash(t))),
-        None => {
-            let mut left = cfg.lead_words;
-            for_each_token(&without_possessives(d.text), true, |t| {
-                if left > 0 {
-                    left -= 1;
-                    v.push(token_hash(t));
+        Some(title) => {
+            let mut words = Vec::new();
+            for_each_token(&without_possessives(title), true, |t| {
+                v.push(token_hash(t));
+                if t.chars().any(char::is_alphabetic) {
+                    words.push(token_hash(t));
                 }
             });
+            let language = stop.language_of(&v);
+            let content = words
+                .iter()
+                .filter(|&&w| !stop.is_stop(w, language))
+                .count();
+            if content < cfg.min_headline_words {
+                let body = d.text.trim_start();
+                lead(body.strip_prefix(title.trim()).unwrap_or(body), &mut v);
+            }
         }
+        None => lead(d.text, &mut v),
     }
     if let Some(url) = d.url {
         for w in url_words(url) {
             for_each_token(&w, true, |t| v.push(token_hash(t)));
         }
     }
-    let stop = crate::signals::stop_words();
     let language = stop.language_of(&v);
     v.retain(|&t| !stop.is_stop(t, language));
     v.sort_unstable();
@@ -738,6 +762,27 @@ mod tests {
             "Icahn slate, eBay"
         );
         assert_eq!(without_possessives("it'sy"), "it'sy");
+    }
+
+    #[test]
+    fn a_headline_of_fewer_than_three_words_is_topped_up_with_the_lead() {
+        let cfg = ThreadConfig::default();
+        let terms = |title: &str, text: &str| {
+            let d = Document::new("1", text).with_title(title);
+            thread_terms(&(&d).into(), &cfg)
+        };
+        let body = "Saturday, August 24, 2013\nA wildfire near Wasilla destroyed homes.";
+        let dated = terms("Saturday, August 24, 2013", body);
+        let wildfire = terms("A wildfire near Wasilla destroyed homes", "");
+        assert!(wildfire.iter().all(|t| dated.contains(t)), "{dated:?}");
+        // A headline that says something is not topped up, and a record
+        // whose text is its headline adds nothing twice.
+        let real = terms(
+            "Wildfire destroys homes",
+            "Wildfire destroys homes\nNear Wasilla.",
+        );
+        assert_eq!(real, terms("Wildfire destroys homes", ""));
+        assert_eq!(terms("Fed hikes", "Fed hikes"), terms("Fed hikes", ""));
     }
 
     #[test]
