@@ -69,17 +69,20 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// The two levels benched: duplicate groups and stories (the default), and
-/// duplicate groups only.
-fn levels() -> [(&'static str, Config); 2] {
+/// The levels benched: duplicate groups and stories (the default),
+/// duplicate groups only, and all three levels (the thread level on).
+fn levels() -> [(&'static str, Config); 3] {
     let mut groups_only = wirecluster::StoryConfig::default();
     groups_only.enabled = false;
+    let mut threads = Config::default();
+    threads.thread.enabled = true;
     [
         ("stories", Config::default()),
         (
             "groups_only",
             Config::builder().story(groups_only).build().unwrap(),
         ),
+        ("threads", threads),
     ]
 }
 

@@ -536,7 +536,7 @@ pub(crate) fn expand<'a>(
 /// Dot product of two sparse vectors sorted by term. When one is much
 /// shorter (a small thread against a large one's sum), its terms are
 /// searched for in the longer one instead of walking both.
-fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
+pub(crate) fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     if short.len() * 16 >= long.len() {
         return sparse::cosine(short, long);

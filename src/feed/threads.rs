@@ -18,6 +18,8 @@
 
 use super::*;
 
+use std::collections::VecDeque;
+
 use crate::thread::{self, ThreadDoc};
 
 /// One live thread, keyed as its stories say.
@@ -38,8 +40,9 @@ pub(super) struct ThreadState {
 pub(super) struct ThreadModel {
     pub(super) df: AHashMap<u64, u64>,
     pub(super) n: u64,
-    /// Term to its live holders and weights, in arrival order.
-    pub(super) postings: AHashMap<u64, Vec<(ArticleSeq, f32)>>,
+    /// Term to its live holders and weights, in arrival order (a deque:
+    /// the oldest leave first).
+    pub(super) postings: AHashMap<u64, VecDeque<(ArticleSeq, f32)>>,
     /// Stories started since the threads were last made.
     pub(super) new_stories: u64,
 }
@@ -161,7 +164,7 @@ impl FeedIndex {
                 .postings
                 .entry(t)
                 .or_default()
-                .push((seq, w));
+                .push_back((seq, w));
         }
     }
 
@@ -169,7 +172,9 @@ impl FeedIndex {
     pub(super) fn unpost_thread_terms(&mut self, seq: ArticleSeq, base: &SparseVec) {
         for &(t, _) in base {
             if let Some(l) = self.thread_model.postings.get_mut(&t) {
-                l.retain(|&(s, _)| s != seq);
+                if let Ok(i) = l.binary_search_by_key(&seq, |&(s, _)| s) {
+                    l.remove(i);
+                }
                 if l.is_empty() {
                     self.thread_model.postings.remove(&t);
                 }
@@ -232,7 +237,7 @@ impl FeedIndex {
             if size == 0 {
                 continue;
             }
-            let mean = sparse::cosine(&expanded, sum) / size as f64;
+            let mean = thread::dot(&expanded, sum) / size as f64;
             if mean >= cfg.threshold && best.is_none_or(|(b, _)| mean > b) {
                 best = Some((mean, tk));
             }
@@ -293,7 +298,7 @@ impl FeedIndex {
             let Some(list) = self.thread_model.postings.get(&t) else {
                 continue;
             };
-            let mut list: Vec<(ArticleSeq, f32)> = list.clone();
+            let mut list: Vec<(ArticleSeq, f32)> = list.iter().copied().collect();
             if list.len() > cfg.max_posting {
                 list.select_nth_unstable_by(cfg.max_posting, |a, b| {
                     b.1.total_cmp(&a.1)
