@@ -119,6 +119,18 @@ fn thread_level() -> Config {
     cfg
 }
 
+/// The headline indices of each running story: the threads expected.
+fn running_stories() -> BTreeSet<BTreeSet<usize>> {
+    ["ebay", "fed", "iphone"]
+        .iter()
+        .map(|t| {
+            (0..HEADLINES.len())
+                .filter(|&i| HEADLINES[i].0 == *t)
+                .collect()
+        })
+        .collect()
+}
+
 /// The partition of headline indices by a field of the assignments.
 fn partition(docs: &[Document], labels: &[String]) -> BTreeSet<BTreeSet<usize>> {
     let mut by: HashMap<&str, BTreeSet<usize>> = HashMap::new();
@@ -137,15 +149,7 @@ fn each_running_story_is_one_thread_and_the_others_stay_apart() {
         .cluster(&docs)
         .unwrap();
     let threads: Vec<String> = c.assignments.iter().map(|a| a.thread.clone()).collect();
-    let expected: BTreeSet<BTreeSet<usize>> = ["ebay", "fed", "iphone"]
-        .iter()
-        .map(|t| {
-            (0..HEADLINES.len())
-                .filter(|&i| HEADLINES[i].0 == *t)
-                .collect()
-        })
-        .collect();
-    assert_eq!(partition(&docs, &threads), expected);
+    assert_eq!(partition(&docs, &threads), running_stories());
     assert_eq!(c.threads.len(), 3);
     assert_eq!(c.stats.news_threads, 3);
     // Each thread's canonical is its first member and is marked so.
@@ -246,15 +250,7 @@ fn new_stories_join_their_thread_as_they_arrive() {
         assert!(!a.consolidated && !a.threads_relinked);
     }
     let threads: Vec<String> = docs.iter().map(|d| ix.get(&d.id).unwrap().thread).collect();
-    let expected: BTreeSet<BTreeSet<usize>> = ["ebay", "fed", "iphone"]
-        .iter()
-        .map(|t| {
-            (0..HEADLINES.len())
-                .filter(|&i| HEADLINES[i].0 == *t)
-                .collect()
-        })
-        .collect();
-    assert_eq!(partition(&docs, &threads), expected);
+    assert_eq!(partition(&docs, &threads), running_stories());
 }
 
 #[test]
