@@ -67,9 +67,10 @@ pub struct ThreadConfig {
     /// Nearest neighbours (by headline and link words) a document links to;
     /// threads merge only along such links. Default: 30.
     pub links: usize,
-    /// A term held by more documents than this finds neighbours only among
-    /// the this many it weighs most in (ties by id): it bounds the work per
-    /// document as the corpus grows. Default: 200.
+    /// A term held by more documents than this (in one time bucket of
+    /// `time_window_days`, or among the undated) finds neighbours there only
+    /// among the this many it weighs most in (ties by id): it bounds the
+    /// work per document as the corpus grows. Default: 200.
     pub max_posting: usize,
     /// Words from the start of the text that stand in for a missing
     /// headline. Default: 25.
@@ -225,41 +226,75 @@ fn without_possessives(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Documents holding each term, with its weight in their vectors.
+/// A dated document's time bucket: its day count over the time window,
+/// so that documents within the window of each other are at most one
+/// bucket apart (`None` for an undated one).
+pub(crate) fn time_bucket(published: Option<i64>, cfg: &ThreadConfig) -> Option<i64> {
+    let width = ((cfg.time_window_days * 86_400.0).round() as i64).max(1);
+    published.map(|s| s.div_euclid(width))
+}
+
+/// Whether a query in time bucket `query` reads postings of bucket `b`:
+/// undated ones always, dated ones from the next buckets (an undated query
+/// reads all).
+pub(crate) fn reads_bucket(query: Option<i64>, b: Option<i64>) -> bool {
+    match (query, b) {
+        (Some(q), Some(b)) => (q - b).abs() <= 1,
+        _ => true,
+    }
+}
+
+/// Documents holding each term, with its weight in their vectors, by time
+/// bucket: each term's list is sorted by (bucket, document), undated
+/// first, and each bucket's run is cut to the `max_posting` documents the
+/// term weighs most in (ties by id). The cut bounds the work per document
+/// as a corpus grows; per bucket, a dated archive of any span keeps the
+/// heaviest holders near each document in time.
 struct Postings {
     /// By term id.
     lists: Vec<Vec<(u32, f32)>>,
+    /// Each document's time bucket.
+    buckets: Vec<Option<i64>>,
 }
 
 impl Postings {
-    /// The postings of vectors over term ids below `vocabulary`, each cut
-    /// to the `max_posting` documents the term weighs most in (ties by
-    /// `docs`' ids, so that the cut does not depend on input order).
+    /// The postings of vectors over term ids below `vocabulary`.
     fn new(
         vectors: &[SparseVec],
         vocabulary: usize,
-        max_posting: usize,
+        cfg: &ThreadConfig,
         docs: &[ThreadDoc<'_>],
     ) -> Self {
+        let buckets: Vec<Option<i64>> =
+            docs.iter().map(|d| time_bucket(d.published, cfg)).collect();
         let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
         for (i, v) in vectors.iter().enumerate() {
             for &(t, w) in v {
                 lists[t as usize].push((i as u32, w));
             }
         }
+        let max = cfg.max_posting;
+        let dated = buckets.iter().any(Option::is_some);
         lists
             .par_iter_mut()
-            .filter(|l| l.len() > max_posting)
+            .filter(|l| dated || l.len() > max)
             .for_each(|l| {
-                let by_weight = |a: &(u32, f32), b: &(u32, f32)| {
-                    b.1.total_cmp(&a.1)
-                        .then_with(|| docs[a.0 as usize].id.cmp(docs[b.0 as usize].id))
-                };
-                l.select_nth_unstable_by(max_posting, by_weight);
-                l.truncate(max_posting);
-                l.sort_unstable_by_key(|&(j, _)| j);
+                let bucket = |j: u32| buckets[j as usize];
+                if dated {
+                    l.sort_unstable_by_key(|&(j, _)| (bucket(j), j));
+                }
+                if l.len() <= max {
+                    return;
+                }
+                let mut kept = Vec::with_capacity(l.len().min(4 * max));
+                for run in l.chunk_by(|a, b| bucket(a.0) == bucket(b.0)) {
+                    kept.extend(cut_to_heaviest(run.to_vec(), max, |a, b| {
+                        docs[a as usize].id.cmp(docs[b as usize].id)
+                    }));
+                }
+                *l = kept;
             });
-        Postings { lists }
+        Postings { lists, buckets }
     }
 
     /// The `k` documents most similar to `i` (cosine over the postings
@@ -272,8 +307,20 @@ impl Postings {
         k: usize,
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
+        let q = self.buckets[i];
         for &(t, w) in &vectors[i] {
-            for &(j, wj) in &self.lists[t as usize] {
+            let list = &self.lists[t as usize];
+            let bucket = |p: &(u32, f32)| self.buckets[p.0 as usize];
+            // Undated holders come first; then those of the next buckets.
+            let undated = list.partition_point(|p| bucket(p).is_none());
+            let (from, to) = match q {
+                Some(b) => (
+                    list.partition_point(|p| bucket(p) < Some(b - 1)),
+                    list.partition_point(|p| bucket(p) <= Some(b + 1)),
+                ),
+                None => (undated, list.len()),
+            };
+            for &(j, wj) in list[..undated].iter().chain(&list[from.max(undated)..to]) {
                 acc.add(j, w * wj);
             }
         }
@@ -282,6 +329,23 @@ impl Postings {
             .filter(|&(j, s)| j as usize != i && s > 0.0 && near_in_time(i, j as usize));
         nearest_of(scored, k)
     }
+}
+
+/// `list` cut to the `max` entries of highest weight (ties by `by_id`), in
+/// its order.
+pub(crate) fn cut_to_heaviest<K: Copy + Ord>(
+    mut list: Vec<(K, f32)>,
+    max: usize,
+    by_id: impl Fn(K, K) -> std::cmp::Ordering,
+) -> Vec<(K, f32)> {
+    if list.len() > max {
+        list.select_nth_unstable_by(max, |a, b| {
+            b.1.total_cmp(&a.1).then_with(|| by_id(a.0, b.0))
+        });
+        list.truncate(max);
+        list.sort_unstable_by_key(|&(j, _)| j);
+    }
+    list
 }
 
 /// The `k` highest-scored of `scored` (ties by key), best first.
@@ -428,7 +492,7 @@ pub(crate) fn link_stories(
     };
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
-    let postings = Postings::new(&base, vocabulary.len(), cfg.max_posting, docs);
+    let postings = Postings::new(&base, vocabulary.len(), cfg, docs);
     let near: Vec<Vec<(u32, f32)>> = per_document(n, n, |acc, i| {
         postings.nearest(i, &base, &near_in_time, cfg.neighbours.max(cfg.links), acc)
     });
@@ -816,10 +880,42 @@ mod tests {
             vec![(0, 0.1)],
         ];
         let docs: Vec<ThreadDoc> = docs.iter().map(ThreadDoc::from).collect();
-        let p = Postings::new(&vectors, 2, 2, &docs);
+        let cfg = ThreadConfig {
+            max_posting: 2,
+            ..ThreadConfig::default()
+        };
+        let p = Postings::new(&vectors, 2, &cfg, &docs);
         // Term 0: 0.9 (c) first, then 0.5 held by d and b, b's id first.
         assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.5)]);
         assert_eq!(p.lists[1], vec![(0, 1.0)]);
+    }
+
+    #[test]
+    fn long_postings_are_cut_per_time_bucket_so_near_holders_stay() {
+        // Three heavy holders of a term long ago and two light ones now:
+        // cut to two, a global cut would keep only old ones, and today's
+        // query would find no neighbour within its window.
+        let day = |d: i64| Some(d * 86_400);
+        let when = [day(1000), day(0), day(0), day(0), day(1001)];
+        let weights = [0.5, 0.9, 0.8, 0.7, 0.1];
+        let docs: Vec<Document> = (0..5).map(|i| Document::new(i.to_string(), "")).collect();
+        let mut tdocs: Vec<ThreadDoc> = docs.iter().map(ThreadDoc::from).collect();
+        for (d, &w) in tdocs.iter_mut().zip(&when) {
+            d.published = w;
+        }
+        let vectors: Vec<SparseVec> = weights.iter().map(|&w| vec![(0, w)]).collect();
+        let cfg = ThreadConfig {
+            max_posting: 2,
+            ..ThreadConfig::default()
+        };
+        let p = Postings::new(&vectors, 1, &cfg, &tdocs);
+        assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.8), (0, 0.5), (4, 0.1)]);
+        let near = |a: usize, b: usize| match (when[a], when[b]) {
+            (Some(x), Some(y)) => (x - y).abs() <= 30 * 86_400,
+            _ => true,
+        };
+        let got = p.nearest(0, &vectors, &near, 5, &mut Accumulator::with_len(5));
+        assert_eq!(got, vec![(4, 0.05)]);
     }
 
     #[test]

@@ -287,28 +287,37 @@ impl FeedIndex {
         (sum, *n)
     }
 
-    /// The live articles nearest to `seq` by cosine over the postings, each
-    /// term's cut to its `max_posting` heaviest holders (ties by id) as in
-    /// the batch, within the time window, ties by arrival.
+    /// The live articles nearest to `seq` by cosine over the postings, read
+    /// and cut as the batch reads and cuts them: of each term, the holders
+    /// in the time buckets the article reads, each bucket's cut to its
+    /// `max_posting` heaviest (ties by id), added in bucket then arrival
+    /// order; within the time window, ties by arrival.
     fn nearest_articles(&self, seq: ArticleSeq, k: usize) -> Vec<(ArticleSeq, f32)> {
         let cfg = &self.fx.config().thread;
         let e = self.entry(seq);
+        let bucket = |s: ArticleSeq| thread::time_bucket(self.entry(s).published, cfg);
+        let q = bucket(seq);
         let mut acc: AHashMap<ArticleSeq, f32> = AHashMap::new();
         for &(t, w) in &e.thread_base {
             let Some(list) = self.thread_model.postings.get(&t) else {
                 continue;
             };
-            let mut list: Vec<(ArticleSeq, f32)> = list.iter().copied().collect();
-            if list.len() > cfg.max_posting {
-                list.select_nth_unstable_by(cfg.max_posting, |a, b| {
-                    b.1.total_cmp(&a.1)
-                        .then_with(|| self.entry(a.0).id.cmp(&self.entry(b.0).id))
+            let mut read: Vec<(Option<i64>, ArticleSeq, f32)> = list
+                .iter()
+                .filter_map(|&(s, ws)| {
+                    let b = bucket(s);
+                    thread::reads_bucket(q, b).then_some((b, s, ws))
+                })
+                .collect();
+            read.sort_unstable_by_key(|&(b, s, _)| (b, s));
+            for run in read.chunk_by(|x, y| x.0 == y.0) {
+                let run: Vec<(ArticleSeq, f32)> = run.iter().map(|&(_, s, ws)| (s, ws)).collect();
+                let kept = thread::cut_to_heaviest(run, cfg.max_posting, |a, b| {
+                    self.entry(a).id.cmp(&self.entry(b).id)
                 });
-                list.truncate(cfg.max_posting);
-                list.sort_unstable_by_key(|&(s, _)| s);
-            }
-            for (j, wj) in list {
-                *acc.entry(j).or_insert(0.0) += w * wj;
+                for (j, wj) in kept {
+                    *acc.entry(j).or_insert(0.0) += w * wj;
+                }
             }
         }
         let window = cfg.time_window_days * 86_400.0;
