@@ -184,6 +184,31 @@ use threads::{ThreadModel, ThreadState};
 /// assert_eq!(index.get("reprint").unwrap().duplicate_group, "reprint");
 /// # Ok::<(), wirecluster::Error>(())
 /// ```
+///
+/// With the thread level on, every article also has a thread: headlines of
+/// one running story, each in its own words, share one.
+///
+/// ```
+/// use wirecluster::{Config, Document, FeedConfig, FeedIndex};
+/// let mut config = Config::default();
+/// config.thread.enabled = true;
+/// let mut index = FeedIndex::new(config, FeedConfig::default())?;
+/// for (id, headline) in [
+///     ("a", "eBay rejects Icahn slate of directors"),
+///     ("b", "Fed official says weak data caused by weather"),
+///     ("c", "Icahn slate rejected by eBay board"),
+///     ("d", "Weather to blame for weak data, Fed official says"),
+///     ("e", "eBay says Icahn nominees unqualified"),
+/// ] {
+///     index.insert(&Document::new(id, headline).with_title(headline))?;
+/// }
+/// index.consolidate();
+/// let thread = |id: &str| index.get(id).unwrap().thread;
+/// assert_eq!(thread("a"), thread("e"));
+/// assert_eq!(thread("b"), thread("d"));
+/// assert_ne!(thread("a"), thread("b"));
+/// # Ok::<(), wirecluster::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FeedIndex {
     /// The batch config, the boilerplate learned so far, the hasher.
