@@ -281,12 +281,13 @@ fn live_threads_survive_a_save_and_follow_removals() {
     assert_eq!(relinked, 0);
     whole.save(&path).unwrap();
     let mut resumed = FeedIndex::load(&path).unwrap();
-    // The threads are made again when the stories started since reach a
-    // quarter of the live ones (the default `thread_relink`).
+    // The threads are made again when the stories started since reach
+    // `thread_relink` of the live ones.
+    let fraction = FeedConfig::default().thread_relink;
     for d in &mixed[8..] {
         let a = whole.insert(d).unwrap();
         started += usize::from(a.new_story);
-        let due = 4 * started >= whole.stats().stories;
+        let due = started as f64 >= fraction * whole.stats().stories as f64;
         assert_eq!(a.threads_relinked, due, "{}", d.id);
         if due {
             (started, relinked) = (0, relinked + 1);

@@ -43,11 +43,12 @@ pub struct FeedConfig {
     /// make the threads again with the batch thread stage, between
     /// re-linkings, once the stories started since they were last made
     /// reach this fraction of the live stories (a growing feed pays about
-    /// four thread stages over its final size at the default; a full
-    /// window one per quarter turnover of its stories). 0 only at
-    /// re-linkings. Default: 0.25 (on the aggregator sample's held-out half
-    /// in file order, threads as placed reach BCubed F1 0.85 against 0.72
-    /// with 0, BENCHMARKS.md).
+    /// five thread stages over its final size at the default; a full
+    /// window one per fifth of a turnover of its stories). 0 only at
+    /// re-linkings. Default: 0.2, the best of 0.1 to 0.5 on the dev half of
+    /// the aggregator sample in file order (threads as placed: BCubed F1
+    /// 0.82 on dev, 0.85 held out, against 0.72 with 0; 1/16 gives 0.84 on
+    /// dev at about three times the cost; BENCHMARKS.md).
     pub thread_relink: f64,
 }
 
@@ -58,7 +59,7 @@ impl Default for FeedConfig {
             window_arrivals: 100_000,
             story_threshold: 0.14,
             consolidate_every: 1000,
-            thread_relink: 0.25,
+            thread_relink: 0.2,
         }
     }
 }
