@@ -226,6 +226,15 @@ fn without_possessives(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether two documents may be neighbours: both dated at most
+/// `time_window_days` apart, or either undated.
+pub(crate) fn within_window(a: Option<i64>, b: Option<i64>, cfg: &ThreadConfig) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => ((x - y).abs() as f64) <= cfg.time_window_days * 86_400.0,
+        _ => true,
+    }
+}
+
 /// A dated document's time bucket: its day count over the time window,
 /// so that documents within the window of each other are at most one
 /// bucket apart (`None` for an undated one).
@@ -485,11 +494,8 @@ pub(crate) fn link_stories(
         })
         .collect();
     drop(ids);
-    let window = cfg.time_window_days * 86_400.0;
-    let near_in_time = |a: usize, b: usize| match (docs[a].published, docs[b].published) {
-        (Some(x), Some(y)) => ((x - y).abs() as f64) <= window,
-        _ => true,
-    };
+    let near_in_time =
+        |a: usize, b: usize| within_window(docs[a].published, docs[b].published, cfg);
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
     let postings = Postings::new(&base, vocabulary.len(), cfg, docs);

@@ -105,6 +105,7 @@ impl FeedIndex {
         let gk = self.entry(seq).group;
         let g = self.group(gk);
         let s = self.story(g.story);
+        let thread = self.thread_canonical(g.story);
         let changed = |prev: Option<ArticleSeq>, now: ArticleSeq| match prev {
             Some(p) if p != now => Some(self.doc_id(p)),
             _ => None,
@@ -124,8 +125,8 @@ impl FeedIndex {
             story_size: s.size,
             story_match: plan.story.and_then(|(_, m)| m),
             story_canonical_changed: changed(prev_story_canonical, s.canonical),
-            thread: self.doc_id(self.thread_canonical(g.story)),
-            thread_canonical: self.thread_canonical(g.story) == seq,
+            thread: self.doc_id(thread),
+            thread_canonical: thread == seq,
             moved,
             split_off,
             evicted,

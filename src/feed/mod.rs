@@ -438,6 +438,7 @@ impl FeedIndex {
         let e = &self.entry(seq);
         let g = &self.group(e.group);
         let s = &self.story(g.story);
+        let thread = self.thread_canonical(g.story);
         Some(DocStatus {
             id: e.id.clone(),
             seq: seq.0,
@@ -447,8 +448,8 @@ impl FeedIndex {
             story: self.doc_id(s.canonical),
             story_canonical: s.canonical == seq,
             story_size: s.size,
-            thread: self.doc_id(self.thread_canonical(g.story)),
-            thread_canonical: self.thread_canonical(g.story) == seq,
+            thread: self.doc_id(thread),
+            thread_canonical: thread == seq,
         })
     }
 

@@ -34,6 +34,17 @@ pub(super) struct ThreadState {
     pub(super) sum: Option<(SparseVec, u32)>,
 }
 
+impl ThreadState {
+    /// A thread of `stories`, its canonical and sum yet to be found.
+    fn new(stories: Vec<StoryKey>) -> Self {
+        ThreadState {
+            stories,
+            canonical: ArticleSeq(0),
+            sum: None,
+        }
+    }
+}
+
 /// What placing a new story in a thread reads: the thread-term frequencies
 /// of the last re-linking and the postings of the live base vectors.
 #[derive(Debug, Clone, Default)]
@@ -69,11 +80,10 @@ impl FeedIndex {
         if !self.threads_on() {
             return;
         }
-        let t = self.threads.entry(tk).or_insert_with(|| ThreadState {
-            stories: Vec::new(),
-            canonical: ArticleSeq(0),
-            sum: None,
-        });
+        let t = self
+            .threads
+            .entry(tk)
+            .or_insert_with(|| ThreadState::new(Vec::new()));
         if !t.stories.contains(&sk) {
             t.stories.push(sk);
             t.sum = None;
@@ -137,11 +147,7 @@ impl FeedIndex {
             let tk = self.story(sk).thread;
             self.threads
                 .entry(tk)
-                .or_insert_with(|| ThreadState {
-                    stories: Vec::new(),
-                    canonical: ArticleSeq(0),
-                    sum: None,
-                })
+                .or_insert_with(|| ThreadState::new(Vec::new()))
                 .stories
                 .push(sk);
         }
@@ -252,7 +258,9 @@ impl FeedIndex {
             }
             None => self.story(sk).thread,
         };
-        self.threads.get_mut(&tk).expect("its thread is live").sum = None;
+        // The story is new in its thread, so the thread is summed again,
+        // with this vector, when next read.
+        debug_assert!(self.threads[&tk].sum.is_none());
         self.entry_mut(seq).thread_vector = Some(expanded);
     }
 
@@ -320,11 +328,8 @@ impl FeedIndex {
                 }
             }
         }
-        let window = cfg.time_window_days * 86_400.0;
-        let near_in_time = |j: ArticleSeq| match (e.published, self.entry(j).published) {
-            (Some(x), Some(y)) => ((x - y).abs() as f64) <= window,
-            _ => true,
-        };
+        let near_in_time =
+            |j: ArticleSeq| thread::within_window(e.published, self.entry(j).published, cfg);
         thread::nearest_of(
             acc.into_iter()
                 .filter(|&(j, s)| j != seq && s > 0.0 && near_in_time(j)),
@@ -387,12 +392,7 @@ impl FeedIndex {
             for &sk in &sks {
                 self.story_mut(sk).thread = tk;
             }
-            let t = ThreadState {
-                stories: sks,
-                canonical: ArticleSeq(0),
-                sum: None,
-            };
-            self.threads.insert(tk, t);
+            self.threads.insert(tk, ThreadState::new(sks));
             self.refresh_thread(tk);
         }
         self.thread_model.postings.clear();
