@@ -505,7 +505,12 @@ impl Clusterer {
             .map(|s| s.members.iter().map(|m| m.index).collect())
             .collect();
         let thread_docs: Vec<thread::ThreadDoc> = docs.iter().map(Into::into).collect();
-        let t = thread::link_stories(&thread_docs, &story_members, &self.config.thread);
+        let t = thread::link_stories(
+            &thread_docs,
+            &story_members,
+            &self.config.thread,
+            &mut |name| timer.lap(name),
+        );
         timer.lap("thread linkage");
         let threads = t
             .clusters

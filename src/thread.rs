@@ -369,6 +369,8 @@ pub(crate) fn nearest_of<K: Ord + Copy>(
         scored.truncate(k);
     }
     scored.sort_unstable_by(by_score);
+    // Kept for the whole stage: without the candidates' capacity.
+    scored.shrink_to_fit();
     scored
 }
 
@@ -459,11 +461,13 @@ pub(crate) struct Threads {
     pub links: usize,
 }
 
-/// Threads over `stories` (lists of document indices, each sorted).
+/// Threads over `stories` (lists of document indices, each sorted);
+/// `lap` is called with each step's name as it ends.
 pub(crate) fn link_stories(
     docs: &[ThreadDoc<'_>],
     stories: &[Vec<usize>],
     cfg: &ThreadConfig,
+    lap: &mut dyn FnMut(&str),
 ) -> Threads {
     let n = docs.len();
     let terms: Vec<Vec<(u64, u32)>> = docs.par_iter().map(|d| thread_terms(d, cfg)).collect();
@@ -494,6 +498,7 @@ pub(crate) fn link_stories(
         })
         .collect();
     drop(ids);
+    lap("thread terms");
     let near_in_time =
         |a: usize, b: usize| within_window(docs[a].published, docs[b].published, cfg);
     // Expansion: the document plus the similarity-weighted mean of itself
@@ -503,6 +508,7 @@ pub(crate) fn link_stories(
         postings.nearest(i, &base, &near_in_time, cfg.neighbours.max(cfg.links), acc)
     });
     drop(postings);
+    lap("thread neighbours");
     let expanded: Vec<SparseVec> = per_document(n, vocabulary.len(), |acc, i| {
         let near = &near[i][..cfg.neighbours.min(near[i].len())];
         expand(
@@ -512,6 +518,7 @@ pub(crate) fn link_stories(
             acc,
         )
     });
+    lap("thread expansion");
     let links: Vec<&[(u32, f32)]> = near.iter().map(|l| &l[..cfg.links.min(l.len())]).collect();
     let mut story_of = vec![0u32; n];
     for (s, members) in stories.iter().enumerate() {
@@ -599,6 +606,7 @@ pub(crate) fn expand<'a>(
         v.truncate(cfg.max_terms);
     }
     v.sort_unstable_by_key(|&(t, _)| t);
+    v.shrink_to_fit();
     sparse::normalize(&mut v);
     v
 }

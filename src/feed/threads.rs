@@ -364,7 +364,7 @@ impl FeedIndex {
         let (members, keys): (Vec<Vec<usize>>, Vec<StoryKey>) = stories.into_iter().unzip();
         let linked = {
             let docs: Vec<ThreadDoc> = seqs.iter().map(|s| thread_doc(self.entry(*s))).collect();
-            thread::link_stories(&docs, &members, &self.fx.config().thread)
+            thread::link_stories(&docs, &members, &self.fx.config().thread, &mut |_| {})
         };
         let hash = |v: &SparseVec| -> SparseVec {
             v.iter()
