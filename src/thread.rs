@@ -58,14 +58,14 @@ pub struct ThreadConfig {
     /// Average-linkage cut: threads merge while the mean cosine of their
     /// documents' expanded vectors is at least this. Default: 0.1.
     pub threshold: f64,
-    /// Nearest neighbours whose vectors expand a document's. Default: 70.
+    /// Nearest neighbours whose vectors expand a document's. Default: 50.
     pub neighbours: usize,
     /// Weight of the neighbours' mean vector in the expansion. Default: 2.
     pub expansion: f64,
     /// An expanded vector keeps its this many heaviest terms. Default: 15.
     pub max_terms: usize,
     /// Nearest neighbours (by headline and link words) a document links to;
-    /// threads merge only along such links. Default: 30.
+    /// threads merge only along such links. Default: 6.
     pub links: usize,
     /// A term held by more documents than this (in one time bucket of
     /// `time_window_days`, or among the undated) finds neighbours there only
@@ -90,10 +90,10 @@ impl Default for ThreadConfig {
         ThreadConfig {
             enabled: false,
             threshold: 0.1,
-            neighbours: 70,
+            neighbours: 50,
             expansion: 2.0,
             max_terms: 15,
-            links: 30,
+            links: 6,
             max_posting: 200,
             lead_words: 25,
             min_headline_words: 3,
