@@ -260,10 +260,13 @@ pub(crate) fn reads_bucket(query: Option<i64>, b: Option<i64>) -> bool {
 /// as a corpus grows; per bucket, a dated archive of any span keeps the
 /// heaviest holders near each document in time.
 struct Postings {
-    /// By term id.
-    lists: Vec<Vec<(u32, f32)>>,
-    /// Each document's time bucket.
+    /// Term `t`'s list is `entries[offsets[t]..offsets[t + 1]]`.
+    offsets: Vec<usize>,
+    entries: Vec<(u32, f32)>,
+    /// Each document's time bucket and date (seconds), when any is dated.
     buckets: Vec<Option<i64>>,
+    published: Vec<Option<i64>>,
+    dated: bool,
 }
 
 impl Postings {
@@ -274,8 +277,8 @@ impl Postings {
         cfg: &ThreadConfig,
         docs: &[ThreadDoc<'_>],
     ) -> Self {
-        let buckets: Vec<Option<i64>> =
-            docs.iter().map(|d| time_bucket(d.published, cfg)).collect();
+        let published: Vec<Option<i64>> = docs.iter().map(|d| d.published).collect();
+        let buckets: Vec<Option<i64>> = published.iter().map(|&p| time_bucket(p, cfg)).collect();
         let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
         for (i, v) in vectors.iter().enumerate() {
             for &(t, w) in v {
@@ -303,7 +306,30 @@ impl Postings {
                 }
                 *l = kept;
             });
-        Postings { lists, buckets }
+        let mut offsets = Vec::with_capacity(vocabulary + 1);
+        let mut entries = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        offsets.push(0);
+        for l in lists {
+            entries.extend_from_slice(&l);
+            offsets.push(entries.len());
+        }
+        let (buckets, published) = if dated {
+            (buckets, published)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Postings {
+            offsets,
+            entries,
+            buckets,
+            published,
+            dated,
+        }
+    }
+
+    /// Term `t`'s list.
+    fn list(&self, t: u64) -> &[(u32, f32)] {
+        &self.entries[self.offsets[t as usize]..self.offsets[t as usize + 1]]
     }
 
     /// The `k` documents most similar to `i` (cosine over the postings
@@ -312,13 +338,22 @@ impl Postings {
         &self,
         i: usize,
         vectors: &[SparseVec],
-        near_in_time: &dyn Fn(usize, usize) -> bool,
+        cfg: &ThreadConfig,
         k: usize,
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
+        if !self.dated {
+            for &(t, w) in &vectors[i] {
+                for &(j, wj) in self.list(t) {
+                    acc.add(j, w * wj);
+                }
+            }
+            let scored = acc.drain().filter(|&(j, s)| j as usize != i && s > 0.0);
+            return nearest_of(scored, k);
+        }
         let q = self.buckets[i];
         for &(t, w) in &vectors[i] {
-            let list = &self.lists[t as usize];
+            let list = self.list(t);
             let bucket = |p: &(u32, f32)| self.buckets[p.0 as usize];
             // Undated holders come first; then those of the next buckets.
             let undated = list.partition_point(|p| bucket(p).is_none());
@@ -333,9 +368,10 @@ impl Postings {
                 acc.add(j, w * wj);
             }
         }
-        let scored = acc
-            .drain()
-            .filter(|&(j, s)| j as usize != i && s > 0.0 && near_in_time(i, j as usize));
+        let when = self.published[i];
+        let scored = acc.drain().filter(|&(j, s)| {
+            j as usize != i && s > 0.0 && within_window(when, self.published[j as usize], cfg)
+        });
         nearest_of(scored, k)
     }
 }
@@ -499,13 +535,11 @@ pub(crate) fn link_stories(
         .collect();
     drop(ids);
     lap("thread terms");
-    let near_in_time =
-        |a: usize, b: usize| within_window(docs[a].published, docs[b].published, cfg);
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
     let postings = Postings::new(&base, vocabulary.len(), cfg, docs);
     let near: Vec<Vec<(u32, f32)>> = per_document(n, n, |acc, i| {
-        postings.nearest(i, &base, &near_in_time, cfg.neighbours.max(cfg.links), acc)
+        postings.nearest(i, &base, cfg, cfg.neighbours.max(cfg.links), acc)
     });
     drop(postings);
     lap("thread neighbours");
@@ -915,8 +949,8 @@ mod tests {
         };
         let p = Postings::new(&vectors, 2, &cfg, &docs);
         // Term 0: 0.9 (c) first, then 0.5 held by d and b, b's id first.
-        assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.5)]);
-        assert_eq!(p.lists[1], vec![(0, 1.0)]);
+        assert_eq!(p.list(0), [(1, 0.9), (2, 0.5)]);
+        assert_eq!(p.list(1), [(0, 1.0)]);
     }
 
     #[test]
@@ -938,12 +972,8 @@ mod tests {
             ..ThreadConfig::default()
         };
         let p = Postings::new(&vectors, 1, &cfg, &tdocs);
-        assert_eq!(p.lists[0], vec![(1, 0.9), (2, 0.8), (0, 0.5), (4, 0.1)]);
-        let near = |a: usize, b: usize| match (when[a], when[b]) {
-            (Some(x), Some(y)) => (x - y).abs() <= 30 * 86_400,
-            _ => true,
-        };
-        let got = p.nearest(0, &vectors, &near, 5, &mut Accumulator::with_len(5));
+        assert_eq!(p.list(0), [(1, 0.9), (2, 0.8), (0, 0.5), (4, 0.1)]);
+        let got = p.nearest(0, &vectors, &cfg, 5, &mut Accumulator::with_len(5));
         assert_eq!(got, vec![(4, 0.05)]);
     }
 
