@@ -52,8 +52,8 @@ use crate::story::HeapItem;
 #[serde(default, deny_unknown_fields)]
 pub struct ThreadConfig {
     /// Build threads at all (when off, each story is its own thread).
-    /// Default: `false` (on full articles the level adds about half the
-    /// time of the rest of a run; see BENCHMARKS.md).
+    /// Default: `false` (on full articles the level adds about a third to
+    /// the time of a run; see BENCHMARKS.md).
     pub enabled: bool,
     /// Average-linkage cut: threads merge while the mean cosine of their
     /// documents' expanded vectors is at least this. Default: 0.1.
