@@ -47,8 +47,8 @@ pub struct FeedConfig {
     /// window one per fifth of a turnover of its stories). 0 only at
     /// re-linkings. Default: 0.2, the best of 0.1 to 0.5 on the dev half of
     /// the aggregator sample in file order (threads as placed: BCubed F1
-    /// 0.82 on dev, 0.85 held out, against 0.72 with 0; 1/16 gives 0.84 on
-    /// dev at about three times the cost; BENCHMARKS.md).
+    /// 0.83 on dev, 0.85 held out; 0.72 with 0 under the earlier 30 links;
+    /// BENCHMARKS.md).
     pub thread_relink: f64,
 }
 
