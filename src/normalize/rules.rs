@@ -3,15 +3,23 @@
 use super::*;
 
 pub(super) fn starts_ci(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    let (s, p) = (s.as_bytes(), prefix.as_bytes());
+    // The first byte alone rules out nearly every line, without the
+    // slice comparison's set-up.
+    s.len() >= p.len()
+        && p.first().is_none_or(|c| c.eq_ignore_ascii_case(&s[0]))
+        && s[..p.len()].eq_ignore_ascii_case(p)
 }
 
 pub(super) fn contains_ci(s: &str, needle: &str) -> bool {
-    let n = needle.len();
-    s.len() >= n
+    let n = needle.as_bytes();
+    let Some(first) = n.first() else {
+        return true;
+    };
+    s.len() >= n.len()
         && s.as_bytes()
-            .windows(n)
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            .windows(n.len())
+            .any(|w| w[0].eq_ignore_ascii_case(first) && w.eq_ignore_ascii_case(n))
 }
 
 /// The built-in rule matching a line, if any. `words` is the line's number of
