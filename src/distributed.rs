@@ -88,9 +88,9 @@ pub struct Shard {
 /// The document frequencies of story terms, as IDF.
 #[derive(Debug, Clone)]
 struct StoryIdf {
-    idf: ahash::AHashMap<u64, f64>,
+    idf: std::collections::HashMap<u64, f64, crate::signals::BuildHashed>,
     unseen: f64,
-    common: ahash::AHashSet<u64>,
+    common: std::collections::HashSet<u64, crate::signals::BuildHashed>,
 }
 
 /// What one document contributes to the corpus-wide steps.
