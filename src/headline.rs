@@ -1,7 +1,7 @@
 //! Headlines: their normalized words and how alike two are. The aggregator
 //! guard compares a page's headline with its parts' (word Jaccard), and
 //! stories report each member's headline similarity with the canonical's
-//! (normalized Levenshtein on normalized headlines, via `strsim`).
+//! (normalized Levenshtein on normalized headlines, via `rapidfuzz`).
 
 use crate::normalize::{for_each_token, normalize_text};
 use crate::shingle::token_hash;
@@ -50,7 +50,16 @@ pub(crate) fn normalized_title_similarity(a: &str, b: &str) -> f64 {
         // table: the distance is 0.
         return 1.0;
     }
-    strsim::normalized_levenshtein(a, b)
+    use rapidfuzz::distance::levenshtein::distance;
+    // 1 - distance / the longer one's length, in characters; most
+    // headlines are ASCII, where bytes are characters and faster.
+    let (d, len) = if a.is_ascii() && b.is_ascii() {
+        (distance(a.bytes(), b.bytes()), a.len().max(b.len()))
+    } else {
+        let len = a.chars().count().max(b.chars().count());
+        (distance(a.chars(), b.chars()), len)
+    };
+    1.0 - d as f64 / len as f64
 }
 
 #[cfg(test)]
@@ -70,5 +79,23 @@ mod tests {
         assert_eq!(normalized_title_similarity("a b", "a b"), 1.0);
         assert_eq!(normalized_title_similarity("", ""), 0.0);
         assert!(normalized_title_similarity("syria truce", "syria talks") < 1.0);
+    }
+
+    #[test]
+    fn headline_similarity_is_one_minus_edits_over_the_longer_length() {
+        let pairs = [
+            ("syria truce", "syria talks"),
+            ("quake hits chile", "chile quake kills 3"),
+            ("a", "abc"),
+            ("", "abc"),
+        ];
+        // 1 - edits / the longer length: 4 edits of 11, 14 of 19, 2 of 3,
+        // 3 of 3.
+        let want = [1.0 - 4.0 / 11.0, 1.0 - 14.0 / 19.0, 1.0 - 2.0 / 3.0, 0.0];
+        for ((a, b), w) in pairs.into_iter().zip(want) {
+            assert_eq!(normalized_title_similarity(a, b), w, "{a} / {b}");
+        }
+        // Not ASCII: by characters (one edit of four, not two of five bytes).
+        assert_eq!(normalized_title_similarity("café", "cafe"), 0.75);
     }
 }
