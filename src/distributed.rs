@@ -88,9 +88,9 @@ pub struct Shard {
 /// The document frequencies of story terms, as IDF.
 #[derive(Debug, Clone)]
 struct StoryIdf {
-    idf: std::collections::HashMap<u64, f64, crate::signals::BuildHashed>,
+    idf: hash_hasher::HashedMap<u64, f64>,
     unseen: f64,
-    common: std::collections::HashSet<u64, crate::signals::BuildHashed>,
+    common: hash_hasher::HashedSet<u64>,
 }
 
 /// What one document contributes to the corpus-wide steps.

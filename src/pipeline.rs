@@ -561,7 +561,7 @@ impl Clusterer {
         let (df, n_docs) = self.story_df(&f.raw_terms);
         // The IDF of each distinct term, computed once (the vocabulary is
         // small next to the number of term occurrences).
-        let idf: std::collections::HashMap<u64, f64, signals::BuildHashed> = df
+        let idf: hash_hasher::HashedMap<u64, f64> = df
             .iter()
             .map(|(&t, &d)| (t, signals::idf(n_docs, d)))
             .collect();

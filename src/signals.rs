@@ -12,8 +12,8 @@
 //! Terms are the stable token hashes of [`token_hash`], so a saved IDF model
 //! stays valid across runs and machines.
 
+use hash_hasher::{HashedMap, HashedSet};
 use std::collections::BTreeMap;
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -204,14 +204,10 @@ const LANGUAGE_SAMPLE: usize = 100;
 /// language carries meaning in another (German "die", English "die").
 #[derive(Debug, Clone)]
 pub(crate) struct StopWords {
-    languages: HashMap<u64, u32, BuildHashed>,
+    languages: HashedMap<u64, u32>,
     /// English alone (most documents), a set small enough to stay in cache.
-    english: HashSet<u64, BuildHashed>,
+    english: HashedSet<u64>,
 }
-
-/// The hasher of maps keyed by [`token_hash`] values: the key is already a
-/// hash, and a keyed hash would only mix it again.
-pub(crate) type BuildHashed = hash_hasher::HashBuildHasher;
 
 /// The stop words, built once per process (some 7,000 words tokenized and
 /// hashed) and shared by every run and live index.
@@ -222,7 +218,7 @@ pub(crate) fn stop_words() -> &'static StopWords {
 
 impl StopWords {
     fn new() -> Self {
-        let mut languages: HashMap<u64, u32, BuildHashed> = HashMap::default();
+        let mut languages: HashedMap<u64, u32> = HashedMap::default();
         let lists = std::iter::once(STOP_WORDS).chain(
             OTHER_LANGUAGES
                 .iter()

@@ -161,7 +161,7 @@ pub(crate) fn link_units(
 /// The top terms of each unit's vector, skipping the `common` ones.
 pub(crate) fn unit_top_terms(
     vectors: &[SparseVec],
-    common: &std::collections::HashSet<u64, crate::signals::BuildHashed>,
+    common: &hash_hasher::HashedSet<u64>,
     cfg: &StoryConfig,
 ) -> Vec<Vec<u64>> {
     let usable = |t: u64| !common.contains(&t);
@@ -298,7 +298,7 @@ pub(crate) fn common_terms(
     df: &ahash::AHashMap<u64, u64>,
     n: u64,
     cfg: &StoryConfig,
-) -> std::collections::HashSet<u64, crate::signals::BuildHashed> {
+) -> hash_hasher::HashedSet<u64> {
     let max_df = cfg.max_df(n);
     df.iter()
         .filter(|&(_, &c)| c > max_df)
