@@ -263,10 +263,10 @@ struct Postings {
     /// Term `t`'s list is `entries[offsets[t]..offsets[t + 1]]`.
     offsets: Vec<usize>,
     entries: Vec<(u32, f32)>,
-    /// Each document's time bucket and date (seconds), when any is dated.
+    /// Each document's time bucket and date (seconds); both empty when no
+    /// document is dated.
     buckets: Vec<Option<i64>>,
     published: Vec<Option<i64>>,
-    dated: bool,
 }
 
 impl Postings {
@@ -323,7 +323,6 @@ impl Postings {
             entries,
             buckets,
             published,
-            dated,
         }
     }
 
@@ -342,7 +341,9 @@ impl Postings {
         k: usize,
         acc: &mut Accumulator,
     ) -> Vec<(u32, f32)> {
-        if !self.dated {
+        if self.published.is_empty() {
+            // No document is dated: whole lists, no time rule (a separate
+            // loop: the bucket bounds and the rule cost 15-20% here).
             for &(t, w) in &vectors[i] {
                 for &(j, wj) in self.list(t) {
                     acc.add(j, w * wj);
