@@ -694,7 +694,7 @@ impl Link {
 /// the mean cosine of two clusters is `sum_a · sum_b / (size_a · size_b)`,
 /// exact over all their pairs. Returns the clusters as sorted unit lists,
 /// ordered by their smallest unit.
-fn exact_average_linkage(
+pub(crate) fn exact_average_linkage(
     mut sums: Vec<SparseVec>,
     mut sizes: Vec<u32>,
     pairs: &[(u32, u32)],

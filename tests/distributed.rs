@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use wirecluster::distributed::{Shard, StoryPlace};
+use wirecluster::distributed::{Shard, StoryPlace, ThreadMatch};
 use wirecluster::{Clusterer, Config, Document, ReadOptions, read_jsonl};
 
 /// Connected components of `n` items joined by `pairs`, as lists of items.
@@ -180,12 +180,140 @@ fn distributed_lines(cfg: &Config, docs: &[Document]) -> Vec<String> {
             }
         }
     }
+    // Threads.
+    let threads = if cfg.thread.enabled {
+        let stories: Vec<(String, bool)> = (0..n as u64)
+            .map(|i| match places.get(&i) {
+                Some(p) => (p.story.clone(), p.canonical),
+                None => shard.assignment_group(&assignments[&i]).unwrap(),
+            })
+            .collect();
+        thread_places(&shard, docs, &stories)
+    } else {
+        Vec::new()
+    };
     // Step 6: lines.
     (0..n as u64)
         .map(|i| {
+            let thread = threads.get(i as usize).map(|(t, c)| (t.as_str(), *c));
             shard
-                .assignment_line(&assignments[&i], places.get(&i))
+                .assignment_line(&assignments[&i], places.get(&i), thread)
                 .unwrap()
+        })
+        .collect()
+}
+
+/// The thread steps over documents with their stories `(story id,
+/// canonical)`: each document's thread and whether it is its canonical.
+fn thread_places(
+    shard: &Shard,
+    docs: &[Document],
+    stories: &[(String, bool)],
+) -> Vec<(String, bool)> {
+    let cfg = &shard.config().thread;
+    let n = docs.len();
+    let sketches: Vec<_> = docs.iter().map(|d| shard.thread_sketch(d)).collect();
+    let mut df: BTreeMap<u64, u64> = BTreeMap::new();
+    for s in &sketches {
+        for &t in &s.terms {
+            *df.entry(t).or_insert(0) += 1;
+        }
+    }
+    let df: Vec<(u64, u64)> = df.into_iter().collect();
+    let shard = shard.clone().with_thread_frequencies(n as u64, &df);
+    let base: Vec<_> = sketches
+        .iter()
+        .map(|s| shard.thread_base(&s.part).unwrap())
+        .collect();
+    // Postings by (term, bucket), cut.
+    // Holders `(index, id, weight)` by term and bucket.
+    type Holders<'a> = Vec<(u64, &'a str, f32)>;
+    let mut lists: BTreeMap<(u64, Option<i64>), Holders> = BTreeMap::new();
+    for (i, b) in base.iter().enumerate() {
+        for &(t, w) in &b.vector {
+            lists
+                .entry((t, b.bucket))
+                .or_default()
+                .push((i as u64, docs[i].id.as_str(), w));
+        }
+    }
+    let mut kept: BTreeMap<u64, Vec<(u64, f32)>> = BTreeMap::new();
+    for ((t, _), holders) in &lists {
+        for j in shard.thread_cut(holders) {
+            let w = holders.iter().find(|h| h.0 == j).unwrap().2;
+            kept.entry(*t).or_default().push((j, w));
+        }
+    }
+    // Every match of a query term with a kept holder (the bucket rule is
+    // left to the step).
+    let near: Vec<Vec<(u64, f32)>> = base
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let base = &base;
+            let kept = &kept;
+            let mut matches: Vec<ThreadMatch> = b
+                .vector
+                .iter()
+                .flat_map(|&(t, w)| {
+                    kept[&t].iter().map(move |&(j, wj)| ThreadMatch {
+                        term: t,
+                        weight: w,
+                        holder: j,
+                        holder_weight: wj,
+                        holder_published: base[j as usize].published,
+                    })
+                })
+                .collect();
+            shard.thread_neighbours(i as u64, b.published, &mut matches)
+        })
+        .collect();
+    let expanded: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let parts: Vec<(f32, &[u8])> = near[i]
+                .iter()
+                .map(|&(j, s)| (s, &base[j as usize].part[..]))
+                .collect();
+            shard.thread_expand(&base[i].part, &parts).unwrap()
+        })
+        .collect();
+    // Stories as units, keyed by their smallest index.
+    let mut members: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for (i, (s, _)) in stories.iter().enumerate() {
+        members.entry(s).or_default().push(i as u64);
+    }
+    let mut key_of = vec![0u64; n];
+    let mut units = Vec::new();
+    for m in members.values() {
+        let canonical = *m.iter().find(|&&i| stories[i as usize].1).unwrap();
+        let parts: Vec<(u64, &[u8])> = m.iter().map(|&i| (i, &expanded[i as usize][..])).collect();
+        let u = shard.thread_story(canonical, &parts).unwrap();
+        for &i in m {
+            key_of[i as usize] = u.key;
+        }
+        units.push(u);
+    }
+    let pairs: Vec<(u64, u64)> = near
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            let key_of = &key_of;
+            l.iter()
+                .take(cfg.links)
+                .map(move |&(j, _)| (key_of[i], key_of[j as usize]))
+        })
+        .collect();
+    let units: Vec<(u64, &[u8])> = units.iter().map(|u| (u.key, &u.part[..])).collect();
+    let threads: BTreeMap<u64, (String, u64)> = shard
+        .link_threads(&units, &pairs)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.story, (p.thread, p.canonical)))
+        .collect();
+    (0..n)
+        .map(|i| {
+            let (t, c) = &threads[&key_of[i]];
+            (t.clone(), *c == i as u64)
         })
         .collect()
 }
@@ -253,12 +381,71 @@ fn parts_from_another_step_are_refused() {
     assert!(err.to_string().contains("not in its component"), "{err}");
 }
 
-#[test]
-fn the_thread_level_is_refused_rather_than_silently_skipped() {
-    let mut cfg = Config::default();
-    cfg.thread.enabled = true;
-    let Err(err) = Shard::new(cfg) else {
-        panic!("the thread level is refused");
+/// The number of distinct stories and threads in output lines.
+fn stories_and_threads(lines: &[String]) -> (usize, usize) {
+    let field = |k: &str| {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()[k].to_string())
+            .collect::<BTreeSet<_>>()
+            .len()
     };
-    assert!(err.to_string().contains("thread level"), "{err}");
+    (field("story"), field("thread"))
+}
+
+fn threads_on(cfg: &mut Config) -> &mut Config {
+    cfg.thread.enabled = true;
+    cfg
+}
+
+#[test]
+fn distributed_steps_give_the_batch_threads() {
+    let docs = common::load("news-sample.jsonl");
+    let cfg = threads_on(&mut Config::default()).clone();
+    assert_same(&cfg, &docs);
+    let (stories, threads) = stories_and_threads(&batch_lines(&cfg, &docs));
+    assert!(
+        threads < stories,
+        "threads join stories: {threads} of {stories}"
+    );
+    // Without stories (each duplicate group is a story) and with postings
+    // cut short, so that the cut decides.
+    let mut cfg = Config::default();
+    cfg.story.enabled = false;
+    threads_on(&mut cfg).thread.max_posting = 2;
+    assert_same(&cfg, &docs);
+}
+
+#[test]
+fn distributed_steps_give_the_batch_threads_of_a_dated_corpus() {
+    let path = format!(
+        "{}/tests/data/ecb-plus/ecbplus_articles.jsonl.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let docs = read_jsonl(path, &ReadOptions::default()).unwrap().documents;
+    let mut cfg = Config::default();
+    // A window of days, so that the time buckets and the window decide.
+    threads_on(&mut cfg).thread.time_window_days = 3.0;
+    cfg.thread.max_posting = 5;
+    assert_same(&cfg, &docs);
+    let (stories, threads) = stories_and_threads(&batch_lines(&cfg, &docs));
+    assert!(
+        threads < stories,
+        "threads join stories: {threads} of {stories}"
+    );
+}
+
+#[test]
+fn thread_steps_refuse_missing_frequencies_and_foreign_parts() {
+    let shard = Shard::new(Config::default()).unwrap();
+    let s = shard
+        .thread_sketch(&Document::new("a", "Quake hits the coast").with_title("Quake hits coast"));
+    let err = shard.thread_base(&s.part).unwrap_err();
+    assert!(err.to_string().contains("with_thread_frequencies"), "{err}");
+    let shard = shard.with_thread_frequencies(1, &[]);
+    let err = shard.thread_base(&s.part).unwrap_err();
+    assert!(err.to_string().contains("was not counted"), "{err}");
+    assert!(shard.thread_expand(b"\xff", &[]).is_err());
+    let err = shard.thread_story(7, &[(3, &[][..])]).unwrap_err();
+    assert!(err.to_string().contains("canonical 7"), "{err}");
 }

@@ -7,7 +7,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use wirecluster::distributed::{Shard, StoryPlace};
+use wirecluster::distributed::{Shard, StoryPlace, ThreadMatch};
 use wirecluster::parse_jsonl_line;
 
 use crate::error;
@@ -91,6 +91,25 @@ impl VarOut {
 
     fn into_py<'py>(self, py: Python<'py>) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
         (bytes(py, &self.offsets), PyBytes::new(py, &self.data))
+    }
+}
+
+/// A column of optional `int64` values being built: the values (0 where
+/// absent) and one presence byte each.
+#[derive(Default)]
+struct OptInts {
+    values: Vec<i64>,
+    present: Vec<u8>,
+}
+
+impl OptInts {
+    fn push(&mut self, v: Option<i64>) {
+        self.values.push(v.unwrap_or(0));
+        self.present.push(v.is_some() as u8);
+    }
+
+    fn into_py<'py>(self, py: Python<'py>) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
+        (bytes(py, &self.values), PyBytes::new(py, &self.present))
     }
 }
 
@@ -586,10 +605,286 @@ impl PyShard {
         ))
     }
 
-    /// Step 6: output lines from assignment parts and, per row, the story
-    /// place (`has_story` one byte each; story ids, canonical bytes and
-    /// float64 similarities, ignored where `has_story` is 0).
+    /// Thread step 1 over JSONL lines (records only): thread terms (int64
+    /// lists) and thread-terms parts (binary).
+    fn thread_sketch<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>)> {
+        let lines = Var::new(off, data)?;
+        let (mut terms, mut parts) = (VarOut::new(), VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..lines.len() {
+                let s = self.inner.thread_sketch(&document(lines.get(i))?);
+                terms.push_ints(signed(&s.terms));
+                parts.push(&s.part);
+            }
+            Ok(())
+        })?;
+        Ok((terms.into_py(py), parts.into_py(py)))
+    }
+
+    /// A copy that takes thread-term document frequencies.
+    fn with_thread_frequencies(&self, n_docs: u64, terms: &[u8], counts: &[u8]) -> PyResult<Self> {
+        let (t, c) = (ints(terms)?, ints(counts)?);
+        if t.len() != c.len() {
+            return Err(error("terms and counts differ in length"));
+        }
+        let df: Vec<(u64, u64)> = t
+            .into_iter()
+            .zip(c)
+            .map(|(t, c)| (t as u64, c as u64))
+            .collect();
+        Ok(PyShard {
+            inner: self.inner.clone().with_thread_frequencies(n_docs, &df),
+        })
+    }
+
+    /// Thread step 2 over thread-terms parts: each base vector's terms and
+    /// weights (int64 lists, the weights as the bits of an IEEE float32,
+    /// which sort as the weights do), date and time bucket (int64 with a
+    /// one-byte presence flag each), and vector parts (binary).
+    #[allow(clippy::type_complexity)]
+    fn thread_base<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>, Pair<'py>)> {
+        let parts = Var::new(off, data)?;
+        let (mut terms, mut weights, mut out) = (VarOut::new(), VarOut::new(), VarOut::new());
+        let (mut published, mut bucket) = (OptInts::default(), OptInts::default());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..parts.len() {
+                let b = self.inner.thread_base(parts.get(i)).map_err(error)?;
+                terms.push_ints(b.vector.iter().map(|&(t, _)| t as i64));
+                weights.push_ints(b.vector.iter().map(|&(_, w)| w.to_bits() as i64));
+                published.push(b.published);
+                bucket.push(b.bucket);
+                out.push(&b.part);
+            }
+            Ok(())
+        })?;
+        Ok((
+            terms.into_py(py),
+            weights.into_py(py),
+            published.into_py(py),
+            bucket.into_py(py),
+            out.into_py(py),
+        ))
+    }
+
+    /// Thread step 3 over holder lists (one per term and bucket): element
+    /// offsets, and per holder its index, id and weight bits. Returns one
+    /// byte per holder: whether the postings keep it.
+    fn thread_cut<'py>(
+        &self,
+        py: Python<'py>,
+        offsets: &[u8],
+        index: &[u8],
+        id_off: &[u8],
+        id_data: &[u8],
+        weight: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (offsets, index, weight) = (ints(offsets)?, ints(index)?, ints(weight)?);
+        let ids = Var::new(id_off, id_data)?;
+        let mut keep = vec![0u8; index.len()];
+        py.allow_threads(|| -> PyResult<()> {
+            for w in offsets.windows(2) {
+                let range = w[0] as usize..w[1] as usize;
+                let holders: Vec<(u64, &str, f32)> = range
+                    .clone()
+                    .map(|k| {
+                        let id = std::str::from_utf8(ids.get(k))
+                            .map_err(|_| error("an id that is not UTF-8"))?;
+                        Ok((index[k] as u64, id, f32::from_bits(weight[k] as u32)))
+                    })
+                    .collect::<PyResult<_>>()?;
+                let kept = self.inner.thread_cut(&holders);
+                for k in range {
+                    if kept.binary_search(&(index[k] as u64)).is_ok() {
+                        keep[k] = 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(PyBytes::new(py, &keep))
+    }
+
+    /// Thread step 4 over documents with their matches: each document's
+    /// index and date (int64, presence flags), element offsets into the
+    /// match columns (term, weight bits, holder, holder weight bits, holder
+    /// date and its flags). Returns each document's neighbours and their
+    /// similarities (int64 lists, the similarities as float32 bits).
     #[allow(clippy::too_many_arguments)]
+    fn thread_neighbours<'py>(
+        &self,
+        py: Python<'py>,
+        index: &[u8],
+        published: &[u8],
+        has_published: &[u8],
+        offsets: &[u8],
+        term: &[u8],
+        weight: &[u8],
+        holder: &[u8],
+        holder_weight: &[u8],
+        holder_published: &[u8],
+        holder_has_published: &[u8],
+    ) -> PyResult<(Pair<'py>, Pair<'py>)> {
+        let (index, published, offsets) = (ints(index)?, ints(published)?, ints(offsets)?);
+        let (term, weight, holder) = (ints(term)?, ints(weight)?, ints(holder)?);
+        let (holder_weight, holder_published) = (ints(holder_weight)?, ints(holder_published)?);
+        let opt = |v: &[i64], has: &[u8], k: usize| (has[k] != 0).then_some(v[k]);
+        let (mut near, mut sims) = (VarOut::new(), VarOut::new());
+        py.allow_threads(|| {
+            for (i, w) in offsets.windows(2).enumerate() {
+                let mut matches: Vec<ThreadMatch> = (w[0] as usize..w[1] as usize)
+                    .map(|k| ThreadMatch {
+                        term: term[k] as u64,
+                        weight: f32::from_bits(weight[k] as u32),
+                        holder: holder[k] as u64,
+                        holder_weight: f32::from_bits(holder_weight[k] as u32),
+                        holder_published: opt(&holder_published, holder_has_published, k),
+                    })
+                    .collect();
+                let n = self.inner.thread_neighbours(
+                    index[i] as u64,
+                    opt(&published, has_published, i),
+                    &mut matches,
+                );
+                near.push_ints(n.iter().map(|&(j, _)| j as i64));
+                sims.push_ints(n.iter().map(|&(_, s)| s.to_bits() as i64));
+            }
+        });
+        Ok((near.into_py(py), sims.into_py(py)))
+    }
+
+    /// Thread step 5: expanded parts, from each document's vector part and
+    /// its neighbours' (element offsets, similarity bits, vector parts), in
+    /// neighbour order.
+    #[allow(clippy::too_many_arguments)]
+    fn thread_expand<'py>(
+        &self,
+        py: Python<'py>,
+        own_off: &[u8],
+        own_data: &[u8],
+        offsets: &[u8],
+        sims: &[u8],
+        near_off: &[u8],
+        near_data: &[u8],
+    ) -> PyResult<Pair<'py>> {
+        let (own, near) = (Var::new(own_off, own_data)?, Var::new(near_off, near_data)?);
+        let (offsets, sims) = (ints(offsets)?, ints(sims)?);
+        let mut out = VarOut::new();
+        py.allow_threads(|| -> PyResult<()> {
+            for (i, w) in offsets.windows(2).enumerate() {
+                let near: Vec<(f32, &[u8])> = (w[0] as usize..w[1] as usize)
+                    .map(|k| (f32::from_bits(sims[k] as u32), near.get(k)))
+                    .collect();
+                out.push(&self.inner.thread_expand(own.get(i), &near).map_err(error)?);
+            }
+            Ok(())
+        })?;
+        Ok(out.into_py(py))
+    }
+
+    /// Thread step 6 over stories: each story's canonical index, element
+    /// offsets into its members' indices and expanded parts. Returns each
+    /// story's key and part.
+    fn thread_stories<'py>(
+        &self,
+        py: Python<'py>,
+        canonical: &[u8],
+        offsets: &[u8],
+        index: &[u8],
+        part_off: &[u8],
+        part_data: &[u8],
+    ) -> PyResult<(Bound<'py, PyBytes>, Pair<'py>)> {
+        let (canonical, offsets, index) = (ints(canonical)?, ints(offsets)?, ints(index)?);
+        let parts = Var::new(part_off, part_data)?;
+        let (mut keys, mut out) = (Vec::new(), VarOut::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for (s, w) in offsets.windows(2).enumerate() {
+                let members: Vec<(u64, &[u8])> = (w[0] as usize..w[1] as usize)
+                    .map(|k| (index[k] as u64, parts.get(k)))
+                    .collect();
+                let u = self
+                    .inner
+                    .thread_story(canonical[s] as u64, &members)
+                    .map_err(error)?;
+                keys.push(u.key as i64);
+                out.push(&u.part);
+            }
+            Ok(())
+        })?;
+        Ok((bytes(py, &keys), out.into_py(py)))
+    }
+
+    /// Thread step 7: the threads of all stories (keys, parts) linked by
+    /// pairs of story keys. Returns `(story key, thread id, canonical
+    /// index)` columns.
+    #[allow(clippy::type_complexity)]
+    fn link_threads<'py>(
+        &self,
+        py: Python<'py>,
+        keys: &[u8],
+        part_off: &[u8],
+        part_data: &[u8],
+        pair_a: &[u8],
+        pair_b: &[u8],
+    ) -> PyResult<(Bound<'py, PyBytes>, Pair<'py>, Bound<'py, PyBytes>)> {
+        let (keys, parts) = (ints(keys)?, Var::new(part_off, part_data)?);
+        let (a, b) = (ints(pair_a)?, ints(pair_b)?);
+        let (mut story, mut thread, mut canonical) = (Vec::new(), VarOut::new(), Vec::new());
+        py.allow_threads(|| -> PyResult<()> {
+            let stories: Vec<(u64, &[u8])> = (0..parts.len())
+                .map(|i| (keys[i] as u64, parts.get(i)))
+                .collect();
+            let pairs: Vec<(u64, u64)> = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| (x as u64, y as u64))
+                .collect();
+            for p in self.inner.link_threads(&stories, &pairs).map_err(error)? {
+                story.push(p.story as i64);
+                thread.push(p.thread.as_bytes());
+                canonical.push(p.canonical as i64);
+            }
+            Ok(())
+        })?;
+        Ok((bytes(py, &story), thread.into_py(py), bytes(py, &canonical)))
+    }
+
+    /// Each assignment part's duplicate group (strings) and whether it is
+    /// the group's canonical (one byte each).
+    fn assignment_groups<'py>(
+        &self,
+        py: Python<'py>,
+        off: &[u8],
+        data: &[u8],
+    ) -> PyResult<(Pair<'py>, Bound<'py, PyBytes>)> {
+        let parts = Var::new(off, data)?;
+        let (mut groups, mut canonical) = (VarOut::new(), Vec::new());
+        py.allow_threads(|| -> PyResult<()> {
+            for i in 0..parts.len() {
+                let (g, c) = self.inner.assignment_group(parts.get(i)).map_err(error)?;
+                groups.push(g.as_bytes());
+                canonical.push(c as u8);
+            }
+            Ok(())
+        })?;
+        Ok((groups.into_py(py), PyBytes::new(py, &canonical)))
+    }
+
+    /// Step 7: output lines from assignment parts and, per row, the story
+    /// place (`has_story` one byte each; story ids, canonical bytes and
+    /// float64 similarities, ignored where `has_story` is 0) and the thread
+    /// (`has_thread`, thread ids and canonical bytes, likewise).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (part_off, part_data, has_story, story_off, story_data, canonical, similarity, has_thread=None, thread_off=None, thread_data=None, thread_canonical=None))]
     fn assignment_lines<'py>(
         &self,
         py: Python<'py>,
@@ -600,7 +895,16 @@ impl PyShard {
         story_data: &[u8],
         canonical: &[u8],
         similarity: &[u8],
+        has_thread: Option<&[u8]>,
+        thread_off: Option<&[u8]>,
+        thread_data: Option<&[u8]>,
+        thread_canonical: Option<&[u8]>,
     ) -> PyResult<Pair<'py>> {
+        let threads = match (has_thread, thread_off, thread_data, thread_canonical) {
+            (Some(h), Some(o), Some(d), Some(c)) => Some((h, Var::new(o, d)?, c)),
+            (None, None, None, None) => None,
+            _ => return Err(error("thread columns come all four or none")),
+        };
         let (parts, stories) = (
             Var::new(part_off, part_data)?,
             Var::new(story_off, story_data)?,
@@ -615,9 +919,17 @@ impl PyShard {
                     canonical: canonical[i] != 0,
                     similarity: f64::from_bits(sims[i] as u64),
                 });
+                let thread = match &threads {
+                    Some((has, ids, canonical)) if has[i] != 0 => Some((
+                        std::str::from_utf8(ids.get(i))
+                            .map_err(|_| error("a thread id that is not UTF-8"))?,
+                        canonical[i] != 0,
+                    )),
+                    _ => None,
+                };
                 let line = self
                     .inner
-                    .assignment_line(parts.get(i), place.as_ref())
+                    .assignment_line(parts.get(i), place.as_ref(), thread)
                     .map_err(error)?;
                 out.push(line.as_bytes());
             }

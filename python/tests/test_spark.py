@@ -137,3 +137,24 @@ def test_stories_with_spark_components_equal_the_command_line(spark, tmp_path):
     out = tmp_path / "out.jsonl"
     ws.cluster(spark, str(DATA / "syria-2016.jsonl"), str(out), local_components=0)
     assert read_lines(out) == cluster(records("syria-2016.jsonl"))
+
+
+def test_threads_equal_the_command_line(spark, tmp_path):
+    cfg = {"thread": {"enabled": True}}
+    out = tmp_path / "out.jsonl"
+    stats = ws.cluster(spark, str(DATA / "news-sample.jsonl"), str(out), config=cfg, partitions=3)
+    got = read_lines(out)
+    assert got == cluster(records("news-sample.jsonl"), cfg)
+    stories, threads = {a["story"] for a in got}, {a["thread"] for a in got}
+    assert len(threads) < len(stories), "threads join stories"
+    assert stats["threads"] == len(threads)
+
+
+def test_threads_without_stories_with_cut_postings_and_a_short_window(spark, tmp_path):
+    # Each duplicate group is a story; postings are cut to two holders per
+    # term and time bucket, so the cut decides, and so do the dates.
+    cfg = {"story": {"enabled": False},
+           "thread": {"enabled": True, "max_posting": 2, "time_window_days": 2}}
+    out = tmp_path / "out.jsonl"
+    ws.cluster(spark, str(DATA / "syria-2016.jsonl"), str(out), config=cfg)
+    assert read_lines(out) == cluster(records("syria-2016.jsonl"), cfg)

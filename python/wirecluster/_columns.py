@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def ints(arr: pa.Array) -> bytes:
@@ -80,3 +81,29 @@ def flags_out(b: bytes) -> pa.Array:
 
 def floats_out(b: bytes) -> pa.Array:
     return pa.array(np.frombuffer(b, dtype="<f8"), type=pa.float64())
+
+
+def opt_ints(arr: pa.Array) -> tuple[bytes, bytes]:
+    """An int64 column with nulls as ``(values, presence bytes)``."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.int64())
+    present = flags(pc.is_valid(arr))
+    return ints(arr.fill_null(0)), present
+
+
+def opt_ints_out(pair: tuple[bytes, bytes]) -> pa.Array:
+    values, present = pair
+    v = np.frombuffer(values, dtype="<i8")
+    mask = np.frombuffer(present, dtype=np.uint8) == 0
+    return pa.array(v, type=pa.int64(), mask=mask)
+
+
+def lists(arr: pa.Array) -> tuple[bytes, pa.Array]:
+    """A list column (nulls as empty lists) as element offsets (int64
+    bytes, from 0) and its flattened values."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype("<i8")
+    return offsets.tobytes(), arr.flatten()

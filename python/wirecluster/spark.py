@@ -4,8 +4,10 @@ from a corpus that need not fit on one machine.
 Each stage runs the crate's own rules (``wirecluster::distributed``) on the
 executors over Arrow batches; Spark does the grouping, joining and
 counting between them. No stage needs the whole corpus in one place: the
-driver holds only the learned boilerplate sentences and the story-term
-document frequencies (DESIGN.md, "Scale out").
+driver holds only the learned boilerplate sentences, the story-term and
+thread-term document frequencies, and, with the thread level on, every
+story's thread vector sum for the thread linkage (DESIGN.md, "Scale
+out").
 
 >>> from pyspark.sql import SparkSession            # doctest: +SKIP
 >>> from wirecluster.spark import cluster            # doctest: +SKIP
@@ -604,14 +606,25 @@ def cluster(
                          F.lit(None).cast("boolean").alias("story_canonical"),
                          F.lit(None).cast("double").alias("similarity"))
 
-    # Stage 6: output lines in input order.
+    # Stage 6: threads (DESIGN.md, "Scale out"). The nearest neighbours are
+    # a join of each document's terms with the kept holders of each term;
+    # only the linkage of the story sums runs on the driver.
+    if cfg["thread"]["enabled"]:
+        asg = _threads(spark, cfg_json, cfg["thread"], docs, asg, n_docs, stories, keep, lap, stats)
+    else:
+        asg = asg.select("*", F.lit(None).cast("string").alias("thread"),
+                         F.lit(None).cast("boolean").alias("thread_canonical"))
+
+    # Stage 7: output lines in input order.
     def lines(batches):
         shard = full_shard()
         for b in batches:
             has = pc.is_valid(b.column("story"))
+            has_thread = pc.is_valid(b.column("thread"))
             out = shard.assignment_lines(
                 *col.var(b.column("part")), col.flags(has), *col.var(b.column("story")),
                 col.flags(b.column("story_canonical")), col.floats(b.column("similarity")),
+                col.flags(has_thread), *col.var(b.column("thread")), col.flags(b.column("thread_canonical")),
             )
             yield pa.RecordBatch.from_arrays([b.column("idx"), col.binary_out(out, string=True)], names=["idx", "line"])
 
@@ -623,6 +636,200 @@ def cluster(
     stats["total_secs"] = round(sum(stats["stage_secs"].values()), 3)
     return stats
 
+
+def _threads(spark, cfg_json: str, tc: dict, docs, asg, n_docs: int, stories: bool, keep, lap, stats: dict):
+    """The thread level over the assignments ``asg`` (with their stories):
+    ``asg`` with ``thread`` and ``thread_canonical`` columns. Each step is
+    a ``wirecluster::distributed::Shard`` thread step."""
+    from pyspark.sql import functions as F
+
+    def base_shard():
+        return _shard((cfg_json,), lambda: Shard(cfg_json))
+
+    # Thread terms per document, and their document frequencies.
+    def sketch(batches):
+        shard = base_shard()
+        for b in batches:
+            terms, part = shard.thread_sketch(*col.var(b.column("value")))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("idx"), b.column("id"), col.list_out(terms), col.binary_out(part)],
+                names=["idx", "id", "terms", "tpart"],
+            )
+
+    ts = keep(docs.select("idx", "id", "value").mapInArrow(
+        sketch, "idx long, id string, terms array<long>, tpart binary"))
+    dfc = _to_numpy(spark, ts.select(F.explode("terms").alias("t")).groupBy("t").count())
+    df_b = spark.sparkContext.broadcast(
+        (col.ints(pa.array(dfc.get("t", []), pa.int64())), col.ints(pa.array(dfc.get("count", []), pa.int64())))
+    )
+    df_key = uuid.uuid4().hex
+    stats["thread_terms"] = len(dfc.get("t", []))
+
+    def shard_of():
+        def build():
+            terms, counts = df_b.value
+            return Shard(cfg_json).with_thread_frequencies(n_docs, terms, counts)
+
+        return _shard((cfg_json, "threads", df_key), build)
+
+    # Base vectors: terms with weights (float32 bits), date, time bucket.
+    def weigh(batches):
+        shard = shard_of()
+        for b in batches:
+            terms, weights, published, bucket, part = shard.thread_base(*col.var(b.column("tpart")))
+            yield pa.RecordBatch.from_arrays(
+                [b.column("idx"), b.column("id"), col.list_out(terms), col.list_out(weights),
+                 col.opt_ints_out(published), col.opt_ints_out(bucket), col.binary_out(part)],
+                names=["idx", "id", "terms", "weights", "published", "bucket", "vpart"],
+            )
+
+    base = keep(ts.select("idx", "id", "tpart").mapInArrow(
+        weigh,
+        "idx long, id string, terms array<long>, weights array<long>, published long, bucket long, vpart binary"))
+    held = base.select("idx", "id", "published", "bucket",
+                       F.explode(F.arrays_zip("terms", "weights")).alias("p")).select(
+        "idx", "id", "published", "bucket", F.col("p.terms").alias("t"), F.col("p.weights").alias("w"))
+
+    # Postings: each term's holders per time bucket, cut to the heaviest.
+    def cut(batches):
+        shard = shard_of()
+        for b in batches:
+            offsets, h = col.lists(b.column("h"))
+            kept = shard.thread_cut(offsets, col.ints(pc.struct_field(h, "idx")), *col.var(pc.struct_field(h, "id")),
+                                    col.ints(pc.struct_field(h, "w")))
+            rows = pc.list_parent_indices(b.column("h"))
+            out = pa.RecordBatch.from_arrays(
+                [b.column("t").take(rows), pc.struct_field(h, "idx"), pc.struct_field(h, "w"), pc.struct_field(h, "published"), pc.struct_field(h, "bucket")],
+                names=["t", "j", "wj", "pj", "bj"],
+            )
+            yield out.filter(col.flags_out(kept))
+
+    kept = keep(
+        held.groupBy("t", "bucket")
+        .agg(F.collect_list(F.struct("idx", "id", "w", "published", "bucket")).alias("h"))
+        .select("t", "h")
+        .mapInArrow(cut, "t long, j long, wj long, pj long, bj long")
+    )
+    lap("thread terms")
+
+    # Nearest neighbours: every query term against its kept holders in the
+    # buckets a query reads (its own and the next ones; undated read all
+    # and are read by all); the step rules out what it does not read.
+    q = held.select(F.col("idx").alias("i"), F.col("published").alias("pi"), F.col("bucket").alias("q"), "t",
+                    F.col("w").alias("wi"))
+    matched = q.join(kept, "t").filter(
+        F.col("q").isNull() | F.col("bj").isNull() | (F.abs(F.col("q") - F.col("bj")) <= 1))
+    gathered = matched.groupBy("i", "pi").agg(F.collect_list(F.struct("t", "wi", "j", "wj", "pj")).alias("m"))
+
+    def nearest(batches):
+        shard = shard_of()
+        for b in batches:
+            offsets, m = col.lists(b.column("m"))
+            near, sims = shard.thread_neighbours(
+                col.ints(b.column("i")), *col.opt_ints(b.column("pi")), offsets,
+                col.ints(pc.struct_field(m, "t")), col.ints(pc.struct_field(m, "wi")), col.ints(pc.struct_field(m, "j")), col.ints(pc.struct_field(m, "wj")),
+                *col.opt_ints(pc.struct_field(m, "pj")),
+            )
+            yield pa.RecordBatch.from_arrays([b.column("i"), col.list_out(near), col.list_out(sims)],
+                                             names=["i", "near", "sims"])
+
+    knn = keep(gathered.mapInArrow(nearest, "i long, near array<long>, sims array<long>"))
+    stats["thread_neighbour_lists"] = knn.count()
+    lap("thread neighbours")
+
+    # Expansion with the first neighbours' base vectors, in their order.
+    nb = (
+        knn.select("i", F.posexplode(F.arrays_zip("near", "sims")).alias("pos", "p"))
+        .filter(F.col("pos") < tc["neighbours"])
+        .select("i", "pos", F.col("p.near").alias("j"), F.col("p.sims").alias("s"))
+        .join(base.select(F.col("idx").alias("j"), F.col("vpart").alias("jpart")), "j")
+        .groupBy("i")
+        .agg(F.array_sort(F.collect_list(F.struct("pos", "s", "jpart"))).alias("n"))
+    )
+
+    def expand(batches):
+        shard = shard_of()
+        for b in batches:
+            offsets, n = col.lists(b.column("n"))
+            out = shard.thread_expand(*col.var(b.column("vpart")), offsets, col.ints(pc.struct_field(n, "s")),
+                                      *col.var(pc.struct_field(n, "jpart")))
+            yield pa.RecordBatch.from_arrays([b.column("i"), col.binary_out(out)], names=["idx", "epart"])
+
+    expanded = keep(
+        base.select(F.col("idx").alias("i"), "vpart").join(nb, "i", "left")
+        .mapInArrow(expand, "idx long, epart binary")
+    )
+    lap("thread expansion")
+
+    # Each story's sum, keyed by its smallest document index.
+    if stories:
+        member = asg.select("idx", "story", "story_canonical")
+    else:
+        def groups(batches):
+            shard = base_shard()
+            for b in batches:
+                g, c = shard.assignment_groups(*col.var(b.column("part")))
+                yield pa.RecordBatch.from_arrays([b.column("idx"), col.binary_out(g, string=True), col.flags_out(c)],
+                                                 names=["idx", "story", "story_canonical"])
+
+        member = asg.select("idx", "part").mapInArrow(groups, "idx long, story string, story_canonical boolean")
+    member = keep(member)
+
+    def sums(batches):
+        shard = shard_of()
+        for b in batches:
+            offsets, m = col.lists(b.column("m"))
+            keys, parts = shard.thread_stories(col.ints(b.column("canonical")), offsets, col.ints(pc.struct_field(m, "idx")),
+                                               *col.var(pc.struct_field(m, "epart")))
+            yield pa.RecordBatch.from_arrays([b.column("story"), col.ints_out(keys), col.binary_out(parts)],
+                                             names=["story", "key", "upart"])
+
+    units = keep(
+        member.join(expanded, "idx")
+        .groupBy("story")
+        .agg(F.max(F.when(F.col("story_canonical"), F.col("idx"))).alias("canonical"),
+             F.collect_list(F.struct("idx", "epart")).alias("m"))
+        .mapInArrow(sums, "story string, key long, upart binary")
+    )
+    key_of = keep(member.join(units.select("story", "key"), "story").select("idx", "key"))
+    links = (
+        knn.select("i", F.posexplode("near").alias("pos", "j"))
+        .filter(F.col("pos") < tc["links"])
+        .join(key_of.select(F.col("idx").alias("i"), F.col("key").alias("ka")), "i")
+        .join(key_of.select(F.col("idx").alias("j"), F.col("key").alias("kb")), "j")
+        .filter(F.col("ka") != F.col("kb"))
+        .select(F.least("ka", "kb").alias("a"), F.greatest("ka", "kb").alias("b"))
+        .distinct()
+    )
+    # The linkage, on the driver: every story's sum and the linked pairs.
+    u = units.select("key", "upart").toPandas()
+    p = _to_numpy(spark, links)
+    # Built here rather than through the executors' cache (which would
+    # then be pickled with every step run as a program).
+    terms, counts = df_b.value
+    shard = Shard(cfg_json).with_thread_frequencies(n_docs, terms, counts)
+    story_keys, thread_ids, canonical = shard.link_threads(
+        col.ints(pa.array(u["key"].to_numpy(), pa.int64())), *col.var(pa.array(list(u["upart"]), pa.binary())),
+        col.ints(pa.array(p.get("a", []), pa.int64())), col.ints(pa.array(p.get("b", []), pa.int64())),
+    )
+    import pandas as pd
+
+    places = spark.createDataFrame(
+        pd.DataFrame({
+            "key": col.ints_out(story_keys).to_numpy(),
+            "thread": col.binary_out(thread_ids, string=True).to_pylist(),
+            "tcanon": col.ints_out(canonical).to_numpy(),
+        }),
+        "key long, thread string, tcanon long",
+    )
+    stats["threads"] = int(pd.Series(col.binary_out(thread_ids, string=True).to_pylist()).nunique())
+    lap("thread linkage")
+    return (
+        asg.join(key_of, "idx")
+        .join(places, "key")
+        .withColumn("thread_canonical", F.col("idx") == F.col("tcanon"))
+        .drop("key", "tcanon")
+    )
 
 _CHECKPOINTS: list = []
 
