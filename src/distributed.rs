@@ -1027,9 +1027,26 @@ impl Shard {
             .collect::<Result<_>>()?;
         let pairs = local_pairs(pairs, &keys, "story")?;
         let sizes: Vec<u32> = parts.iter().map(|p| p.size).collect();
-        let sums: Vec<SparseVec> = parts.iter().map(|p| p.sum.clone()).collect();
-        let clusters =
-            thread::exact_average_linkage(sums, sizes, &pairs, self.config().thread.threshold);
+        // The linkage reads terms as dense ids; ids in the order of the
+        // hashes leave every sum and dot product as it was.
+        let mut vocabulary: Vec<u64> = parts
+            .iter()
+            .flat_map(|p| p.sum.iter().map(|x| x.0))
+            .collect();
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        let id = |t: u64| vocabulary.binary_search(&t).expect("a term") as u64;
+        let sums: Vec<SparseVec> = parts
+            .iter()
+            .map(|p| p.sum.iter().map(|&(t, w)| (id(t), w)).collect())
+            .collect();
+        let clusters = thread::exact_average_linkage(
+            sums,
+            sizes,
+            &pairs,
+            self.config().thread.threshold,
+            vocabulary.len(),
+        );
         let mut out = Vec::with_capacity(parts.len());
         for units in clusters {
             let lead = canonical::story_lead(units.iter().map(|&u| {

@@ -580,7 +580,7 @@ pub(crate) fn link_stories(
         .map(|m| sparse::sum(m.iter().map(|&i| &expanded[i])))
         .collect();
     let sizes: Vec<u32> = stories.iter().map(|m| m.len() as u32).collect();
-    let clusters = exact_average_linkage(sums, sizes, &pairs, cfg.threshold);
+    let clusters = exact_average_linkage(sums, sizes, &pairs, cfg.threshold, vocabulary.len());
     Threads {
         clusters,
         vectors: expanded,
@@ -689,18 +689,71 @@ impl Link {
     }
 }
 
-/// Average linkage of units with sum vectors `sums` (of `sizes` unit
-/// vectors each), merging only along `pairs` (and the links they inherit):
-/// the mean cosine of two clusters is `sum_a · sum_b / (size_a · size_b)`,
-/// exact over all their pairs. Returns the clusters as sorted unit lists,
-/// ordered by their smallest unit.
+/// One cluster's sum held densely, so that its dot products with many
+/// others (a merged cluster against each of its neighbours) cost the
+/// others' lengths only. The sum is the same as [`dot`]'s: the products of
+/// the shared terms in term order.
+struct Scattered {
+    weights: Vec<f32>,
+    terms: Vec<u64>,
+    /// The cluster and its version held, if any.
+    holds: Option<(usize, u32)>,
+}
+
+impl Scattered {
+    fn new(vocabulary: usize) -> Self {
+        Scattered {
+            weights: vec![0.0; vocabulary],
+            terms: Vec::new(),
+            holds: None,
+        }
+    }
+
+    /// `v · other`, where `v` is the sum of cluster `key` (with its
+    /// version), dotted with many others in a row: `v` is scattered
+    /// (unless held already) and `other` walked, unless `other` is so much
+    /// longer that searching for `v`'s terms in it costs less.
+    fn dot(&mut self, key: (usize, u32), v: &SparseVec, other: &SparseVec) -> f64 {
+        if other.len() > 8 * v.len() {
+            return dot(v, other);
+        }
+        if self.holds != Some(key) {
+            for &t in &self.terms {
+                self.weights[t as usize] = 0.0;
+            }
+            self.terms.clear();
+            for &(t, w) in v {
+                self.weights[t as usize] = w;
+                self.terms.push(t);
+            }
+            self.holds = Some(key);
+        }
+        let mut s = 0.0f64;
+        for &(t, w) in other {
+            let x = self.weights[t as usize];
+            if x != 0.0 {
+                s += x as f64 * w as f64;
+            }
+        }
+        s
+    }
+}
+
+/// Average linkage of units with sum vectors `sums` (over term ids below
+/// `vocabulary`; of `sizes` unit vectors each), merging only along `pairs`
+/// (and the links they inherit): the mean cosine of two clusters is
+/// `sum_a · sum_b / (size_a · size_b)`, exact over all their pairs.
+/// Returns the clusters as sorted unit lists, ordered by their smallest
+/// unit.
 pub(crate) fn exact_average_linkage(
     mut sums: Vec<SparseVec>,
     mut sizes: Vec<u32>,
     pairs: &[(u32, u32)],
     threshold: f64,
+    vocabulary: usize,
 ) -> Vec<Vec<u32>> {
     let n = sums.len();
+    let mut scattered = Scattered::new(vocabulary);
     // For each cluster, its linked clusters and the dot product of the two
     // sums, exact or an upper bound. After a merge, `a + b` against `x` is
     // the sum of the two dot products; a side that was not linked to `x`
@@ -787,7 +840,8 @@ pub(crate) fn exact_average_linkage(
                 && mean(l.dot, size_ab, sizes[*x as usize]) >= threshold
             {
                 *l = Link {
-                    dot: known + dot(&sums[side], &sums[*x as usize]),
+                    dot: known
+                        + scattered.dot((side, version[side]), &sums[side], &sums[*x as usize]),
                     exact: true,
                 };
             }
@@ -801,7 +855,7 @@ pub(crate) fn exact_average_linkage(
             let x = *x as usize;
             if !l.exact && mean(l.dot, sizes[a], sizes[x]) >= threshold {
                 *l = Link {
-                    dot: dot(&sums[a], &sums[x]),
+                    dot: scattered.dot((a, version[a]), &sums[a], &sums[x]),
                     exact: true,
                 };
             }
@@ -903,16 +957,16 @@ mod tests {
         // 0 and 1 share term 1; 2 shares term 2 with 1 only. 1 is half of
         // each: the clusters {0,1} and {2} average below the cut.
         let sums = vec![v(&[(1, 1.0)]), v(&[(1, 1.0), (2, 1.0)]), v(&[(2, 1.0)])];
-        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5);
+        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5, 3);
         assert_eq!(out, vec![vec![0, 1], vec![2]]);
     }
 
     #[test]
     fn linkage_merges_only_along_links() {
         let sums = vec![v(&[(1, 1.0)]), v(&[(1, 1.0)]), v(&[(1, 1.0)])];
-        let out = exact_average_linkage(sums.clone(), vec![1, 1, 1], &[(0, 1)], 0.5);
+        let out = exact_average_linkage(sums.clone(), vec![1, 1, 1], &[(0, 1)], 0.5, 3);
         assert_eq!(out, vec![vec![0, 1], vec![2]]);
-        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5);
+        let out = exact_average_linkage(sums, vec![1, 1, 1], &[(0, 1), (1, 2)], 0.5, 3);
         assert_eq!(out, vec![vec![0, 1, 2]]);
     }
 
@@ -971,6 +1025,26 @@ mod tests {
         assert_eq!(dot(&short, &long), walked);
         assert_eq!(dot(&long, &short), walked);
         assert_eq!(walked, 2.0 * 2.0 + 100.0);
+    }
+
+    #[test]
+    fn a_scattered_sum_dots_bit_for_bit_as_the_walk() {
+        let long: SparseVec = (0..60u64).map(|t| (t * 3, 0.1 + t as f32 / 7.0)).collect();
+        let others: Vec<SparseVec> = vec![
+            vec![(3, 0.3), (4, 0.5), (150, 0.25), (177, 0.7)],
+            (0..40u64)
+                .map(|t| (t * 2, 1.0 / (1.0 + t as f32)))
+                .collect(),
+            (0..900u64).map(|t| (t, 0.01)).collect(),
+            Vec::new(),
+        ];
+        let mut s = Scattered::new(900);
+        for (k, o) in others.iter().enumerate() {
+            let want = sparse::cosine(o, &long);
+            assert_eq!(s.dot((0, 0), &long, o).to_bits(), want.to_bits(), "{k}");
+            // Another cluster scattered in between clears the first.
+            assert_eq!(s.dot((1 + k, 0), o, &long).to_bits(), want.to_bits(), "{k}");
+        }
     }
 
     #[test]
