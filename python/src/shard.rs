@@ -124,6 +124,18 @@ fn unsigned(v: Vec<i64>) -> Vec<u64> {
 
 type Pair<'py> = (Bound<'py, PyBytes>, Bound<'py, PyBytes>);
 
+/// `(term, documents)` pairs from a terms and a counts column.
+fn frequencies(terms: &[u8], counts: &[u8]) -> PyResult<Vec<(u64, u64)>> {
+    let (t, c) = (ints(terms)?, ints(counts)?);
+    if t.len() != c.len() {
+        return Err(error("terms and counts differ in length"));
+    }
+    Ok(t.into_iter()
+        .zip(c)
+        .map(|(t, c)| (t as u64, c as u64))
+        .collect())
+}
+
 /// The runs of equal values of a sorted column, as `(start, end)`.
 fn runs(keys: &[i64]) -> PyResult<Vec<(usize, usize)>> {
     if keys.windows(2).any(|w| w[0] > w[1]) {
@@ -199,15 +211,7 @@ impl PyShard {
         terms: &[u8],
         counts: &[u8],
     ) -> PyResult<Self> {
-        let (t, c) = (ints(terms)?, ints(counts)?);
-        if t.len() != c.len() {
-            return Err(error("terms and counts differ in length"));
-        }
-        let df: Vec<(u64, u64)> = t
-            .into_iter()
-            .zip(c)
-            .map(|(t, c)| (t as u64, c as u64))
-            .collect();
+        let df = frequencies(terms, counts)?;
         Ok(PyShard {
             inner: self.inner.clone().with_document_frequencies(n_docs, &df),
         })
@@ -628,15 +632,7 @@ impl PyShard {
 
     /// A copy that takes thread-term document frequencies.
     fn with_thread_frequencies(&self, n_docs: u64, terms: &[u8], counts: &[u8]) -> PyResult<Self> {
-        let (t, c) = (ints(terms)?, ints(counts)?);
-        if t.len() != c.len() {
-            return Err(error("terms and counts differ in length"));
-        }
-        let df: Vec<(u64, u64)> = t
-            .into_iter()
-            .zip(c)
-            .map(|(t, c)| (t as u64, c as u64))
-            .collect();
+        let df = frequencies(terms, counts)?;
         Ok(PyShard {
             inner: self.inner.clone().with_thread_frequencies(n_docs, &df),
         })
