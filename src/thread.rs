@@ -829,7 +829,6 @@ pub(crate) fn exact_average_linkage(
             };
             merged.push((x, la_x.plus(lb_x), lb_x.exact.then_some((a, lb_x.dot))));
         }
-        merged.sort_unstable_by_key(|&(x, _, _)| x);
         let size_ab = sizes[a] + sizes[b];
         // A bound that could reach the cut is replaced by the exact dot
         // product: the missing side's alone (before the sums merge) when
