@@ -940,22 +940,19 @@ impl Shard {
         // Each holder's similarity summed in term order, as the batch's
         // accumulator sums it.
         matches.sort_unstable_by_key(|m| (m.holder, m.term));
+        let matches = &*matches;
         let scored = matches
             .chunk_by(|a, b| a.holder == b.holder)
-            .filter(|run| {
-                let m = &run[0];
-                m.holder != index
-                    && thread::reads_bucket(q, bucket(m.holder_published))
-                    && thread::within_window(published, m.holder_published, cfg)
-            })
+            .filter(|run| thread::reads_bucket(q, bucket(run[0].holder_published)))
             .map(|run| {
                 let s = run
                     .iter()
                     .fold(0.0f32, |s, m| s + m.weight * m.holder_weight);
                 (run[0].holder, s)
-            })
-            .filter(|&(_, s)| s > 0.0);
-        thread::nearest_of(scored, cfg.neighbours.max(cfg.links))
+            });
+        let date_of = |j: u64| matches[matches.partition_point(|m| m.holder < j)].holder_published;
+        let k = cfg.neighbours.max(cfg.links);
+        thread::nearest_neighbours(index, published, scored, date_of, cfg, k)
     }
 
     /// Thread step 5: a document's expanded vector from its base part
@@ -1073,7 +1070,7 @@ impl Shard {
         Ok((a.duplicate_group, a.canonical))
     }
 
-    /// Step 6: a document's output line (JSON, no newline) from its
+    /// Step 7: a document's output line (JSON, no newline) from its
     /// assignment ([`GroupedComponent::assignments`]), with the story level
     /// on its story place, and with the thread level on its thread's id and
     /// whether it is the thread's canonical ([`Self::link_threads`]).

@@ -349,8 +349,7 @@ impl Postings {
                     acc.add(j, w * wj);
                 }
             }
-            let scored = acc.drain().filter(|&(j, s)| j as usize != i && s > 0.0);
-            return nearest_of(scored, k);
+            return nearest_neighbours(i as u32, None, acc.drain(), |_| None, cfg, k);
         }
         let q = self.buckets[i];
         for &(t, w) in &vectors[i] {
@@ -369,11 +368,15 @@ impl Postings {
                 acc.add(j, w * wj);
             }
         }
-        let when = self.published[i];
-        let scored = acc.drain().filter(|&(j, s)| {
-            j as usize != i && s > 0.0 && within_window(when, self.published[j as usize], cfg)
-        });
-        nearest_of(scored, k)
+        let published = |j: u32| self.published[j as usize];
+        nearest_neighbours(
+            i as u32,
+            published(i as u32),
+            acc.drain(),
+            published,
+            cfg,
+            k,
+        )
     }
 }
 
@@ -392,6 +395,22 @@ pub(crate) fn cut_to_heaviest<K: Copy + Ord>(
         list.sort_unstable_by_key(|&(j, _)| j);
     }
     list
+}
+
+/// The `k` nearest neighbours of document `i` (dated `when`) among the
+/// `scored` documents: those other than `i`, with a positive score, and
+/// within the time window (`date_of` gives a document's date); best first,
+/// ties by key.
+pub(crate) fn nearest_neighbours<K: Ord + Copy>(
+    i: K,
+    when: Option<i64>,
+    scored: impl Iterator<Item = (K, f32)>,
+    date_of: impl Fn(K) -> Option<i64>,
+    cfg: &ThreadConfig,
+    k: usize,
+) -> Vec<(K, f32)> {
+    let near = |&(j, s): &(K, f32)| j != i && s > 0.0 && within_window(when, date_of(j), cfg);
+    nearest_of(scored.filter(near), k)
 }
 
 /// The `k` highest-scored of `scored` (ties by key), best first.

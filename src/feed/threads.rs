@@ -328,11 +328,12 @@ impl FeedIndex {
                 }
             }
         }
-        let near_in_time =
-            |j: ArticleSeq| thread::within_window(e.published, self.entry(j).published, cfg);
-        thread::nearest_of(
-            acc.into_iter()
-                .filter(|&(j, s)| j != seq && s > 0.0 && near_in_time(j)),
+        thread::nearest_neighbours(
+            seq,
+            e.published,
+            acc.into_iter(),
+            |j| self.entry(j).published,
+            cfg,
             k,
         )
     }
