@@ -365,6 +365,20 @@ fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T> {
     })
 }
 
+/// Keyed parts in the order of their keys: the keys and the decoded parts.
+fn decode_by_key<'a, T: Deserialize<'a>>(
+    items: &[(u64, &'a [u8])],
+    what: &str,
+) -> Result<(Vec<u64>, Vec<T>)> {
+    let mut order: Vec<&(u64, &[u8])> = items.iter().collect();
+    order.sort_unstable_by_key(|x| x.0);
+    let parts = order
+        .iter()
+        .map(|x| decode(x.1, what))
+        .collect::<Result<_>>()?;
+    Ok((order.iter().map(|x| x.0).collect(), parts))
+}
+
 /// Packs pairs of global indices into local ones; `local` maps a global
 /// index to its position, pairs not within it are an error.
 fn local_pairs(pairs: &[(u64, u64)], keys: &[u64], what: &str) -> Result<Vec<(u32, u32)>> {
@@ -748,13 +762,7 @@ impl Shard {
         units: &[(u64, &[u8])],
         pairs: &[(u64, u64, f64)],
     ) -> Result<Vec<StoryPlace>> {
-        let mut order: Vec<usize> = (0..units.len()).collect();
-        order.sort_unstable_by_key(|&i| units[i].0);
-        let keys: Vec<u64> = order.iter().map(|&i| units[i].0).collect();
-        let parts: Vec<UnitPart> = order
-            .iter()
-            .map(|&i| decode(units[i].1, "unit part"))
-            .collect::<Result<_>>()?;
+        let (keys, parts): (Vec<u64>, Vec<UnitPart>) = decode_by_key(units, "unit part")?;
         // The member documents, in index order.
         let mut members: Vec<(u64, usize, usize)> = parts
             .iter()
@@ -1015,13 +1023,8 @@ impl Shard {
         stories: &[(u64, &[u8])],
         pairs: &[(u64, u64)],
     ) -> Result<Vec<ThreadPlace>> {
-        let mut order: Vec<usize> = (0..stories.len()).collect();
-        order.sort_unstable_by_key(|&i| stories[i].0);
-        let keys: Vec<u64> = order.iter().map(|&i| stories[i].0).collect();
-        let parts: Vec<ThreadStoryPart> = order
-            .iter()
-            .map(|&i| decode(stories[i].1, "thread story part"))
-            .collect::<Result<_>>()?;
+        let (keys, parts): (Vec<u64>, Vec<ThreadStoryPart>) =
+            decode_by_key(stories, "thread story part")?;
         let pairs = local_pairs(pairs, &keys, "story")?;
         let sizes: Vec<u32> = parts.iter().map(|p| p.size).collect();
         // The linkage reads terms as dense ids; ids in the order of the

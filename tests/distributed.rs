@@ -318,6 +318,15 @@ fn thread_places(
         .collect()
 }
 
+/// The bundled ECB+ articles (dated).
+fn ecb_plus() -> Vec<Document> {
+    let path = format!(
+        "{}/tests/data/ecb-plus/ecbplus_articles.jsonl.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    read_jsonl(path, &ReadOptions::default()).unwrap().documents
+}
+
 fn batch_lines(cfg: &Config, docs: &[Document]) -> Vec<String> {
     let c = Clusterer::new(cfg.clone()).unwrap().cluster(docs).unwrap();
     c.assignments
@@ -350,11 +359,7 @@ fn distributed_steps_give_the_batch_output_without_stories() {
 
 #[test]
 fn distributed_steps_give_the_batch_stories_of_a_dated_corpus() {
-    let path = format!(
-        "{}/tests/data/ecb-plus/ecbplus_articles.jsonl.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let docs = read_jsonl(path, &ReadOptions::default()).unwrap().documents;
+    let docs = ecb_plus();
     assert_same(&Config::default(), &docs);
 }
 
@@ -418,11 +423,7 @@ fn distributed_steps_give_the_batch_threads() {
 
 #[test]
 fn distributed_steps_give_the_batch_threads_of_a_dated_corpus() {
-    let path = format!(
-        "{}/tests/data/ecb-plus/ecbplus_articles.jsonl.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let docs = read_jsonl(path, &ReadOptions::default()).unwrap().documents;
+    let docs = ecb_plus();
     let mut cfg = Config::default();
     // A window of days, so that the time buckets and the window decide.
     threads_on(&mut cfg).thread.time_window_days = 3.0;
