@@ -183,6 +183,18 @@ def _blocks(spark, raw, paths: Sequence[str]) -> dict:
     return out
 
 
+def _document_frequencies(spark, frame):
+    """The documents of each term of ``frame``'s ``terms`` lists (distinct
+    per row), broadcast as ``(terms, counts)`` int64 buffers, and the
+    number of distinct terms."""
+    from pyspark.sql import functions as F
+
+    c = _to_numpy(spark, frame.select(F.explode("terms").alias("t")).groupBy("t").count())
+    terms, counts = c.get("t", []), c.get("count", [])
+    table = (col.ints(pa.array(terms, pa.int64())), col.ints(pa.array(counts, pa.int64())))
+    return spark.sparkContext.broadcast(table), len(terms)
+
+
 def _to_numpy(spark, df):
     """A small result on the driver as NumPy columns, through Arrow."""
     pdf = df.toPandas()
@@ -394,12 +406,8 @@ def cluster(
 
     df_b, df_key = None, None
     if stories:
-        dfc = _to_numpy(spark, sk.select(F.explode("terms").alias("t")).groupBy("t").count())
-        df_b = spark.sparkContext.broadcast(
-            (col.ints(pa.array(dfc.get("t", []), pa.int64())), col.ints(pa.array(dfc.get("count", []), pa.int64())))
-        )
+        df_b, stats["story_terms"] = _document_frequencies(spark, sk)
         df_key = uuid.uuid4().hex
-        stats["story_terms"] = len(dfc.get("t", []))
         lap("document frequencies")
 
     def full_shard():
@@ -658,18 +666,14 @@ def _threads(spark, cfg_json: str, tc: dict, docs, asg, n_docs: int, stories: bo
 
     ts = keep(docs.select("idx", "id", "value").mapInArrow(
         sketch, "idx long, id string, terms array<long>, tpart binary"))
-    dfc = _to_numpy(spark, ts.select(F.explode("terms").alias("t")).groupBy("t").count())
-    df_b = spark.sparkContext.broadcast(
-        (col.ints(pa.array(dfc.get("t", []), pa.int64())), col.ints(pa.array(dfc.get("count", []), pa.int64())))
-    )
+    df_b, stats["thread_terms"] = _document_frequencies(spark, ts)
     df_key = uuid.uuid4().hex
-    stats["thread_terms"] = len(dfc.get("t", []))
+
+    def build():
+        terms, counts = df_b.value
+        return Shard(cfg_json).with_thread_frequencies(n_docs, terms, counts)
 
     def shard_of():
-        def build():
-            terms, counts = df_b.value
-            return Shard(cfg_json).with_thread_frequencies(n_docs, terms, counts)
-
         return _shard((cfg_json, "threads", df_key), build)
 
     # Base vectors: terms with weights (float32 bits), date, time bucket.
@@ -806,8 +810,7 @@ def _threads(spark, cfg_json: str, tc: dict, docs, asg, n_docs: int, stories: bo
     p = _to_numpy(spark, links)
     # Built here rather than through the executors' cache (which would
     # then be pickled with every step run as a program).
-    terms, counts = df_b.value
-    shard = Shard(cfg_json).with_thread_frequencies(n_docs, terms, counts)
+    shard = build()
     story_keys, thread_ids, canonical = shard.link_threads(
         col.ints(pa.array(u["key"].to_numpy(), pa.int64())), *col.var(pa.array(list(u["upart"]), pa.binary())),
         col.ints(pa.array(p.get("a", []), pa.int64())), col.ints(pa.array(p.get("b", []), pa.int64())),
