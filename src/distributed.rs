@@ -976,7 +976,7 @@ impl Shard {
             .collect::<Result<_>>()?;
         let vector = thread::expand(
             &own.vector,
-            near.iter().map(|(s, p)| (&p.vector, *s)),
+            near.iter().map(|(s, p)| (p.vector.as_slice(), *s)),
             cfg,
             &mut ahash::AHashMap::new(),
         );

@@ -253,6 +253,37 @@ pub(crate) fn reads_bucket(query: Option<i64>, b: Option<i64>) -> bool {
     }
 }
 
+/// Vectors over term ids below 2^32 in one array, 8 bytes a term: the
+/// neighbour search and the expansion read many documents' vectors in no
+/// order, and one array of them (half the size of [`SparseVec`]s, without a
+/// pointer to follow) keeps those reads in cache at 200k documents.
+struct FlatVectors {
+    /// Vector `i` is `entries[offsets[i]..offsets[i + 1]]`.
+    offsets: Vec<usize>,
+    entries: Vec<(u32, f32)>,
+}
+
+impl FlatVectors {
+    fn new(vectors: &[SparseVec]) -> Self {
+        let mut offsets = Vec::with_capacity(vectors.len() + 1);
+        let mut entries = Vec::with_capacity(vectors.iter().map(Vec::len).sum());
+        offsets.push(0);
+        for v in vectors {
+            entries.extend(v.iter().map(|&(t, w)| (t as u32, w)));
+            offsets.push(entries.len());
+        }
+        FlatVectors { offsets, entries }
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn get(&self, i: usize) -> &[(u32, f32)] {
+        &self.entries[self.offsets[i]..self.offsets[i + 1]]
+    }
+}
+
 /// Documents holding each term, with its weight in their vectors, by time
 /// bucket: each term's list is sorted by (bucket, document), undated
 /// first, and each bucket's run is cut to the `max_posting` documents the
@@ -272,7 +303,7 @@ struct Postings {
 impl Postings {
     /// The postings of vectors over term ids below `vocabulary`.
     fn new(
-        vectors: &[SparseVec],
+        vectors: &FlatVectors,
         vocabulary: usize,
         cfg: &ThreadConfig,
         docs: &[ThreadDoc<'_>],
@@ -280,8 +311,8 @@ impl Postings {
         let published: Vec<Option<i64>> = docs.iter().map(|d| d.published).collect();
         let buckets: Vec<Option<i64>> = published.iter().map(|&p| time_bucket(p, cfg)).collect();
         let mut lists: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocabulary];
-        for (i, v) in vectors.iter().enumerate() {
-            for &(t, w) in v {
+        for i in 0..vectors.len() {
+            for &(t, w) in vectors.get(i) {
                 lists[t as usize].push((i as u32, w));
             }
         }
@@ -327,7 +358,7 @@ impl Postings {
     }
 
     /// Term `t`'s list.
-    fn list(&self, t: u64) -> &[(u32, f32)] {
+    fn list(&self, t: u32) -> &[(u32, f32)] {
         &self.entries[self.offsets[t as usize]..self.offsets[t as usize + 1]]
     }
 
@@ -336,7 +367,7 @@ impl Postings {
     fn nearest(
         &self,
         i: usize,
-        vectors: &[SparseVec],
+        vectors: &FlatVectors,
         cfg: &ThreadConfig,
         k: usize,
         acc: &mut Accumulator,
@@ -344,7 +375,7 @@ impl Postings {
         if self.published.is_empty() {
             // No document is dated: whole lists, no time rule (a separate
             // loop: the bucket bounds and the rule cost 15-20% here).
-            for &(t, w) in &vectors[i] {
+            for &(t, w) in vectors.get(i) {
                 for &(j, wj) in self.list(t) {
                     acc.add(j, w * wj);
                 }
@@ -352,7 +383,7 @@ impl Postings {
             return nearest_neighbours(i as u32, None, acc.drain(), |_| None, cfg, k);
         }
         let q = self.buckets[i];
-        for &(t, w) in &vectors[i] {
+        for &(t, w) in vectors.get(i) {
             let list = self.list(t);
             let bucket = |p: &(u32, f32)| self.buckets[p.0 as usize];
             // Undated holders come first; then those of the next buckets.
@@ -557,21 +588,23 @@ pub(crate) fn link_stories(
     lap("thread terms");
     // Expansion: the document plus the similarity-weighted mean of itself
     // and its nearest neighbours.
-    let postings = Postings::new(&base, vocabulary.len(), cfg, docs);
+    let flat = FlatVectors::new(&base);
+    let postings = Postings::new(&flat, vocabulary.len(), cfg, docs);
     let near: Vec<Vec<(u32, f32)>> = per_document(n, n, |acc, i| {
-        postings.nearest(i, &base, cfg, cfg.neighbours.max(cfg.links), acc)
+        postings.nearest(i, &flat, cfg, cfg.neighbours.max(cfg.links), acc)
     });
     drop(postings);
     lap("thread neighbours");
     let expanded: Vec<SparseVec> = per_document(n, vocabulary.len(), |acc, i| {
         let near = &near[i][..cfg.neighbours.min(near[i].len())];
         expand(
-            &base[i],
-            near.iter().map(|&(j, s)| (&base[j as usize], s)),
+            flat.get(i),
+            near.iter().map(|&(j, s)| (flat.get(j as usize), s)),
             cfg,
             acc,
         )
     });
+    drop(flat);
     lap("thread expansion");
     let links: Vec<&[(u32, f32)]> = near.iter().map(|l| &l[..cfg.links.min(l.len())]).collect();
     let mut story_of = vec![0u32; n];
@@ -636,21 +669,21 @@ fn per_document<T: Send>(
 /// mean of its own and its neighbours' vectors (`near`: each with its
 /// similarity), cut to the `max_terms` heaviest terms (ties by term) and
 /// normalized.
-pub(crate) fn expand<'a>(
-    own: &SparseVec,
-    near: impl Iterator<Item = (&'a SparseVec, f32)> + Clone,
+pub(crate) fn expand<'a, T: Copy + Into<u64> + 'a>(
+    own: &[(T, f32)],
+    near: impl Iterator<Item = (&'a [(T, f32)], f32)> + Clone,
     cfg: &ThreadConfig,
     acc: &mut impl TermSums,
 ) -> SparseVec {
     let total: f64 = 1.0 + near.clone().map(|(_, s)| s as f64).sum::<f64>();
     let own_factor = (1.0 + cfg.expansion / total) as f32;
     for &(t, w) in own {
-        acc.add(t, w * own_factor);
+        acc.add(t.into(), w * own_factor);
     }
     for (v, s) in near {
         let f = (cfg.expansion * s as f64 / total) as f32;
         for &(t, w) in v {
-            acc.add(t, w * f);
+            acc.add(t.into(), w * f);
         }
     }
     let mut v = acc.take();
@@ -1005,7 +1038,7 @@ mod tests {
             max_posting: 2,
             ..ThreadConfig::default()
         };
-        let p = Postings::new(&vectors, 2, &cfg, &docs);
+        let p = Postings::new(&FlatVectors::new(&vectors), 2, &cfg, &docs);
         // Term 0: 0.9 (c) first, then 0.5 held by d and b, b's id first.
         assert_eq!(p.list(0), [(1, 0.9), (2, 0.5)]);
         assert_eq!(p.list(1), [(0, 1.0)]);
@@ -1029,9 +1062,10 @@ mod tests {
             max_posting: 2,
             ..ThreadConfig::default()
         };
-        let p = Postings::new(&vectors, 1, &cfg, &tdocs);
+        let flat = FlatVectors::new(&vectors);
+        let p = Postings::new(&flat, 1, &cfg, &tdocs);
         assert_eq!(p.list(0), [(1, 0.9), (2, 0.8), (0, 0.5), (4, 0.1)]);
-        let got = p.nearest(0, &vectors, &cfg, 5, &mut Accumulator::with_len(5));
+        let got = p.nearest(0, &flat, &cfg, 5, &mut Accumulator::with_len(5));
         assert_eq!(got, vec![(4, 0.05)]);
     }
 
@@ -1071,7 +1105,7 @@ mod tests {
         let cfg = ThreadConfig::default();
         let e = expand(
             &base[0],
-            [(&base[1], 0.7)].into_iter(),
+            [(base[1].as_slice(), 0.7)].into_iter(),
             &cfg,
             &mut Accumulator::with_len(4),
         );

@@ -226,7 +226,7 @@ impl FeedIndex {
         let expanded = {
             let bases = near[..cfg.neighbours.min(near.len())]
                 .iter()
-                .map(|&(j, s)| (&self.entry(j).thread_base, s));
+                .map(|&(j, s)| (self.entry(j).thread_base.as_slice(), s));
             let mut acc: AHashMap<u64, f32> = AHashMap::new();
             thread::expand(&self.entry(seq).thread_base, bases, &cfg, &mut acc)
         };
