@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use wirecluster::{AtomicFile, Clustering, Document};
 
 use crate::BoxError;
@@ -147,9 +149,23 @@ pub(crate) fn write_clustering(
 ) -> Result<(), BoxError> {
     match format {
         Format::Assignments => {
-            for a in &c.assignments {
-                serde_json::to_writer(&mut w, a)?;
-                w.write_all(b"\n")?;
+            // Lines are formatted on all cores, a batch at a time (the
+            // output is never held whole), and written in order.
+            for batch in c.assignments.chunks(1 << 16) {
+                let lines: Vec<Vec<u8>> = batch
+                    .par_chunks(1 << 10)
+                    .map(|chunk| {
+                        let mut buf = Vec::with_capacity(256 * chunk.len());
+                        for a in chunk {
+                            serde_json::to_writer(&mut buf, a)?;
+                            buf.push(b'\n');
+                        }
+                        Ok(buf)
+                    })
+                    .collect::<Result<_, serde_json::Error>>()?;
+                for l in lines {
+                    w.write_all(&l)?;
+                }
             }
         }
         Format::Clusters => {
