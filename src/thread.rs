@@ -52,7 +52,7 @@ use crate::story::HeapItem;
 #[serde(default, deny_unknown_fields)]
 pub struct ThreadConfig {
     /// Build threads at all (when off, each story is its own thread).
-    /// Default: `false` (on full articles the level adds about a third to
+    /// Default: `false` (on full articles the level adds about a fifth to
     /// the time of a run; see BENCHMARKS.md).
     pub enabled: bool,
     /// Average-linkage cut: threads merge while the mean cosine of their
