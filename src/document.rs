@@ -474,11 +474,17 @@ impl RawRecord {
 /// ```
 pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Result<ReadOutcome> {
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    let lines: Vec<(usize, &[u8])> = bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .collect();
+    // Lines as `split` at '\n' gives them (the last one after the final
+    // line end), found by the `memchr` crate's vectorized search: a byte at
+    // a time, the split took about a fifth of reading the 20k corpus, on
+    // one core whatever the threads.
+    let mut lines: Vec<(usize, &[u8])> = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        lines.push((lines.len() + 1, &bytes[start..end]));
+        start = end + 1;
+    }
+    lines.push((lines.len() + 1, &bytes[start..]));
     let parsed: Vec<Option<std::result::Result<Document, RecordError>>> = lines
         .par_iter()
         .map(|&(_, l)| record_of_line(l, &opts.label_fields))
