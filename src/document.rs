@@ -494,7 +494,8 @@ pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Res
     let records = lines
         .iter()
         .zip(parsed)
-        .filter_map(|(&(line, _), p)| p.map(|r| (line, None, r)));
+        .filter_map(|(&(line, _), p)| p.map(|r| (line, None, r)))
+        .collect();
     let mut out = collect_records(records, path, opts)?;
     out.blank_lines = blank;
     // A trailing newline yields one empty final "line" that is not a line.
@@ -504,32 +505,55 @@ pub fn parse_jsonl(bytes: &[u8], path: Option<&Path>, opts: &ReadOptions) -> Res
     Ok(out)
 }
 
-/// Checks ids for duplicates and applies the skip policy to parsed records
-/// `(line, file, result)`, in order. `file` names the record's own file when
-/// it differs from `path` (a directory of text files).
+/// A parsed record: its line, its own file when that differs from the
+/// input's (a directory of text files), and the document or why it is not
+/// one.
+pub(crate) type ParsedRecord = (
+    usize,
+    Option<PathBuf>,
+    std::result::Result<Document, RecordError>,
+);
+
+/// Checks ids for duplicates and applies the skip policy to parsed records,
+/// in order. A record whose id an earlier accepted record holds is a
+/// duplicate of that record's line. The ids are sorted with their
+/// positions on all cores, so no id is copied into a map on one core.
 pub(crate) fn collect_records(
-    records: impl IntoIterator<
-        Item = (
-            usize,
-            Option<PathBuf>,
-            std::result::Result<Document, RecordError>,
-        ),
-    >,
+    records: Vec<ParsedRecord>,
     path: Option<&Path>,
     opts: &ReadOptions,
 ) -> Result<ReadOutcome> {
-    let mut out = ReadOutcome::default();
-    let mut seen: ahash::AHashMap<String, usize> = ahash::AHashMap::new();
-    for (line, file, r) in records {
-        let result = r.and_then(|doc| match seen.get(&doc.id) {
-            Some(&first_line) => Err(RecordError::DuplicateId {
+    // Each duplicate's position and the line of the first record of its
+    // id, by position.
+    let duplicates: Vec<(usize, usize)> = {
+        let mut ids: Vec<(&str, usize)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (_, _, r))| r.as_ref().ok().map(|d| (d.id.as_str(), k)))
+            .collect();
+        ids.par_sort_unstable();
+        let mut duplicates: Vec<(usize, usize)> = ids
+            .chunk_by(|a, b| a.0 == b.0)
+            .flat_map(|run| {
+                let first_line = records[run[0].1].0;
+                run[1..].iter().map(move |&(_, k)| (k, first_line))
+            })
+            .collect();
+        duplicates.sort_unstable();
+        duplicates
+    };
+    let mut duplicates = duplicates.into_iter().peekable();
+    let mut out = ReadOutcome {
+        documents: Vec::with_capacity(records.len()),
+        ..Default::default()
+    };
+    for (k, (line, file, r)) in records.into_iter().enumerate() {
+        let result = r.and_then(|doc| match duplicates.next_if(|&(d, _)| d == k) {
+            Some((_, first_line)) => Err(RecordError::DuplicateId {
                 id: doc.id,
                 first_line,
             }),
-            None => {
-                seen.insert(doc.id.clone(), line);
-                Ok(doc)
-            }
+            None => Ok(doc),
         });
         match result {
             Ok(doc) => out.documents.push(doc),
@@ -571,6 +595,37 @@ mod tests {
             skip_invalid: true,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_duplicate_names_the_first_accepted_record_of_its_id() {
+        // Line 1 holds id a but no text, so line 2 is the first a accepted.
+        let input = b"{\"id\":\"a\"}\n{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n{\"id\":\"a\",\"text\":\"z\"}\n\n{\"id\":\"b\",\"text\":\"w\"}\n{\"id\":\"a\",\"text\":\"v\"}\n";
+        let out = parse_jsonl(input, None, &skip()).unwrap();
+        let ids: Vec<&str> = out.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(out.documents[0].text, "x");
+        let firsts: Vec<(usize, Option<usize>)> = out
+            .skipped
+            .iter()
+            .map(|s| match &s.reason {
+                RecordError::DuplicateId { first_line, .. } => (s.line, Some(*first_line)),
+                _ => (s.line, None),
+            })
+            .collect();
+        assert_eq!(
+            firsts,
+            [(1, None), (4, Some(2)), (6, Some(3)), (7, Some(2))]
+        );
+        // Strict: the first bad line in order fails the read.
+        let err = parse_jsonl(
+            &input[input.iter().position(|&b| b == b'\n').unwrap() + 1..],
+            None,
+            &ReadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 3") && err.contains("line 1"), "{err}");
     }
 
     /// Each skipped line with the kind of its reason.
