@@ -255,18 +255,24 @@ fn sequence_key(tokens: &[u64]) -> u64 {
     fmix64(key ^ tokens.len() as u64)
 }
 
-/// `text.split('\n')`, by the `memchr` crate's search (most lines are
-/// short, where the standard library's per-call setup dominates).
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+/// The byte ranges of `bytes.split(|&b| b == b'\n')`, by the `memchr`
+/// crate's search (most lines are short, where the standard library's
+/// per-call setup dominates; a byte at a time it is slower still).
+pub(crate) fn line_ranges(bytes: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     let mut start = 0;
-    memchr::memchr_iter(b'\n', text.as_bytes())
-        .chain(std::iter::once(text.len()))
+    memchr::memchr_iter(b'\n', bytes)
+        .chain(std::iter::once(bytes.len()))
         .map(move |end| {
-            // A newline is one byte, never inside a character.
-            let line = &text[start..end];
+            let line = start..end;
             start = end + 1;
             line
         })
+}
+
+/// `text.split('\n')` ([`line_ranges`]).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    // A newline is one byte, never inside a character.
+    line_ranges(text.as_bytes()).map(move |r| &text[r])
 }
 
 /// Repairs a text ([`crate::repair`]), then tokenizes it line by line,
