@@ -3,6 +3,7 @@
 //! commands in `batch`, the live index in `stream`, what is written and
 //! printed in `output`.
 
+mod allocator;
 mod args;
 mod batch;
 mod output;
@@ -23,6 +24,7 @@ type BoxError = Box<dyn std::error::Error>;
 const MAX_THREADS: usize = 1024;
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
