@@ -98,83 +98,123 @@ pub(crate) fn shared_key_pairs<K: AsRef<[u64]> + Sync>(
 /// usable (2 to `max_posting` items, as `(start, end)` into the items), with
 /// the number of keys skipped for having more than `max_posting` items.
 ///
-/// Keys are hashes, so their top bits spread them evenly: the keys and items
-/// are written straight into buckets by those bits (one counting pass and
-/// one writing pass over `keys`, no growing vector, keys and items apart so
-/// no padding), then each bucket, small enough to stay in cache, is sorted
-/// on its own and its runs found. The keys are dropped before returning.
-/// The order equals a sort of all pairs.
-fn posting_runs<K: AsRef<[u64]>>(
+/// Keys are hashes, so their top bits spread them evenly: each worker
+/// writes the keys and items of its share of the items straight into
+/// buckets by those bits (one counting pass and one writing pass, no
+/// growing vector, keys and items apart so no padding), then each bucket,
+/// gathered from every share and small enough to stay in cache, is sorted
+/// on its own and its runs found. A bucket is sorted by key and item
+/// whatever the shares, so the order equals a sort of all pairs.
+fn posting_runs<K: AsRef<[u64]> + Sync>(
     keys: &[K],
     max_posting: usize,
 ) -> (Vec<u32>, Vec<(u32, u32)>, usize) {
     const BITS: u32 = 12;
     const BUCKETS: usize = 1 << BITS;
     let bucket = |k: u64| (k >> (64 - BITS)) as usize;
-    let mut starts = vec![0usize; BUCKETS + 1];
-    for ks in keys {
-        for &k in ks.as_ref() {
-            starts[bucket(k) + 1] += 1;
-        }
-    }
-    for b in 0..BUCKETS {
-        starts[b + 1] += starts[b];
-    }
-    let total = starts[BUCKETS];
-    let mut bucket_keys = vec![0u64; total];
-    let mut items = vec![0u32; total];
-    let mut next = starts.clone();
-    for (i, ks) in keys.iter().enumerate() {
-        for &k in ks.as_ref() {
-            let b = bucket(k);
-            bucket_keys[next[b]] = k;
-            items[next[b]] = i as u32;
-            next[b] += 1;
-        }
-    }
-    drop(next);
-    // Disjoint buckets, sorted and cut into runs in parallel, in order.
-    let (mut key_parts, mut item_parts) =
-        (Vec::with_capacity(BUCKETS), Vec::with_capacity(BUCKETS));
-    let (mut ks, mut is): (&mut [u64], &mut [u32]) = (&mut bucket_keys, &mut items);
-    for b in 0..BUCKETS {
-        let len = starts[b + 1] - starts[b];
-        let (k, k_rest) = ks.split_at_mut(len);
-        let (i, i_rest) = is.split_at_mut(len);
-        key_parts.push(k);
-        item_parts.push(i);
-        (ks, is) = (k_rest, i_rest);
-    }
-    let per_bucket: Vec<(Vec<(u32, u32)>, usize)> = key_parts
-        .into_par_iter()
-        .zip(item_parts)
-        .zip(&starts[..BUCKETS])
-        .map_init(
-            Vec::new,
-            |scratch: &mut Vec<(u64, u32)>, ((ks, is), &base)| {
-                scratch.clear();
-                scratch.extend(ks.iter().copied().zip(is.iter().copied()));
-                scratch.sort_unstable();
-                for (slot, &(_, i)) in is.iter_mut().zip(scratch.iter()) {
-                    *slot = i;
+    // One share per worker: the writing pass is a third of the work, and
+    // on one core it would be most of what does not shrink with more.
+    let share = keys.len().div_ceil(rayon::current_num_threads()).max(1);
+    let mut shares: Vec<Bucketed> = keys
+        .par_chunks(share)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut starts = vec![0usize; BUCKETS + 1];
+            for ks in chunk {
+                for &k in ks.as_ref() {
+                    starts[bucket(k) + 1] += 1;
                 }
-                let (mut runs, mut skipped, mut start) = (Vec::new(), 0, base);
-                for run in scratch.chunk_by(|a, b| a.0 == b.0) {
-                    if run.len() > max_posting {
-                        skipped += 1;
-                    } else if run.len() > 1 {
-                        runs.push((start as u32, (start + run.len()) as u32));
-                    }
-                    start += run.len();
+            }
+            for b in 0..BUCKETS {
+                starts[b + 1] += starts[b];
+            }
+            let total = starts[BUCKETS];
+            let (mut bucket_keys, mut items) = (vec![0u64; total], vec![0u32; total]);
+            let mut next = starts.clone();
+            for (i, ks) in chunk.iter().enumerate() {
+                let item = (c * share + i) as u32;
+                for &k in ks.as_ref() {
+                    let b = bucket(k);
+                    bucket_keys[next[b]] = k;
+                    items[next[b]] = item;
+                    next[b] += 1;
                 }
-                (runs, skipped)
-            },
-        )
+            }
+            Bucketed {
+                starts,
+                keys: bucket_keys,
+                items,
+            }
+        })
         .collect();
-    drop(bucket_keys);
+    let mut starts = vec![0usize; BUCKETS + 1];
+    for b in 0..BUCKETS {
+        let len: usize = shares.iter().map(|s| s.starts[b + 1] - s.starts[b]).sum();
+        starts[b + 1] = starts[b] + len;
+    }
+    // Disjoint buckets, sorted and cut into runs in parallel, in order.
+    // One share (one core) is sorted in place, as it holds the buckets in
+    // order already: no second array of items at the peak.
+    let (mut items, keys_alone) = if shares.len() == 1 {
+        let only = shares.pop().expect("one share");
+        (only.items, Some(only.keys))
+    } else {
+        (vec![0u32; starts[BUCKETS]], None)
+    };
+    let mut item_parts = Vec::with_capacity(BUCKETS);
+    let mut rest: &mut [u32] = &mut items;
+    for b in 0..BUCKETS {
+        let (part, after) = rest.split_at_mut(starts[b + 1] - starts[b]);
+        item_parts.push(part);
+        rest = after;
+    }
+    let per_bucket: Vec<(Vec<(u32, u32)>, usize)> = item_parts
+        .into_par_iter()
+        .enumerate()
+        .map_init(Vec::new, |scratch: &mut Vec<(u64, u32)>, (b, is)| {
+            scratch.clear();
+            match &keys_alone {
+                Some(ks) => {
+                    let ks = &ks[starts[b]..starts[b + 1]];
+                    scratch.extend(ks.iter().copied().zip(is.iter().copied()));
+                }
+                None => {
+                    for s in &shares {
+                        let r = s.starts[b]..s.starts[b + 1];
+                        let (ks, its) = (&s.keys[r.clone()], &s.items[r]);
+                        scratch.extend(ks.iter().copied().zip(its.iter().copied()));
+                    }
+                }
+            }
+            scratch.sort_unstable();
+            for (slot, &(_, i)) in is.iter_mut().zip(scratch.iter()) {
+                *slot = i;
+            }
+            let (mut runs, mut skipped, mut start) = (Vec::new(), 0, starts[b]);
+            for run in scratch.chunk_by(|a, b| a.0 == b.0) {
+                if run.len() > max_posting {
+                    skipped += 1;
+                } else if run.len() > 1 {
+                    runs.push((start as u32, (start + run.len()) as u32));
+                }
+                start += run.len();
+            }
+            (runs, skipped)
+        })
+        .collect();
+    drop(shares);
+    drop(keys_alone);
     let skipped = per_bucket.iter().map(|(_, s)| s).sum();
     let runs = per_bucket.into_iter().flat_map(|(r, _)| r).collect();
     (items, runs, skipped)
+}
+
+/// One share of the items' keys and items, bucket by bucket: bucket `b` is
+/// `starts[b]..starts[b + 1]` of both.
+struct Bucketed {
+    starts: Vec<usize>,
+    keys: Vec<u64>,
+    items: Vec<u32>,
 }
 
 #[cfg(test)]
@@ -235,10 +275,17 @@ mod tests {
             start += len;
         }
         let want_items: Vec<u32> = all.iter().map(|&(_, i)| i).collect();
-        let (items, runs, skipped) = posting_runs(&keys, max_posting);
-        assert_eq!(items, want_items);
-        assert_eq!(runs, want_runs);
-        assert_eq!(skipped, want_skipped);
-        assert!(!runs.is_empty() && skipped > 0);
+        // One share sorted in place, and two to five shares merged.
+        for workers in 1..=5 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(workers)
+                .build()
+                .unwrap();
+            let (items, runs, skipped) = pool.install(|| posting_runs(&keys, max_posting));
+            assert_eq!(items, want_items, "{workers} workers");
+            assert_eq!(runs, want_runs, "{workers} workers");
+            assert_eq!(skipped, want_skipped);
+            assert!(!runs.is_empty() && skipped > 0);
+        }
     }
 }
