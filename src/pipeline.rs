@@ -36,7 +36,8 @@ pub(crate) struct Features {
     pub fx: FeatureExtractor,
     /// Sorted, deduplicated shingle sets.
     pub sets: Vec<Vec<u64>>,
-    /// Signatures, `num_perm` values per document, flat.
+    /// Signatures, `num_perm` values per document, flat; a run empties
+    /// them once the LSH bands are made.
     pub signatures: Vec<u64>,
     pub num_perm: usize,
     pub fingerprints: Vec<Vec<u64>>,
@@ -242,8 +243,12 @@ impl Clusterer {
     pub(crate) fn run(&self, docs: &[Document]) -> Result<(Clustering, RunState)> {
         check_unique_ids(docs)?;
         let mut timer = Timer::new();
-        let f = self.features(docs, &mut timer);
-        let cands = self.candidates(&f, &mut timer);
+        let mut f = self.features(docs, &mut timer);
+        let banded = self.banded_candidates(&f, &mut timer);
+        // The signatures serve the LSH bands only. They go before the
+        // containment index, where a run's memory peaks without stories.
+        f.signatures = Vec::new();
+        let cands = self.merged_candidates(banded, &f, &mut timer);
         let mut edges = self.verify(docs, &f.sets, &f.figures, &cands.pairs, &mut timer);
         let grouping = self.group(docs, &f.fx, &f.sets, &mut edges, &mut timer);
         let (groups, mut assignments) =
@@ -302,6 +307,12 @@ impl Clusterer {
 
     /// Candidate pairs: LSH bands and the containment index, merged.
     pub(crate) fn candidates(&self, f: &Features, timer: &mut Timer) -> Candidates {
+        let banded = self.banded_candidates(f, timer);
+        self.merged_candidates(banded, f, timer)
+    }
+
+    /// The pairs of the LSH bands and of the figure keys.
+    fn banded_candidates(&self, f: &Features, timer: &mut Timer) -> (Vec<u64>, Vec<u64>) {
         let cfg = &self.config;
         let params = f.fx.lsh_params();
         let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
@@ -330,6 +341,17 @@ impl Clusterer {
             Vec::new()
         };
         timer.lap("lsh");
+        (lsh_pairs, figure_pairs)
+    }
+
+    /// The `banded` pairs and those of the containment index, merged.
+    fn merged_candidates(
+        &self,
+        (lsh_pairs, figure_pairs): (Vec<u64>, Vec<u64>),
+        f: &Features,
+        timer: &mut Timer,
+    ) -> Candidates {
+        let cfg = &self.config;
         let cont =
             winnow::candidate_pairs(&f.fingerprints, cfg.containment_candidate, cfg.max_posting);
         let mut pairs = Vec::with_capacity(lsh_pairs.len() + figure_pairs.len() + cont.pairs.len());
