@@ -152,45 +152,58 @@ pub(crate) fn signature_band_key(sig: &[u64], params: &LshParams, band: usize) -
 
 /// Every band key of a signature, in band order; none for an empty set's.
 pub(crate) fn band_keys(sig: &[u64], params: &LshParams) -> Vec<u64> {
-    if empty_signature(sig) {
-        return Vec::new();
+    let mut keys = vec![0; params.bands];
+    if band_keys_into(sig, params, &mut keys) {
+        keys
+    } else {
+        Vec::new()
     }
-    (0..params.bands)
-        .map(|b| signature_band_key(sig, params, b))
-        .collect()
+}
+
+/// Writes the band keys of a signature into `out` (one per band), or
+/// returns `false` and leaves `out` as it is for an empty set's.
+pub(crate) fn band_keys_into(sig: &[u64], params: &LshParams, out: &mut [u64]) -> bool {
+    if empty_signature(sig) {
+        return false;
+    }
+    for (b, key) in out.iter_mut().enumerate() {
+        *key = signature_band_key(sig, params, b);
+    }
+    true
 }
 
 /// Candidate pairs of documents sharing at least one band, sorted and
-/// deduplicated. `signatures` holds `k` values per document, flat.
-/// Documents with an empty set (all-`u64::MAX` signature) are skipped.
+/// deduplicated. `keys` holds each document's band keys, `bands` a
+/// document, flat ([`band_keys_into`]); documents whose `banded` is
+/// `false` (an empty set's) are skipped.
 ///
 /// Within a band, each document's key and index are packed into one `u64`
 /// (the key's high bits above the index) and sorted; two documents whose
 /// truncated keys collide by chance only add a candidate, which
 /// verification then rejects.
 pub(crate) fn candidate_pairs(
-    signatures: &[u64],
-    k: usize,
-    params: &LshParams,
+    keys: &[u64],
+    banded: &[bool],
+    bands: usize,
     max_bucket: usize,
 ) -> Vec<u64> {
-    let n = signatures.len() / k.max(1);
+    let n = banded.len();
+    debug_assert_eq!(keys.len(), n * bands);
     let idx_bits = (usize::BITS - n.leading_zeros()).max(1);
     let idx_mask = (1u64 << idx_bits) - 1;
-    let per_band: Vec<Vec<u64>> = (0..params.bands)
+    let per_band: Vec<Vec<u64>> = (0..bands)
         .into_par_iter()
-        .map_init(Vec::new, |keys: &mut Vec<u64>, band| {
-            keys.clear();
-            for (i, sig) in signatures.chunks_exact(k).enumerate() {
-                if !empty_signature(sig) {
-                    let key = signature_band_key(sig, params, band);
-                    keys.push((key << idx_bits) | i as u64);
+        .map_init(Vec::new, |packed: &mut Vec<u64>, band| {
+            packed.clear();
+            for (i, doc) in keys.chunks_exact(bands).enumerate() {
+                if banded[i] {
+                    packed.push((doc[band] << idx_bits) | i as u64);
                 }
             }
-            keys.sort_unstable();
+            packed.sort_unstable();
             let mut pairs = Vec::new();
             let mut members = Vec::new();
-            for run in keys.chunk_by(|a, b| a >> idx_bits == b >> idx_bits) {
+            for run in packed.chunk_by(|a, b| a >> idx_bits == b >> idx_bits) {
                 if run.len() > 1 {
                     members.clear();
                     members.extend(run.iter().map(|&x| (x & idx_mask) as u32));
@@ -317,7 +330,20 @@ mod tests {
         let p = LshParams::from_threshold(0.5, 64, 0.5, 0.5);
         let a: Vec<u64> = (0..64).collect();
         let b: Vec<u64> = (1000..1064).collect();
-        let sigs: Vec<u64> = [a.clone(), b, a].concat();
-        assert_eq!(candidate_pairs(&sigs, 64, &p, 100), vec![pack(0, 2)]);
+        let empty = vec![u64::MAX; 64];
+        let mut keys = vec![0u64; 5 * p.bands];
+        let banded: Vec<bool> = [&a, &b, &empty, &a, &empty]
+            .iter()
+            .zip(keys.chunks_exact_mut(p.bands))
+            .map(|(sig, out)| band_keys_into(sig, &p, out))
+            .collect();
+        assert_eq!(banded, [true, true, false, true, false]);
+        assert_eq!(band_keys(&a, &p), keys[..p.bands]);
+        assert!(band_keys(&empty, &p).is_empty());
+        // The empty sets' keys are equal (untouched) but never pair.
+        assert_eq!(
+            candidate_pairs(&keys, &banded, p.bands, 100),
+            vec![pack(0, 3)]
+        );
     }
 }

@@ -36,10 +36,13 @@ pub(crate) struct Features {
     pub fx: FeatureExtractor,
     /// Sorted, deduplicated shingle sets.
     pub sets: Vec<Vec<u64>>,
-    /// Signatures, `num_perm` values per document, flat; a run empties
-    /// them once the LSH bands are made.
-    pub signatures: Vec<u64>,
-    pub num_perm: usize,
+    /// LSH band keys, one per band and document, flat
+    /// ([`lsh::band_keys_into`]); a run empties them once the LSH pairs
+    /// are made. A signature (1 KB a document at the default 126 values)
+    /// lives only while its document's features are computed.
+    pub band_keys: Vec<u64>,
+    /// Whether a document has band keys (not for an empty set).
+    pub banded: Vec<bool>,
     pub fingerprints: Vec<Vec<u64>>,
     pub removed_lines: usize,
     /// Documents each repair step changed ([`Stats::repaired_documents`]).
@@ -178,11 +181,17 @@ impl Clusterer {
         timer.lap("boilerplate");
         let fx = FeatureExtractor::new(cfg, norm);
         let k = fx.signature_len();
-        let mut signatures = vec![0u64; docs.len() * k];
-        let compute =
-            |scratch: &mut Scratch, t: &normalize::Tokenized, d: &Document, sig: &mut [u64]| {
-                fx.extract(t, &d.text, d.title.as_deref(), scratch, sig)
-            };
+        let params = fx.lsh_params();
+        let bands = params.bands;
+        let mut band_keys = vec![0u64; docs.len() * bands];
+        let scratch = || (Scratch::default(), vec![0u64; k]);
+        let compute = |(scratch, sig): &mut (Scratch, Vec<u64>),
+                       t: &normalize::Tokenized,
+                       d: &Document,
+                       keys: &mut [u64]| {
+            let f = fx.extract(t, &d.text, d.title.as_deref(), scratch, sig);
+            (f, lsh::band_keys_into(sig, &params, keys))
+        };
         // Freeing each document's tokens as soon as its features are
         // computed lets the allocator reuse their memory for the features
         // instead of taking fresh pages (at 200k documents: shingling and
@@ -191,12 +200,12 @@ impl Clusterer {
         // story stage, which walks them all, loses about what this gains
         // and no longer grows near-linearly. So tokens are freed early only
         // when the story level is off.
-        let per_doc: Vec<DocFeatures> = if cfg.story.enabled {
+        let per_doc: Vec<(DocFeatures, bool)> = if cfg.story.enabled {
             let out = tokenized
                 .par_iter()
                 .zip(docs.par_iter())
-                .zip(signatures.par_chunks_mut(k))
-                .map_init(Scratch::default, |s, ((t, d), sig)| compute(s, t, d, sig))
+                .zip(band_keys.par_chunks_mut(bands))
+                .map_init(scratch, |s, ((t, d), keys)| compute(s, t, d, keys))
                 .collect();
             drop(tokenized);
             out
@@ -204,14 +213,14 @@ impl Clusterer {
             tokenized
                 .into_par_iter()
                 .zip(docs.par_iter())
-                .zip(signatures.par_chunks_mut(k))
-                .map_init(Scratch::default, |s, ((t, d), sig)| compute(s, &t, d, sig))
+                .zip(band_keys.par_chunks_mut(bands))
+                .map_init(scratch, |s, ((t, d), keys)| compute(s, &t, d, keys))
                 .collect()
         };
         let mut f = Features {
             sets: Vec::with_capacity(docs.len()),
-            signatures,
-            num_perm: k,
+            band_keys,
+            banded: Vec::with_capacity(docs.len()),
             fingerprints: Vec::with_capacity(docs.len()),
             removed_lines: 0,
             repaired_documents,
@@ -220,7 +229,8 @@ impl Clusterer {
             raw_terms: Vec::with_capacity(docs.len()),
             figures: Vec::with_capacity(docs.len()),
         };
-        for d in per_doc {
+        for (d, banded) in per_doc {
+            f.banded.push(banded);
             f.sets.push(d.set);
             f.fingerprints.push(d.fingerprints);
             f.removed_lines += d.removed;
@@ -245,9 +255,9 @@ impl Clusterer {
         let mut timer = Timer::new();
         let mut f = self.features(docs, &mut timer);
         let banded = self.banded_candidates(&f, &mut timer);
-        // The signatures serve the LSH bands only. They go before the
+        // The band keys serve the LSH pairs only. They go before the
         // containment index, where a run's memory peaks without stories.
-        f.signatures = Vec::new();
+        f.band_keys = Vec::new();
         let cands = self.merged_candidates(banded, &f, &mut timer);
         let mut edges = self.verify(docs, &f.sets, &f.figures, &cands.pairs, &mut timer);
         let grouping = self.group(docs, &f.fx, &f.sets, &mut edges, &mut timer);
@@ -315,7 +325,7 @@ impl Clusterer {
     fn banded_candidates(&self, f: &Features, timer: &mut Timer) -> (Vec<u64>, Vec<u64>) {
         let cfg = &self.config;
         let params = f.fx.lsh_params();
-        let lsh_pairs = lsh::candidate_pairs(&f.signatures, f.num_perm, &params, cfg.max_bucket);
+        let lsh_pairs = lsh::candidate_pairs(&f.band_keys, &f.banded, params.bands, cfg.max_bucket);
         // Figure keys, of the documents dense in figures only: pairs whose
         // figures agree (the rule's first test).
         let figure_pairs: Vec<u64> = if cfg.figures_jaccard.is_some() {
