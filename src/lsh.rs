@@ -111,15 +111,9 @@ pub(crate) fn unpack(p: u64) -> (u32, u32) {
     ((p >> 32) as u32, p as u32)
 }
 
-/// Emits the pairs of one bucket of document indices (sorted ascending).
+/// Calls `f` on the pairs of one bucket of documents (sorted ascending).
 /// Buckets larger than `max_bucket` pair each member only with the next
 /// `max_bucket` members, so a giant bucket costs `O(len · max_bucket)`.
-pub(crate) fn bucket_pairs(members: &[u32], max_bucket: usize, out: &mut Vec<u64>) {
-    for_bucket_pairs(members, max_bucket, |a, b| out.push(pack(a, b)));
-}
-
-/// Calls `f` on the pairs of one bucket (sorted ascending) that
-/// [`bucket_pairs`] emits: each member with the next `max_bucket` members.
 pub(crate) fn for_bucket_pairs<T: Copy>(members: &[T], max_bucket: usize, mut f: impl FnMut(T, T)) {
     let w = max_bucket.max(1);
     for (x, &a) in members.iter().enumerate() {
@@ -181,6 +175,17 @@ pub(crate) fn band_keys_into(sig: &[u64], params: &LshParams, out: &mut [u64]) -
 /// (the key's high bits above the index) and sorted; two documents whose
 /// truncated keys collide by chance only add a candidate, which
 /// verification then rejects.
+///
+/// The reprints of one text share most of their bands, so a band pass that
+/// emitted every pair of every bucket emitted each pair about twenty times
+/// (12 million pairs for 0.56 million distinct at 200k documents), all of
+/// them held, sorted and deduplicated at once. A first pass therefore
+/// finds each band's buckets and notes the keys of those too large to be
+/// paired whole (more than `max_bucket + 1` members, rare); the second
+/// emits a pair only if no earlier band holds both documents in one bucket
+/// paired whole, which the two documents' band keys tell. Pairs of larger
+/// buckets (windowed, [`for_bucket_pairs`]) may still repeat, and the
+/// final sort removes them.
 pub(crate) fn candidate_pairs(
     keys: &[u64],
     banded: &[bool],
@@ -191,7 +196,8 @@ pub(crate) fn candidate_pairs(
     debug_assert_eq!(keys.len(), n * bands);
     let idx_bits = (usize::BITS - n.leading_zeros()).max(1);
     let idx_mask = (1u64 << idx_bits) - 1;
-    let per_band: Vec<Vec<u64>> = (0..bands)
+    let whole_max = max_bucket.max(1) + 1;
+    let per_band: Vec<BandBuckets> = (0..bands)
         .into_par_iter()
         .map_init(Vec::new, |packed: &mut Vec<u64>, band| {
             packed.clear();
@@ -201,22 +207,68 @@ pub(crate) fn candidate_pairs(
                 }
             }
             packed.sort_unstable();
-            let mut pairs = Vec::new();
-            let mut members = Vec::new();
+            let mut b = BandBuckets::default();
             for run in packed.chunk_by(|a, b| a >> idx_bits == b >> idx_bits) {
                 if run.len() > 1 {
-                    members.clear();
-                    members.extend(run.iter().map(|&x| (x & idx_mask) as u32));
-                    bucket_pairs(&members, max_bucket, &mut pairs);
+                    b.members.extend(run.iter().map(|&x| (x & idx_mask) as u32));
+                    b.ends.push(b.members.len() as u32);
+                    if run.len() > whole_max {
+                        b.large.push(run[0] >> idx_bits);
+                    }
                 }
+            }
+            b
+        })
+        .collect();
+    let per_band_pairs: Vec<Vec<u64>> = (0..bands)
+        .into_par_iter()
+        .map(|band| {
+            // Whether documents `a` and `b` (both banded) share a bucket
+            // paired whole in a band before this one: equal keys, as the
+            // first pass compared them (the bits above the index).
+            let paired_before = |a: u32, b: u32| {
+                let ka = &keys[a as usize * bands..][..band];
+                let kb = &keys[b as usize * bands..][..band];
+                ka.iter().zip(kb).enumerate().any(|(t, (&x, &y))| {
+                    (x ^ y) << idx_bits == 0
+                        && per_band[t]
+                            .large
+                            .binary_search(&((x << idx_bits) >> idx_bits))
+                            .is_err()
+                })
+            };
+            let this = &per_band[band];
+            let mut pairs = Vec::new();
+            let mut start = 0;
+            for &end in &this.ends {
+                let members = &this.members[start as usize..end as usize];
+                for_bucket_pairs(members, max_bucket, |a, b| {
+                    if !paired_before(a, b) {
+                        pairs.push(pack(a, b));
+                    }
+                });
+                start = end;
             }
             pairs
         })
         .collect();
-    let mut all: Vec<u64> = per_band.into_iter().flatten().collect();
+    drop(per_band);
+    let mut all: Vec<u64> = per_band_pairs.into_iter().flatten().collect();
     all.par_sort_unstable();
     all.dedup();
     all
+}
+
+/// One band's buckets of two or more documents ([`candidate_pairs`]).
+#[derive(Default)]
+struct BandBuckets {
+    /// The members of each bucket in turn, each bucket in document order.
+    members: Vec<u32>,
+    /// Where each bucket's members end in `members`.
+    ends: Vec<u32>,
+    /// The keys (the bits the buckets compare) of the buckets too large to
+    /// be paired whole, ascending.
+    large: Vec<u64>,
 }
 
 /// Bands and rows of the figure keys ([`figure_keys`]): a pair whose masked
@@ -317,12 +369,41 @@ mod tests {
     fn big_buckets_are_windowed() {
         let members: Vec<u32> = (0..10).collect();
         let mut out = Vec::new();
-        bucket_pairs(&members, 100, &mut out);
+        for_bucket_pairs(&members, 100, |a, b| out.push(pack(a, b)));
         assert_eq!(out.len(), 45);
         out.clear();
-        bucket_pairs(&members, 2, &mut out);
+        for_bucket_pairs(&members, 2, |a, b| out.push(pack(a, b)));
         assert_eq!(out.len(), 9 + 8);
         assert!(out.contains(&pack(0, 2)) && !out.contains(&pack(0, 3)));
+    }
+
+    #[test]
+    fn pairs_equal_every_bands_pairs_gathered() {
+        // Keys from a small alphabet, so that documents share buckets in
+        // many bands and some buckets outgrow the window.
+        let (n, bands) = (300usize, 9usize);
+        let keys: Vec<u64> = (0..n * bands)
+            .map(|x| fmix64(x as u64 * 31) % [3u64, 40, 400][x % 3])
+            .collect();
+        let banded: Vec<bool> = (0..n).map(|i| i % 17 != 5).collect();
+        for max_bucket in [1, 2, 5, 1000] {
+            let mut want = Vec::new();
+            for band in 0..bands {
+                let mut buckets: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+                for i in (0..n).filter(|&i| banded[i]) {
+                    buckets
+                        .entry(keys[i * bands + band])
+                        .or_default()
+                        .push(i as u32);
+                }
+                for members in buckets.values() {
+                    for_bucket_pairs(members, max_bucket, |a, b| want.push(pack(a, b)));
+                }
+            }
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(candidate_pairs(&keys, &banded, bands, max_bucket), want);
+        }
     }
 
     #[test]
