@@ -63,10 +63,22 @@ pub(crate) fn shared_key_pairs<K: AsRef<[u64]> + Sync>(
     // the scratch stays small and hot in cache whatever the corpus size.
     // The pairs, distinct, are sorted back into item order when the items
     // were visited in another.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    if visit == Visit::ByFirstList {
-        order.sort_unstable_by_key(|&i| (runs_of(i as usize).first().copied(), i));
-    }
+    let order: Vec<u32> = match visit {
+        Visit::InOrder => (0..n as u32).collect(),
+        Visit::ByFirstList => {
+            // Sorted on all cores as one key each: first list (none first),
+            // then item.
+            let mut keyed: Vec<u64> = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let first = runs_of(i).first().map_or(0, |&r| r as u64 + 1);
+                    first << 32 | i as u64
+                })
+                .collect();
+            keyed.par_sort_unstable();
+            keyed.into_par_iter().map(|x| x as u32).collect()
+        }
+    };
     let mut pairs: Vec<(u32, u32)> = order
         .par_iter()
         .map_init(Vec::<u32>::new, |met, &i| {

@@ -413,7 +413,7 @@ impl Clusterer {
             })
             .collect();
         drop(order);
-        verified.sort_unstable_by_key(|&(k, _)| k);
+        verified.par_sort_unstable_by_key(|&(k, _)| k);
         let mut edges: Vec<Edge> = verified.into_iter().map(|(_, e)| e).collect();
         verify::supersede_weak_containment(&mut edges, docs.len(), cfg);
         timer.lap("verify");
