@@ -92,6 +92,17 @@ const LATE: u8 = u8::MAX;
 /// time.
 const PROBES: usize = 64;
 
+/// Calls `f` with the position of each set bit of `words` (64 a word), in
+/// order.
+fn for_each_bit(words: impl IntoIterator<Item = u64>, mut f: impl FnMut(usize)) {
+    for (w, mut word) in words.into_iter().enumerate() {
+        while word != 0 {
+            f(w * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
+        }
+    }
+}
+
 /// The salt of the one-permutation hash and of its densification.
 fn one_permutation_salt(seed: u64) -> u64 {
     fmix64(seed ^ 0x5851_F42D_4C95_7F2D)
@@ -227,10 +238,9 @@ impl MinHasher {
             large.resize(words, 0);
             &mut large
         };
+        // Without a branch: which bins are empty is unpredictable.
         for (j, &v) in out.iter().enumerate() {
-            if v != u64::MAX {
-                filled[j / 64] |= 1 << (j % 64);
-            }
+            filled[j / 64] |= ((v != u64::MAX) as u64) << (j % 64);
         }
         let filled: &[u64] = filled;
         let count = filled
@@ -247,7 +257,7 @@ impl MinHasher {
                 .find(|&j| is_filled(j))
                 .expect("a filled bin is found")
         };
-        if !self.ranks.is_empty() && count * 4 < self.k {
+        if !self.ranks.is_empty() && count * 3 < self.k {
             // Few bins filled: an empty bin probes k / count bins on
             // average, each test a branch no predictor gets right. The
             // rank table turns this around: each filled bin offers itself
@@ -257,28 +267,25 @@ impl MinHasher {
             let k = self.k;
             let mut best = [u16::MAX; 256];
             let best = &mut best[..k];
-            for j in (0..k).filter(|&j| is_filled(j)) {
+            for_each_bit(filled.iter().copied(), |j| {
                 let row = &self.ranks[j * k..(j + 1) * k];
                 for (b, &r) in best.iter_mut().zip(row) {
                     *b = (*b).min((r as u16) << 8 | j as u16);
                 }
-            }
+            });
             for (i, &b) in best.iter().enumerate() {
-                if is_filled(i) {
-                    continue;
+                // A filled bin keeps its value (no branch on it).
+                let mut j = if is_filled(i) { i } else { (b & 0xFF) as usize };
+                if (b >> 8) as u8 == LATE && !is_filled(i) {
+                    j = probe_further(i, LATE as u64);
                 }
-                let j = if (b >> 8) as u8 == LATE {
-                    probe_further(i, LATE as u64)
-                } else {
-                    (b & 0xFF) as usize
-                };
                 out[i] = out[j];
             }
             return;
         }
-        for i in 0..self.k {
-            if is_filled(i) {
-                continue;
+        for_each_bit(filled.iter().map(|w| !w), |i| {
+            if i >= self.k {
+                return;
             }
             let table = self.probes.get(i * PROBES..(i + 1) * PROBES).unwrap_or(&[]);
             let j = table
@@ -287,7 +294,7 @@ impl MinHasher {
                 .find(|&j| is_filled(j))
                 .unwrap_or_else(|| probe_further(i, table.len() as u64 + 1));
             out[i] = out[j];
-        }
+        });
     }
 
     /// The Jaccard estimate of two signatures: the fraction of equal positions.
