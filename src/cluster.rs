@@ -85,14 +85,7 @@ pub(crate) fn component_order(n: usize, pairs: &[u64]) -> Vec<u32> {
         uf.union(a, b);
     }
     let root: Vec<u32> = (0..n as u32).map(|i| uf.find(i)).collect();
-    // Sorted on all cores as one key each, component above pair.
-    let mut keyed: Vec<u64> = pairs
-        .par_iter()
-        .enumerate()
-        .map(|(k, &p)| (root[unpack(p).0 as usize] as u64) << 32 | k as u64)
-        .collect();
-    keyed.par_sort_unstable();
-    keyed.into_par_iter().map(|x| x as u32).collect()
+    crate::index::order_by_key(pairs.len(), |k| root[unpack(pairs[k]).0 as usize])
 }
 
 /// Neighbourhoods larger than this are not examined for hubs: a bound on

@@ -65,19 +65,8 @@ pub(crate) fn shared_key_pairs<K: AsRef<[u64]> + Sync>(
     // were visited in another.
     let order: Vec<u32> = match visit {
         Visit::InOrder => (0..n as u32).collect(),
-        Visit::ByFirstList => {
-            // Sorted on all cores as one key each: first list (none first),
-            // then item.
-            let mut keyed: Vec<u64> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let first = runs_of(i).first().map_or(0, |&r| r as u64 + 1);
-                    first << 32 | i as u64
-                })
-                .collect();
-            keyed.par_sort_unstable();
-            keyed.into_par_iter().map(|x| x as u32).collect()
-        }
+        // First list (none first), then item.
+        Visit::ByFirstList => order_by_key(n, |i| runs_of(i).first().map_or(0, |&r| r + 1)),
     };
     let mut pairs: Vec<(u32, u32)> = order
         .par_iter()
@@ -103,6 +92,17 @@ pub(crate) fn shared_key_pairs<K: AsRef<[u64]> + Sync>(
         pairs.par_sort_unstable();
     }
     (pairs, skipped)
+}
+
+/// The indices `0..n` sorted by `key`, then by index, on all cores (each
+/// index and its key packed into one `u64`).
+pub(crate) fn order_by_key(n: usize, key: impl Fn(usize) -> u32 + Sync + Send) -> Vec<u32> {
+    let mut keyed: Vec<u64> = (0..n)
+        .into_par_iter()
+        .map(|i| (key(i) as u64) << 32 | i as u64)
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_par_iter().map(|x| x as u32).collect()
 }
 
 /// The posting lists of `keys`: every `(key, item)` pair in sorted order,
