@@ -7,6 +7,7 @@
 //! documents after dated ones), then by smallest id.
 
 use std::cmp::Ordering;
+use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -102,8 +103,12 @@ impl std::str::FromStr for CanonicalPolicy {
 /// The chosen member (an index into `members`) and the reason.
 pub(crate) struct Choice {
     pub member: usize,
-    pub reason: String,
+    pub reason: Arc<str>,
 }
+
+/// The reason of every single-member group, shared (most groups of a large
+/// corpus have one member).
+pub(crate) static ONLY_MEMBER: LazyLock<Arc<str>> = LazyLock::new(|| "only member".into());
 
 /// Members compared per member in larger groups.
 pub(crate) const MAX_COMPARED: usize = 64;
@@ -133,7 +138,7 @@ pub(crate) fn choose(
     if members.len() == 1 {
         return Choice {
             member: 0,
-            reason: "only member".to_string(),
+            reason: ONLY_MEMBER.clone(),
         };
     }
     // A score per member, higher is better; ties by date, then id.
@@ -198,7 +203,7 @@ pub(crate) fn choose(
     };
     Choice {
         member: best,
-        reason,
+        reason: reason.into(),
     }
 }
 

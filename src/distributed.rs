@@ -328,8 +328,8 @@ struct DocPart {
 
 #[derive(Serialize, Deserialize)]
 struct UnitPart {
-    id: String,
-    canonical_reason: String,
+    id: crate::Id,
+    canonical_reason: std::sync::Arc<str>,
     members: Vec<UnitMember>,
     vector: SparseVec,
     entities: SparseVec,
@@ -801,7 +801,7 @@ impl Shard {
                     .members
                     .iter()
                     .map(|x| Member {
-                        id: x.id.clone(),
+                        id: x.id.as_str().into(),
                         index: local(x.index),
                         jaccard_to_canonical: x.jaccard,
                         containment_in_canonical: x.containment,
@@ -834,16 +834,16 @@ impl Shard {
         let mut places: Vec<Assignment> = docs
             .iter()
             .map(|d| Assignment {
-                id: d.id.clone(),
-                duplicate_group: String::new(),
+                id: d.id.as_str().into(),
+                duplicate_group: "".into(),
                 canonical: false,
                 group_size: 0,
                 jaccard_to_canonical: 0.0,
                 containment_in_canonical: 0.0,
-                story: String::new(),
+                story: "".into(),
                 story_canonical: false,
                 story_similarity: 0.0,
-                thread: String::new(),
+                thread: "".into(),
                 thread_canonical: false,
             })
             .collect();
@@ -853,7 +853,7 @@ impl Shard {
             .zip(&doc_keys)
             .map(|(a, &index)| StoryPlace {
                 index,
-                story: a.story,
+                story: a.story.to_string(),
                 canonical: a.story_canonical,
                 similarity: a.story_similarity,
             })
@@ -1070,7 +1070,7 @@ impl Shard {
     /// its story when the story level is off.
     pub fn assignment_group(&self, assignment: &[u8]) -> Result<(String, bool)> {
         let a: Assignment = decode(assignment, "assignment")?;
-        Ok((a.duplicate_group, a.canonical))
+        Ok((a.duplicate_group.to_string(), a.canonical))
     }
 
     /// Step 7: a document's output line (JSON, no newline) from its
@@ -1090,7 +1090,7 @@ impl Shard {
                     .assign_stories(&[], std::slice::from_mut(&mut a));
             }
             (Some(p), true) => {
-                a.story = p.story.clone();
+                a.story = p.story.as_str().into();
                 a.story_canonical = p.canonical;
                 a.story_similarity = p.similarity;
             }
@@ -1103,7 +1103,7 @@ impl Shard {
         match (thread, self.config().thread.enabled) {
             (_, false) => crate::pipeline::assign_threads(&[], std::slice::from_mut(&mut a)),
             (Some((id, canonical)), true) => {
-                a.thread = id.to_string();
+                a.thread = id.into();
                 a.thread_canonical = canonical;
             }
             (None, true) => {

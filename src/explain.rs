@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::output::Clustering;
+use crate::output::{Clustering, Id};
 use crate::pipeline::Clusterer;
 use crate::shingle::token_hash;
 use crate::similarity::Overlap;
@@ -35,7 +35,7 @@ pub struct DuplicateEvidence {
     /// The containment threshold in force.
     pub containment_threshold: f64,
     /// Their duplicate groups.
-    pub groups: (String, String),
+    pub groups: (Id, Id),
 }
 
 /// The updated-figures evidence for a pair.
@@ -67,7 +67,7 @@ pub struct StoryEvidence {
     /// The average-linkage threshold in force.
     pub threshold: f64,
     /// Their stories.
-    pub stories: (String, String),
+    pub stories: (Id, Id),
 }
 
 /// The thread-level evidence for a pair (when the level is on).
@@ -79,7 +79,7 @@ pub struct ThreadEvidence {
     /// The average-linkage threshold in force.
     pub threshold: f64,
     /// Their threads.
-    pub threads: (String, String),
+    pub threads: (Id, Id),
 }
 
 /// Why two documents are, or are not, together.
@@ -119,7 +119,7 @@ impl Clusterer {
     /// # Ok::<(), wirecluster::Error>(())
     /// ```
     pub fn explain(&self, docs: &[Document], a: &str, b: &str) -> Result<PairExplanation> {
-        let (clustering, state) = self.run(docs)?;
+        let (clustering, state) = self.run(docs, true)?;
         let find = |id: &str| {
             docs.iter()
                 .position(|d| d.id == id)

@@ -117,7 +117,7 @@ pub use normalize::{
     normalize_text,
 };
 pub use output::{
-    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember, Thread,
+    Assignment, Clustering, DuplicateGroup, Edge, Id, Member, Stats, Story, StoryMember, Thread,
     ThreadMember,
 };
 pub use pipeline::Clusterer;

@@ -1,10 +1,119 @@
 //! What a batch run returns: duplicate groups, stories, one assignment per
 //! document, the accepted edges and the run's counts.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::lsh::LshParams;
 use crate::verify::EdgeKind;
+
+/// A document's id as the output names it. Shared: a run allocates each
+/// document's id once, however many groups, stories and threads name it.
+/// It derefs to `&str`, compares with strings and serializes as one.
+///
+/// ```
+/// let id = wirecluster::Id::from("reuters-1");
+/// assert_eq!(id, "reuters-1");
+/// assert!(id.starts_with("reuters"));
+/// assert_eq!(id.as_str(), "reuters-1");
+/// assert_eq!(serde_json::to_string(&id).unwrap(), r#""reuters-1""#);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(Arc<str>);
+
+impl Id {
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Id {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Id {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Id {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Id {
+    fn from(s: &str) -> Self {
+        Id(s.into())
+    }
+}
+
+impl From<String> for Id {
+    fn from(s: String) -> Self {
+        Id(s.into())
+    }
+}
+
+impl From<Id> for String {
+    fn from(id: Id) -> Self {
+        id.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Id {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Id {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Id {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Id> for str {
+    fn eq(&self, other: &Id) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Id> for &str {
+    fn eq(&self, other: &Id) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Id> for String {
+    fn eq(&self, other: &Id) -> bool {
+        **self == *other.0
+    }
+}
 
 /// A verified duplicate edge with its exact scores: of the shingle sets, or,
 /// for [`EdgeKind::UpdatedFigures`], of the shingles with figures masked.
@@ -32,7 +141,7 @@ pub struct Edge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     /// Document id.
-    pub id: String,
+    pub id: Id,
     /// Index in the input.
     pub index: usize,
     /// Exact Jaccard with the canonical member (1 for the canonical).
@@ -45,9 +154,9 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateGroup {
     /// The group's id: its canonical member's id.
-    pub id: String,
+    pub id: Id,
     /// Why the canonical member was chosen.
-    pub canonical_reason: String,
+    pub canonical_reason: Arc<str>,
     /// Members, the canonical first, then in input order.
     pub members: Vec<Member>,
 }
@@ -56,9 +165,9 @@ pub struct DuplicateGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// Document id.
-    pub id: String,
+    pub id: Id,
     /// Id of the duplicate group (its canonical member's id).
-    pub duplicate_group: String,
+    pub duplicate_group: Id,
     /// Whether this document is its group's canonical representative.
     pub canonical: bool,
     /// Number of members in the group.
@@ -69,7 +178,7 @@ pub struct Assignment {
     pub containment_in_canonical: f64,
     /// Id of the story (its canonical member's id); the duplicate group's id
     /// when the story level is off.
-    pub story: String,
+    pub story: Id,
     /// Whether this document is its story's canonical representative.
     pub story_canonical: bool,
     /// Cosine of this document's story vector with the story canonical's.
@@ -77,7 +186,7 @@ pub struct Assignment {
     /// Id of the thread (its canonical member's id); the story's id when
     /// the thread level is off.
     #[serde(default)]
-    pub thread: String,
+    pub thread: Id,
     /// Whether this document is its thread's canonical representative.
     #[serde(default)]
     pub thread_canonical: bool,
@@ -87,11 +196,11 @@ pub struct Assignment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoryMember {
     /// Document id.
-    pub id: String,
+    pub id: Id,
     /// Index in the input.
     pub index: usize,
     /// The member's duplicate group.
-    pub duplicate_group: String,
+    pub duplicate_group: Id,
     /// Cosine of its story vector with the canonical's (1 for the canonical).
     pub similarity_to_canonical: f64,
     /// Headline similarity with the canonical, when both have one.
@@ -106,11 +215,11 @@ pub struct StoryMember {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Story {
     /// The story's id: its canonical member's id.
-    pub id: String,
+    pub id: Id,
     /// Why the canonical member was chosen.
-    pub canonical_reason: String,
+    pub canonical_reason: Arc<str>,
     /// Ids of its duplicate groups, the canonical's first.
-    pub groups: Vec<String>,
+    pub groups: Vec<Id>,
     /// Members, the canonical first, then in input order.
     pub members: Vec<StoryMember>,
 }
@@ -119,11 +228,11 @@ pub struct Story {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadMember {
     /// Document id.
-    pub id: String,
+    pub id: Id,
     /// Index in the input.
     pub index: usize,
     /// The member's story.
-    pub story: String,
+    pub story: Id,
     /// Cosine of its expanded thread vector with the canonical's (1 for the
     /// canonical).
     pub similarity_to_canonical: f64,
@@ -134,11 +243,11 @@ pub struct ThreadMember {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thread {
     /// The thread's id: its canonical member's id.
-    pub id: String,
+    pub id: Id,
     /// Why the canonical member was chosen.
-    pub canonical_reason: String,
+    pub canonical_reason: Arc<str>,
     /// Ids of its stories, the canonical's first.
-    pub stories: Vec<String>,
+    pub stories: Vec<Id>,
     /// Members, the canonical first, then in input order.
     pub members: Vec<ThreadMember>,
 }

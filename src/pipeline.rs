@@ -6,6 +6,7 @@
 //! canonical. Every parallel step maps documents, bands or pairs in input
 //! order, so the output is the same for any number of threads.
 
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -15,11 +16,11 @@ use crate::cluster;
 use crate::config::Config;
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::features::{DocFeatures, FeatureExtractor, Figures, Scratch};
+use crate::features::{FeatureExtractor, Figures, Scratch};
 use crate::lsh;
 use crate::normalize::{self, Normalizer};
 use crate::output::{
-    Assignment, Clustering, DuplicateGroup, Edge, Member, Stats, Story, StoryMember, Thread,
+    Assignment, Clustering, DuplicateGroup, Edge, Id, Member, Stats, Story, StoryMember, Thread,
     ThreadMember,
 };
 use crate::signals::{self, IdfModel, RawTerms};
@@ -159,7 +160,7 @@ impl Clusterer {
     /// # Ok::<(), wirecluster::Error>(())
     /// ```
     pub fn cluster_with_idf(&self, docs: &[Document]) -> Result<(Clustering, IdfModel)> {
-        let (c, state) = self.run(docs)?;
+        let (c, state) = self.run(docs, false)?;
         Ok((c, state.idf.unwrap_or_default()))
     }
 
@@ -185,12 +186,18 @@ impl Clusterer {
         let bands = params.bands;
         let mut band_keys = vec![0u64; docs.len() * bands];
         let scratch = || (Scratch::default(), vec![0u64; k]);
+        // Each feature goes straight to its own column (collecting whole
+        // `DocFeatures` first held every one twice while moved).
         let compute = |(scratch, sig): &mut (Scratch, Vec<u64>),
                        t: &normalize::Tokenized,
                        d: &Document,
                        keys: &mut [u64]| {
             let f = fx.extract(t, &d.text, d.title.as_deref(), scratch, sig);
-            (f, lsh::band_keys_into(sig, &params, keys))
+            let banded = lsh::band_keys_into(sig, &params, keys);
+            (
+                banded,
+                (f.set, (f.fingerprints, (f.raw, (f.figures, f.removed)))),
+            )
         };
         // Freeing each document's tokens as soon as its features are
         // computed lets the allocator reuse their memory for the features
@@ -200,43 +207,43 @@ impl Clusterer {
         // story stage, which walks them all, loses about what this gains
         // and no longer grows near-linearly. So tokens are freed early only
         // when the story level is off.
-        let per_doc: Vec<(DocFeatures, bool)> = if cfg.story.enabled {
-            let out = tokenized
-                .par_iter()
-                .zip(docs.par_iter())
-                .zip(band_keys.par_chunks_mut(bands))
-                .map_init(scratch, |s, ((t, d), keys)| compute(s, t, d, keys))
-                .collect();
-            drop(tokenized);
-            out
-        } else {
-            tokenized
-                .into_par_iter()
-                .zip(docs.par_iter())
-                .zip(band_keys.par_chunks_mut(bands))
-                .map_init(scratch, |s, ((t, d), keys)| compute(s, &t, d, keys))
-                .collect()
-        };
-        let mut f = Features {
-            sets: Vec::with_capacity(docs.len()),
+        type Columns = (
+            Vec<bool>,
+            (
+                Vec<Vec<u64>>,
+                (Vec<Vec<u64>>, (Vec<RawTerms>, (Vec<Figures>, Vec<usize>))),
+            ),
+        );
+        let (banded, (sets, (fingerprints, (raw_terms, (figures, removed))))): Columns =
+            if cfg.story.enabled {
+                let out = tokenized
+                    .par_iter()
+                    .zip(docs.par_iter())
+                    .zip(band_keys.par_chunks_mut(bands))
+                    .map_init(scratch, |s, ((t, d), keys)| compute(s, t, d, keys))
+                    .unzip();
+                drop(tokenized);
+                out
+            } else {
+                tokenized
+                    .into_par_iter()
+                    .zip(docs.par_iter())
+                    .zip(band_keys.par_chunks_mut(bands))
+                    .map_init(scratch, |s, ((t, d), keys)| compute(s, &t, d, keys))
+                    .unzip()
+            };
+        let f = Features {
+            sets,
             band_keys,
-            banded: Vec::with_capacity(docs.len()),
-            fingerprints: Vec::with_capacity(docs.len()),
-            removed_lines: 0,
+            banded,
+            fingerprints,
+            removed_lines: removed.iter().sum(),
             repaired_documents,
             learned_sentences: fx.normalizer().learned_sentences(),
             fx,
-            raw_terms: Vec::with_capacity(docs.len()),
-            figures: Vec::with_capacity(docs.len()),
+            raw_terms,
+            figures,
         };
-        for (d, banded) in per_doc {
-            f.banded.push(banded);
-            f.sets.push(d.set);
-            f.fingerprints.push(d.fingerprints);
-            f.removed_lines += d.removed;
-            f.raw_terms.push(d.raw);
-            f.figures.push(d.figures);
-        }
         timer.lap("shingle+sign");
         f
     }
@@ -246,11 +253,17 @@ impl Clusterer {
     /// Fails on duplicate ids; every other input is accepted (a document with
     /// no content left after normalization is a singleton).
     pub fn cluster(&self, docs: &[Document]) -> Result<Clustering> {
-        Ok(self.run(docs)?.0)
+        Ok(self.run(docs, false)?.0)
     }
 
-    /// The whole run, with the state that explanations need.
-    pub(crate) fn run(&self, docs: &[Document]) -> Result<(Clustering, RunState)> {
+    /// The whole run, with the state that explanations need. Without
+    /// `keep_features`, each per-document feature is freed once the last
+    /// stage that reads it is done, and the state's features are empty.
+    pub(crate) fn run(
+        &self,
+        docs: &[Document],
+        keep_features: bool,
+    ) -> Result<(Clustering, RunState)> {
         check_unique_ids(docs)?;
         let mut timer = Timer::new();
         let mut f = self.features(docs, &mut timer);
@@ -259,11 +272,24 @@ impl Clusterer {
         // containment index, where a run's memory peaks without stories.
         f.band_keys = Vec::new();
         let cands = self.merged_candidates(banded, &f, &mut timer);
+        let empty_documents = f.sets.iter().filter(|s| s.is_empty()).count();
+        if !keep_features {
+            f.fingerprints = Vec::new();
+        }
         let mut edges = self.verify(docs, &f.sets, &f.figures, &cands.pairs, &mut timer);
+        if !keep_features {
+            f.figures = Vec::new();
+        }
         let grouping = self.group(docs, &f.fx, &f.sets, &mut edges, &mut timer);
         let (groups, mut assignments) =
             self.canonicals(docs, &f.sets, &grouping, &edges, &mut timer);
+        if !keep_features {
+            f.sets = Vec::new();
+        }
         let st = self.stories(docs, &f, &groups, &mut timer);
+        if !keep_features {
+            f.raw_terms = Vec::new();
+        }
         self.assign_stories(&st.stories, &mut assignments);
         let (threads, thread_links, thread_vectors) = self.threads(docs, &st.stories, &mut timer);
         assign_threads(&threads, &mut assignments);
@@ -275,7 +301,7 @@ impl Clusterer {
             learned_boilerplate_sentences: f.learned_sentences,
             removed_lines: f.removed_lines,
             repaired_documents: f.repaired_documents.clone(),
-            empty_documents: f.sets.iter().filter(|s| s.is_empty()).count(),
+            empty_documents,
             lsh: Some(f.fx.lsh_params()),
             lsh_candidates: cands.lsh,
             figure_candidates: cands.figures,
@@ -471,30 +497,41 @@ impl Clusterer {
         timer: &mut Timer,
     ) -> (Vec<DuplicateGroup>, Vec<Assignment>) {
         let shared = |a: usize, b: usize| shared_size(edges, sets, a, b);
+        // One shared id per document, however often the output names it.
+        let ids: Vec<Id> = docs.par_iter().map(|d| Id::from(d.id.as_str())).collect();
         let groups: Vec<DuplicateGroup> = grouping
             .groups
             .par_iter()
-            .map(|members| self.make_group(members, docs, sets, &shared))
+            .map(|members| self.make_group(members, docs, &ids, sets, &shared))
             .collect();
-        let mut assignments: Vec<Option<Assignment>> = vec![None; docs.len()];
-        for g in &groups {
-            for m in &g.members {
-                assignments[m.index] = Some(Assignment {
+        // Each document's group and place in it (the groups partition the
+        // documents).
+        let mut place = vec![(0u32, 0u32); docs.len()];
+        for (gi, g) in groups.iter().enumerate() {
+            for (k, m) in g.members.iter().enumerate() {
+                place[m.index] = (gi as u32, k as u32);
+            }
+        }
+        let assignments = place
+            .into_iter()
+            .map(|(gi, k)| {
+                let g = &groups[gi as usize];
+                let m = &g.members[k as usize];
+                Assignment {
                     id: m.id.clone(),
                     duplicate_group: g.id.clone(),
-                    canonical: m.id == g.id,
+                    canonical: k == 0,
                     group_size: g.members.len(),
                     jaccard_to_canonical: m.jaccard_to_canonical,
                     containment_in_canonical: m.containment_in_canonical,
-                    story: String::new(),
+                    story: g.id.clone(),
                     story_canonical: false,
                     story_similarity: 1.0,
-                    thread: String::new(),
+                    thread: g.id.clone(),
                     thread_canonical: false,
-                });
-            }
-        }
-        let assignments = assignments.into_iter().flatten().collect();
+                }
+            })
+            .collect();
         timer.lap("canonical");
         (groups, assignments)
     }
@@ -567,7 +604,7 @@ impl Clusterer {
                 .iter()
                 .map(|g| Story {
                     id: g.id.clone(),
-                    canonical_reason: "story level off: the duplicate group".to_string(),
+                    canonical_reason: STORY_OFF.clone(),
                     groups: vec![g.id.clone()],
                     members: g
                         .members
@@ -576,7 +613,11 @@ impl Clusterer {
                             id: m.id.clone(),
                             index: m.index,
                             duplicate_group: g.id.clone(),
-                            similarity_to_canonical: if m.id == g.id { 1.0 } else { 0.0 },
+                            similarity_to_canonical: if m.index == g.members[0].index {
+                                1.0
+                            } else {
+                                0.0
+                            },
                             title_similarity: None,
                             time_gap_secs: None,
                             shared_entities: 0,
@@ -751,11 +792,16 @@ impl Clusterer {
         .map(|i| &groups[units[i] as usize])
         .expect("a story has at least one group");
         let c = lead.members[0].index;
-        let reason = if units.len() == 1 {
-            format!(
-                "canonical of its only duplicate group ({})",
-                lead.canonical_reason
-            )
+        let reason: Arc<str> = if units.len() == 1 {
+            if Arc::ptr_eq(&lead.canonical_reason, &canonical::ONLY_MEMBER) {
+                ONLY_GROUP_OF_ONE.clone()
+            } else {
+                format!(
+                    "canonical of its only duplicate group ({})",
+                    lead.canonical_reason
+                )
+                .into()
+            }
         } else {
             format!(
                 "canonical of the largest of its {} duplicate groups ({} members): {}",
@@ -763,20 +809,22 @@ impl Clusterer {
                 lead.members.len(),
                 lead.canonical_reason
             )
+            .into()
         };
-        let mut member_idx: Vec<(usize, &str)> = units
+        let mut member_idx: Vec<(&Member, &Id)> = units
             .iter()
             .flat_map(|&u| {
                 let g = &groups[u as usize];
-                g.members.iter().map(move |m| (m.index, g.id.as_str()))
+                g.members.iter().map(move |m| (m, &g.id))
             })
             .collect();
-        member_idx.sort_unstable_by_key(|&(i, _)| (i != c, i));
+        member_idx.sort_unstable_by_key(|&(m, _)| (m.index != c, m.index));
         let cd = &docs[c];
         let canonical_title = cd.title.as_deref().map(crate::normalize_text);
         let members = member_idx
             .into_iter()
-            .map(|(i, gid)| {
+            .map(|(m, gid)| {
+                let i = m.index;
                 let d = &docs[i];
                 let title_similarity = match (&d.title, &canonical_title) {
                     (Some(_), Some(_)) if i == c => Some(1.0),
@@ -793,9 +841,9 @@ impl Clusterer {
                 let shared_entities =
                     crate::similarity::intersection_size(&raw[i].entities, &raw[c].entities);
                 StoryMember {
-                    id: d.id.clone(),
+                    id: m.id.clone(),
                     index: i,
-                    duplicate_group: gid.to_string(),
+                    duplicate_group: gid.clone(),
                     similarity_to_canonical: if i == c {
                         1.0
                     } else {
@@ -807,7 +855,7 @@ impl Clusterer {
                 }
             })
             .collect();
-        let mut group_ids: Vec<String> = vec![lead.id.clone()];
+        let mut group_ids: Vec<Id> = vec![lead.id.clone()];
         group_ids.extend(
             units
                 .iter()
@@ -815,7 +863,7 @@ impl Clusterer {
                 .filter(|g| *g != lead.id),
         );
         Story {
-            id: cd.id.clone(),
+            id: lead.id.clone(),
             canonical_reason: reason,
             groups: group_ids,
             members,
@@ -826,6 +874,7 @@ impl Clusterer {
         &self,
         members: &[usize],
         docs: &[Document],
+        ids: &[Id],
         sets: &[Vec<u64>],
         shared: &(dyn Fn(usize, usize) -> usize + Sync),
     ) -> DuplicateGroup {
@@ -847,7 +896,7 @@ impl Clusterer {
                     (o.jaccard(), o.containment_a_in_b())
                 };
                 Member {
-                    id: docs[m].id.clone(),
+                    id: ids[m].clone(),
                     index: m,
                     jaccard_to_canonical: j,
                     containment_in_canonical: cont,
@@ -855,7 +904,7 @@ impl Clusterer {
             })
             .collect();
         DuplicateGroup {
-            id: docs[c].id.clone(),
+            id: ids[c].clone(),
             canonical_reason: choice.reason,
             members,
         }
@@ -885,29 +934,31 @@ fn make_thread(
     .map(|i| &stories[units[i] as usize])
     .expect("a thread has at least one story");
     let c = lead.members[0].index;
-    let canonical_reason = if units.len() == 1 {
-        "canonical of its only story".to_string()
+    let canonical_reason: Arc<str> = if units.len() == 1 {
+        ONLY_STORY.clone()
     } else {
         format!(
             "canonical of the largest of its {} stories ({} articles)",
             units.len(),
             lead.members.len()
         )
+        .into()
     };
-    let mut member_idx: Vec<(usize, &str)> = units
+    let mut member_idx: Vec<(&StoryMember, &Id)> = units
         .iter()
         .flat_map(|&u| {
             let s = &stories[u as usize];
-            s.members.iter().map(move |m| (m.index, s.id.as_str()))
+            s.members.iter().map(move |m| (m, &s.id))
         })
         .collect();
-    member_idx.sort_unstable_by_key(|&(i, _)| (i != c, i));
+    member_idx.sort_unstable_by_key(|&(m, _)| (m.index != c, m.index));
     let members = member_idx
         .into_iter()
-        .map(|(i, sid)| ThreadMember {
-            id: docs[i].id.clone(),
+        .map(|(m, sid)| (m.index, m, sid))
+        .map(|(i, m, sid)| ThreadMember {
+            id: m.id.clone(),
             index: i,
-            story: sid.to_string(),
+            story: sid.clone(),
             similarity_to_canonical: if i == c {
                 1.0
             } else {
@@ -923,12 +974,25 @@ fn make_thread(
             .filter(|s| *s != lead.id),
     );
     Thread {
-        id: docs[c].id.clone(),
+        id: lead.id.clone(),
         canonical_reason,
         stories: story_ids,
         members,
     }
 }
+
+/// The canonical reasons that most stories and threads of a large corpus
+/// share.
+static STORY_OFF: LazyLock<Arc<str>> =
+    LazyLock::new(|| "story level off: the duplicate group".into());
+static ONLY_GROUP_OF_ONE: LazyLock<Arc<str>> = LazyLock::new(|| {
+    format!(
+        "canonical of its only duplicate group ({})",
+        *canonical::ONLY_MEMBER
+    )
+    .into()
+});
+static ONLY_STORY: LazyLock<Arc<str>> = LazyLock::new(|| "canonical of its only story".into());
 
 /// Fills in the thread fields of the assignments: from `threads`, or,
 /// when there are none (the level off), each story as its own thread.

@@ -535,16 +535,16 @@ fn relinked_live_index_gives_the_batch_answer_on_the_samples() {
             };
             assert_eq!(
                 of(&|i| status[i].duplicate_group.clone()),
-                of(&|i| batch.assignments[i].duplicate_group.clone()),
+                of(&|i| batch.assignments[i].duplicate_group.to_string()),
                 "{sample}: groups"
             );
             let stories = (
                 of(&|i| status[i].story.clone()),
-                of(&|i| batch.assignments[i].story.clone()),
+                of(&|i| batch.assignments[i].story.to_string()),
             );
             let threads = (
                 of(&|i| status[i].thread.clone()),
-                of(&|i| batch.assignments[i].thread.clone()),
+                of(&|i| batch.assignments[i].thread.to_string()),
             );
             for (level, (live, batch)) in [("stories", stories), ("threads", threads)] {
                 let differ: Vec<&str> = (0..docs.len())

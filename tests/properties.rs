@@ -2,7 +2,7 @@
 //! clusterer panic, and nothing is lost on the way.
 
 use proptest::prelude::*;
-use wirecluster::{Clusterer, Config, Document, ReadOptions, normalize_text, parse_jsonl};
+use wirecluster::{Clusterer, Config, Document, Id, ReadOptions, normalize_text, parse_jsonl};
 
 fn skip() -> ReadOptions {
     ReadOptions {
@@ -270,16 +270,16 @@ fn order_corpus() -> Vec<Document> {
 }
 
 /// Groups, their canonicals and stories, as sets of ids.
-fn partition(docs: &[Document]) -> Vec<(String, String, Vec<String>)> {
+fn partition(docs: &[Document]) -> Vec<(Id, Id, Vec<Id>)> {
     let c = Clusterer::new(Config::default())
         .unwrap()
         .cluster(docs)
         .unwrap();
-    let mut v: Vec<(String, String, Vec<String>)> = c
+    let mut v: Vec<(Id, Id, Vec<Id>)> = c
         .groups
         .iter()
         .map(|g| {
-            let mut ids: Vec<String> = g.members.iter().map(|m| m.id.clone()).collect();
+            let mut ids: Vec<Id> = g.members.iter().map(|m| m.id.clone()).collect();
             ids.sort();
             let story = &c.assignments.iter().find(|a| a.id == g.id).unwrap().story;
             (g.id.clone(), story.clone(), ids)

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use wirecluster::{Clusterer, Config, Document, FeedConfig, FeedIndex};
+use wirecluster::{Clusterer, Config, Document, FeedConfig, FeedIndex, Id};
 
 /// `(thread, headline, link)`: headline-only records, as feeds give them.
 const HEADLINES: &[(&str, &str, &str)] = &[
@@ -132,10 +132,12 @@ fn running_stories() -> BTreeSet<BTreeSet<usize>> {
 }
 
 /// The partition of headline indices by a field of the assignments.
-fn partition(docs: &[Document], labels: &[String]) -> BTreeSet<BTreeSet<usize>> {
+fn partition(docs: &[Document], labels: &[impl AsRef<str>]) -> BTreeSet<BTreeSet<usize>> {
     let mut by: HashMap<&str, BTreeSet<usize>> = HashMap::new();
     for (d, l) in docs.iter().zip(labels) {
-        by.entry(l).or_default().insert(d.id[1..].parse().unwrap());
+        by.entry(l.as_ref())
+            .or_default()
+            .insert(d.id[1..].parse().unwrap());
     }
     by.into_values().collect()
 }
@@ -148,7 +150,7 @@ fn each_running_story_is_one_thread_and_the_others_stay_apart() {
         .unwrap()
         .cluster(&docs)
         .unwrap();
-    let threads: Vec<String> = c.assignments.iter().map(|a| a.thread.clone()).collect();
+    let threads: Vec<Id> = c.assignments.iter().map(|a| a.thread.clone()).collect();
     assert_eq!(partition(&docs, &threads), running_stories());
     assert_eq!(c.threads.len(), 3);
     assert_eq!(c.stats.news_threads, 3);
@@ -176,7 +178,7 @@ fn threads_nest_stories_and_do_not_depend_on_input_order() {
             let t = thread_of_story.entry(&a.story).or_insert(&a.thread);
             assert_eq!(*t, a.thread, "story {} split across threads", a.story);
         }
-        let threads: Vec<String> = c.assignments.iter().map(|a| a.thread.clone()).collect();
+        let threads: Vec<Id> = c.assignments.iter().map(|a| a.thread.clone()).collect();
         partitions.push(partition(&docs, &threads));
     }
     assert_eq!(partitions[0], partitions[1]);
@@ -224,8 +226,8 @@ fn the_live_index_gives_the_batch_threads_once_re_linked() {
     for (d, a) in docs.iter().zip(&batch.assignments) {
         let s = ix.get(&d.id).unwrap();
         assert_eq!(
-            (&s.story, &s.thread, s.thread_canonical),
-            (&a.story, &a.thread, a.thread_canonical),
+            (s.story.as_str(), s.thread.as_str(), s.thread_canonical),
+            (a.story.as_str(), a.thread.as_str(), a.thread_canonical),
             "{}",
             d.id
         );
