@@ -110,120 +110,143 @@ pub(crate) fn order_by_key(n: usize, key: impl Fn(usize) -> u32 + Sync + Send) -
 /// usable (2 to `max_posting` items, as `(start, end)` into the items), with
 /// the number of keys skipped for having more than `max_posting` items.
 ///
-/// Keys are hashes, so their top bits spread them evenly: each worker
-/// writes the keys and items of its share of the items straight into
-/// buckets by those bits (one counting pass and one writing pass, no
-/// growing vector, keys and items apart so no padding), then each bucket,
-/// gathered from every share and small enough to stay in cache, is sorted
-/// on its own and its runs found. A bucket is sorted by key and item
-/// whatever the shares, so the order equals a sort of all pairs.
+/// Keys are hashes, so their top bits spread them evenly over buckets.
+/// One pass counts each worker's share of the keys per bucket; the buckets
+/// are then cut into ranges of about `1 / RANGES` of the keys each. For
+/// each range, every worker writes the keys and items of its share that
+/// fall in it (no growing vector, keys and items apart so no padding), and
+/// each bucket of the range, gathered from every share and small enough to
+/// stay in cache, is sorted on its own, its items written to the result
+/// and its runs found. A bucket is sorted by key and item whatever the
+/// shares and ranges, so the order equals a sort of all pairs; only one
+/// range's keys are held at a time.
 fn posting_runs<K: AsRef<[u64]> + Sync>(
     keys: &[K],
     max_posting: usize,
 ) -> (Vec<u32>, Vec<(u32, u32)>, usize) {
     const BITS: u32 = 12;
     const BUCKETS: usize = 1 << BITS;
+    // At 200k documents' fingerprints, eight ranges hold a twelve-byte
+    // key and item for an eighth of the keys at a time instead of all.
+    const RANGES: usize = 8;
     let bucket = |k: u64| (k >> (64 - BITS)) as usize;
     // One share per worker: on one core, the counting and writing passes
     // took 20-28 ms of the containment stage's 0.12 s at 20k documents,
     // whatever the number of threads.
     let share = keys.len().div_ceil(rayon::current_num_threads()).max(1);
-    let mut shares: Vec<Bucketed> = keys
+    // Each share's count of keys per bucket.
+    let counts: Vec<Vec<usize>> = keys
         .par_chunks(share)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let mut starts = vec![0usize; BUCKETS + 1];
+        .map(|chunk| {
+            let mut count = vec![0usize; BUCKETS];
             for ks in chunk {
                 for &k in ks.as_ref() {
-                    starts[bucket(k) + 1] += 1;
+                    count[bucket(k)] += 1;
                 }
             }
-            for b in 0..BUCKETS {
-                starts[b + 1] += starts[b];
-            }
-            let total = starts[BUCKETS];
-            let (mut bucket_keys, mut items) = (vec![0u64; total], vec![0u32; total]);
-            let mut next = starts.clone();
-            for (i, ks) in chunk.iter().enumerate() {
-                let item = (c * share + i) as u32;
-                for &k in ks.as_ref() {
-                    let b = bucket(k);
-                    bucket_keys[next[b]] = k;
-                    items[next[b]] = item;
-                    next[b] += 1;
-                }
-            }
-            Bucketed {
-                starts,
-                keys: bucket_keys,
-                items,
-            }
+            count
         })
         .collect();
     let mut starts = vec![0usize; BUCKETS + 1];
     for b in 0..BUCKETS {
-        let len: usize = shares.iter().map(|s| s.starts[b + 1] - s.starts[b]).sum();
-        starts[b + 1] = starts[b] + len;
+        starts[b + 1] = starts[b] + counts.iter().map(|c| c[b]).sum::<usize>();
     }
-    // Disjoint buckets, sorted and cut into runs in parallel, in order.
-    // One share (one core) is sorted in place, as it holds the buckets in
-    // order already: no second array of items at the peak.
-    let (mut items, keys_alone) = if shares.len() == 1 {
-        let only = shares.pop().expect("one share");
-        (only.items, Some(only.keys))
-    } else {
-        (vec![0u32; starts[BUCKETS]], None)
-    };
-    let mut item_parts = Vec::with_capacity(BUCKETS);
+    let total = starts[BUCKETS];
+    if total == 0 {
+        return (Vec::new(), Vec::new(), 0);
+    }
+    // Bucket ranges of about `total / RANGES` keys each.
+    let mut bounds = vec![0usize];
+    for (b, &start) in starts.iter().enumerate().take(BUCKETS).skip(1) {
+        if start * RANGES >= bounds.len() * total {
+            bounds.push(b);
+        }
+    }
+    bounds.push(BUCKETS);
+    bounds.dedup();
+    let mut items = vec![0u32; total];
+    let mut item_parts: Vec<&mut [u32]> = Vec::with_capacity(BUCKETS);
     let mut rest: &mut [u32] = &mut items;
     for b in 0..BUCKETS {
         let (part, after) = rest.split_at_mut(starts[b + 1] - starts[b]);
         item_parts.push(part);
         rest = after;
     }
-    let per_bucket: Vec<(Vec<(u32, u32)>, usize)> = item_parts
-        .into_par_iter()
-        .enumerate()
-        .map_init(Vec::new, |scratch: &mut Vec<(u64, u32)>, (b, is)| {
-            scratch.clear();
-            match &keys_alone {
-                Some(ks) => {
-                    let ks = &ks[starts[b]..starts[b + 1]];
-                    scratch.extend(ks.iter().copied().zip(is.iter().copied()));
+    let mut item_parts = item_parts.into_iter();
+    let (mut runs, mut skipped) = (Vec::new(), 0);
+    for range in bounds.windows(2) {
+        let (lo, hi) = (range[0], range[1]);
+        let shares: Vec<Bucketed> = keys
+            .par_chunks(share)
+            .zip(&counts)
+            .enumerate()
+            .map(|(c, (chunk, count))| {
+                let mut starts = vec![0usize; hi - lo + 1];
+                for b in lo..hi {
+                    starts[b - lo + 1] = starts[b - lo] + count[b];
                 }
-                None => {
-                    for s in &shares {
-                        let r = s.starts[b]..s.starts[b + 1];
-                        let (ks, its) = (&s.keys[r.clone()], &s.items[r]);
-                        scratch.extend(ks.iter().copied().zip(its.iter().copied()));
+                let len = starts[hi - lo];
+                let (mut bucket_keys, mut items) = (vec![0u64; len], vec![0u32; len]);
+                let mut next = starts.clone();
+                for (i, ks) in chunk.iter().enumerate() {
+                    let item = (c * share + i) as u32;
+                    for &k in ks.as_ref() {
+                        let b = bucket(k);
+                        if (lo..hi).contains(&b) {
+                            let slot = &mut next[b - lo];
+                            bucket_keys[*slot] = k;
+                            items[*slot] = item;
+                            *slot += 1;
+                        }
                     }
                 }
-            }
-            scratch.sort_unstable();
-            for (slot, &(_, i)) in is.iter_mut().zip(scratch.iter()) {
-                *slot = i;
-            }
-            let (mut runs, mut skipped, mut start) = (Vec::new(), 0, starts[b]);
-            for run in scratch.chunk_by(|a, b| a.0 == b.0) {
-                if run.len() > max_posting {
-                    skipped += 1;
-                } else if run.len() > 1 {
-                    runs.push((start as u32, (start + run.len()) as u32));
+                Bucketed {
+                    starts,
+                    keys: bucket_keys,
+                    items,
                 }
-                start += run.len();
-            }
-            (runs, skipped)
-        })
-        .collect();
-    drop(shares);
-    drop(keys_alone);
-    let skipped = per_bucket.iter().map(|(_, s)| s).sum();
-    let runs = per_bucket.into_iter().flat_map(|(r, _)| r).collect();
+            })
+            .collect();
+        let per_bucket: Vec<(Vec<(u32, u32)>, usize)> = item_parts
+            .by_ref()
+            .take(hi - lo)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .enumerate()
+            .map_init(Vec::new, |scratch: &mut Vec<(u64, u32)>, (r, is)| {
+                scratch.clear();
+                for s in &shares {
+                    let span = s.starts[r]..s.starts[r + 1];
+                    let (ks, its) = (&s.keys[span.clone()], &s.items[span]);
+                    scratch.extend(ks.iter().copied().zip(its.iter().copied()));
+                }
+                scratch.sort_unstable();
+                for (slot, &(_, i)) in is.iter_mut().zip(scratch.iter()) {
+                    *slot = i;
+                }
+                let (mut runs, mut skipped, mut start) = (Vec::new(), 0, starts[lo + r]);
+                for run in scratch.chunk_by(|a, b| a.0 == b.0) {
+                    if run.len() > max_posting {
+                        skipped += 1;
+                    } else if run.len() > 1 {
+                        runs.push((start as u32, (start + run.len()) as u32));
+                    }
+                    start += run.len();
+                }
+                (runs, skipped)
+            })
+            .collect();
+        for (r, s) in per_bucket {
+            runs.extend(r);
+            skipped += s;
+        }
+    }
     (items, runs, skipped)
 }
 
-/// One share of the items' keys and items, bucket by bucket: bucket `b` is
-/// `starts[b]..starts[b + 1]` of both.
+/// One share of the items' keys and items in a range of buckets, bucket
+/// by bucket: the range's `r`-th bucket is `starts[r]..starts[r + 1]` of
+/// both.
 struct Bucketed {
     starts: Vec<usize>,
     keys: Vec<u64>,
@@ -250,8 +273,8 @@ mod tests {
 
     #[test]
     fn bucketed_posting_lists_equal_those_of_a_full_sort() {
-        // Spread keys, keys sharing their top bits (one bucket), and the
-        // extremes.
+        // Spread keys (over every bucket range), keys sharing their top
+        // bits (one bucket), and the extremes.
         let mut x = 0x1234_5678_9abc_def0u64;
         let mut keys: Vec<Vec<u64>> = (0..300)
             .map(|i| {
@@ -260,7 +283,11 @@ mod tests {
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
-                        if x.is_multiple_of(3) { x >> 20 } else { x % 50 }
+                        match x % 3 {
+                            0 => x >> 20,
+                            1 => x,
+                            _ => x % 50,
+                        }
                     })
                     .collect();
                 ks.sort_unstable();
@@ -288,7 +315,7 @@ mod tests {
             start += len;
         }
         let want_items: Vec<u32> = all.iter().map(|&(_, i)| i).collect();
-        // One share sorted in place, and two to five shares merged.
+        // One to five shares, each cut into bucket ranges.
         for workers in 1..=5 {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(workers)
