@@ -512,7 +512,7 @@ impl Shard {
             band_keys: self.fx.band_keys(&signature, &f.figures),
             signature,
             fingerprints: f.fingerprints,
-            story_terms: f.raw.counts.iter().map(|&(t, _)| t).collect(),
+            story_terms: f.raw.terms.clone(),
             shingles: f.set,
         };
         (features, f.raw, f.figures)
@@ -540,7 +540,7 @@ impl Shard {
             url: doc.url.clone(),
             set: f.shingles,
             figures,
-            counts: raw.counts,
+            counts: raw.counts().collect(),
             entities: raw.entities,
         });
         Sketch {
@@ -636,8 +636,10 @@ impl Shard {
             documents.push(d);
             sets.push(p.set);
             figures.push(p.figures);
+            let (terms, weights) = p.counts.into_iter().unzip();
             raw.push(RawTerms {
-                counts: p.counts,
+                terms,
+                weights,
                 entities: p.entities,
             });
         }
@@ -787,8 +789,8 @@ impl Shard {
             docs.push(d);
             doc_vectors.push(x.vector.clone());
             raw.push(RawTerms {
-                counts: Vec::new(),
                 entities: x.entities.clone(),
+                ..RawTerms::default()
             });
         }
         let local = |index: u64| doc_keys.binary_search(&index).expect("a member");

@@ -662,7 +662,7 @@ impl Clusterer {
         let mut df: ahash::AHashMap<u64, u64> = raw_terms
             .par_iter()
             .fold(ahash::AHashMap::new, |mut m, r| {
-                for &(t, _) in &r.counts {
+                for &t in &r.terms {
                     *m.entry(t).or_insert(0) += 1;
                 }
                 m
@@ -699,7 +699,7 @@ impl Clusterer {
             .par_iter()
             .map(|r| {
                 signals::weigh(
-                    r.counts.iter().copied(),
+                    r.counts(),
                     &r.entities,
                     &|_, t| idf_of(t),
                     sc.entity_boost,

@@ -374,12 +374,23 @@ pub(crate) fn idf(n: u64, df: u64) -> f64 {
 }
 
 /// Raw story terms of one document: term counts and which terms are names.
+/// Terms and counts sit in two arrays (twelve bytes a term, against sixteen
+/// for padded pairs): a corpus holds them for every document at once.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RawTerms {
-    /// `(term, weighted count)` sorted by term.
-    pub counts: Vec<(u64, f32)>,
+    /// Terms, sorted.
+    pub terms: Vec<u64>,
+    /// Each term's weighted count, in `terms` order.
+    pub weights: Vec<f32>,
     /// Terms that are names or numbers, sorted.
     pub entities: Vec<u64>,
+}
+
+impl RawTerms {
+    /// `(term, weighted count)` sorted by term.
+    pub fn counts(&self) -> impl Iterator<Item = (u64, f32)> + '_ {
+        self.terms.iter().copied().zip(self.weights.iter().copied())
+    }
 }
 
 /// How occurrences count towards a term's frequency: the headline and the
@@ -439,24 +450,28 @@ pub(crate) fn raw_terms(
     }
     all.sort_unstable_by_key(|&(t, _)| t);
     let n = sum_runs_in_place(all);
-    let counts = all[..n].to_vec();
+    let (terms, weights): (Vec<u64>, Vec<f32>) = all[..n].iter().copied().unzip();
     // Only entities that occur among the counted terms matter.
     let mut entities: Vec<u64> = text_entities
         .iter()
         .chain(&title_entities)
         .copied()
-        .filter(|e| counts.binary_search_by_key(e, |&(t, _)| t).is_ok())
+        .filter(|e| terms.binary_search(e).is_ok())
         .collect();
     if !title_entities.is_empty() {
         entities.sort_unstable();
         entities.dedup();
     }
     entities.shrink_to_fit();
-    RawTerms { counts, entities }
+    RawTerms {
+        terms,
+        weights,
+        entities,
+    }
 }
 
-/// Weights raw terms (`(term, count)` sorted by term, as in
-/// [`RawTerms::counts`], with the sorted names and numbers among them) into
+/// Weights raw terms (`(term, count)` sorted by term, as
+/// [`RawTerms::counts`] gives them, with the sorted names and numbers among them) into
 /// a unit TF-IDF vector. `idf(i, t)` is the IDF of the `i`-th term, `t`.
 pub(crate) fn weigh(
     counts: impl IntoIterator<Item = (u64, f32)>,

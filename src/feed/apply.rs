@@ -41,7 +41,7 @@ impl FeedIndex {
                 fingerprints: p.fingerprints,
                 band_keys: p.band_keys,
                 terms: plan.terms,
-                tf: p.raw.counts.iter().map(|&(_, c)| c).collect(),
+                tf: p.raw.weights,
                 names: p.raw.entities,
                 sentences: p.sentences,
                 vector: plan.vector,

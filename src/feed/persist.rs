@@ -446,7 +446,7 @@ impl FeedIndex {
             self.fx.normalizer_mut().add_learned(key);
         }
         for ((seq, e), r) in entries.into_iter().zip(recomputed) {
-            let terms: Vec<u64> = r.raw.counts.iter().map(|&(t, _)| t).collect();
+            let terms: Vec<u64> = r.raw.terms.clone();
             let vector: SparseVec = e
                 .vector
                 .iter()
@@ -479,7 +479,7 @@ impl FeedIndex {
                     fingerprints: r.fingerprints,
                     band_keys: r.band_keys,
                     terms,
-                    tf: r.raw.counts.iter().map(|&(_, c)| c).collect(),
+                    tf: r.raw.weights,
                     names: r.raw.entities,
                     sentences: r.sentences,
                     vector,

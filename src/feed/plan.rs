@@ -510,7 +510,7 @@ impl FeedIndex {
     /// vector, weighed with the frequencies seen so far plus this article.
     fn story_vectors(&self, p: &Prepared) -> (Vec<u64>, Vec<u64>, SparseVec, SparseVec) {
         let sc = &self.fx.config().story;
-        let terms: Vec<u64> = p.raw.counts.iter().map(|&(t, _)| t).collect();
+        let terms: Vec<u64> = p.raw.terms.clone();
         let n = self.n_docs + 1;
         // One hash probe per term; weighing takes the frequencies by the
         // terms' positions.
@@ -520,7 +520,7 @@ impl FeedIndex {
             .collect();
         let idf_of = |i: usize, _| signals::idf(n, dfs[i]);
         let vector = signals::weigh(
-            p.raw.counts.iter().copied(),
+            p.raw.counts(),
             &p.raw.entities,
             &idf_of,
             sc.entity_boost,
