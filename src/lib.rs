@@ -44,7 +44,7 @@
 //! | signatures | [`MinHasher`], [`SignatureAlgorithm`] |
 //! | candidates | [`LshParams`], [`winnow`] |
 //! | verification | [`Overlap`], [`intersection_size`], [`title_similarity`] |
-//! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`Edge`], [`CanonicalPolicy`] |
+//! | grouping and canonical | [`Clusterer`], [`Clustering`], [`DuplicateGroup`], [`Edge`], [`Id`], [`CanonicalPolicy`] |
 //! | stories | [`Story`], [`StoryMember`], [`StoryConfig`], [`IdfModel`], [`PairSignals`] |
 //! | explanations | [`Clusterer::explain`], [`PairExplanation`] |
 //! | live feeds | [`FeedIndex`], [`FeedConfig`], [`FeedAssignment`], [`FeedQuery`], [`DocStatus`] |
