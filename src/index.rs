@@ -155,7 +155,10 @@ fn posting_runs<K: AsRef<[u64]> + Sync>(
         return (Vec::new(), Vec::new(), 0);
     }
     // Bucket ranges of about `total / ranges` keys each.
-    let ranges = (total * 12).div_ceil(range_bytes.max(1)).clamp(1, BUCKETS);
+    let entry_bytes = std::mem::size_of::<u64>() + std::mem::size_of::<u32>();
+    let ranges = (total * entry_bytes)
+        .div_ceil(range_bytes.max(1))
+        .clamp(1, BUCKETS);
     let mut bounds = vec![0usize];
     for (b, &start) in starts.iter().enumerate().take(BUCKETS).skip(1) {
         if start * ranges >= bounds.len() * total {
@@ -163,7 +166,6 @@ fn posting_runs<K: AsRef<[u64]> + Sync>(
         }
     }
     bounds.push(BUCKETS);
-    bounds.dedup();
     let mut items = vec![0u32; total];
     let mut item_parts: Vec<&mut [u32]> = Vec::with_capacity(BUCKETS);
     let mut rest: &mut [u32] = &mut items;

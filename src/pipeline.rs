@@ -777,7 +777,8 @@ impl Clusterer {
         .expect("a story has at least one group");
         let c = lead.members[0].index;
         let reason: Arc<str> = if units.len() == 1 {
-            if Arc::ptr_eq(&lead.canonical_reason, &canonical::ONLY_MEMBER) {
+            // A one-member group's reason is always `ONLY_MEMBER`.
+            if lead.members.len() == 1 {
                 ONLY_GROUP_OF_ONE.clone()
             } else {
                 format!(
@@ -938,15 +939,14 @@ fn make_thread(
     member_idx.sort_unstable_by_key(|&(m, _)| (m.index != c, m.index));
     let members = member_idx
         .into_iter()
-        .map(|(m, sid)| (m.index, m, sid))
-        .map(|(i, m, sid)| ThreadMember {
+        .map(|(m, sid)| ThreadMember {
             id: m.id.clone(),
-            index: i,
+            index: m.index,
             story: sid.clone(),
-            similarity_to_canonical: if i == c {
+            similarity_to_canonical: if m.index == c {
                 1.0
             } else {
-                sparse::cosine(&vectors[i], &vectors[c])
+                sparse::cosine(&vectors[m.index], &vectors[c])
             },
         })
         .collect();

@@ -446,7 +446,7 @@ impl FeedIndex {
             self.fx.normalizer_mut().add_learned(key);
         }
         for ((seq, e), r) in entries.into_iter().zip(recomputed) {
-            let terms: Vec<u64> = r.raw.terms.clone();
+            let terms = r.raw.terms;
             let vector: SparseVec = e
                 .vector
                 .iter()
